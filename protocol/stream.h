@@ -1,0 +1,111 @@
+// One sndif stream of a connected card, as the plugin sees it: synchronous control requests
+// (HW_PARAM_QUERY, OPEN, CLOSE, TRIGGER, volume), pipelined READ/WRITE, and the play/capture
+// position from XENSND_EVT_CUR_POS. Pure C++: Xen is reached only through xenio/.
+//
+// Threading: a Stream is used by one thread at a time (the plugin calls it under the PCM's
+// lock). It never starts threads and never touches XenStore.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "protocol/card_config.h"
+
+namespace xensnd {
+
+enum class Trigger : uint8_t { kStart, kPause, kStop, kResume };
+
+struct Interval {
+  uint32_t min = 0;
+  uint32_t max = 0;
+  bool empty() const { return min > max; }
+  bool operator==(const Interval&) const = default;
+};
+
+// HW_PARAM_QUERY's payload. formats is a bit mask of (1 << XENSND_PCM_FORMAT_*); buffer and
+// period are in frames (OPEN's sizes are bytes).
+struct HwParamRanges {
+  uint64_t formats = 0;
+  Interval rates;
+  Interval channels;
+  Interval buffer_frames;
+  Interval period_frames;
+  bool operator==(const HwParamRanges&) const = default;
+};
+
+// OPEN's parameters. Sizes in bytes, as sndif.h says.
+struct StreamParams {
+  uint8_t format = 0;  // XENSND_PCM_FORMAT_*
+  uint8_t channels = 0;
+  uint32_t rate = 0;
+  uint32_t buffer_bytes = 0;
+  uint32_t period_bytes = 0;  // CUR_POS events every period_bytes; 0 = none
+};
+
+class Stream {
+ public:
+  virtual ~Stream() = default;
+
+  virtual const StreamConfig& config() const = 0;  // the effective (inherited) configuration
+
+  // --- Control requests: send, wait for the matching response (bounded), return. ---
+  // Asks the backend what it supports within `request`; the answer is intersected with the
+  // request. nullopt when the backend does not implement the query (-ENOTSUPP/-ENOSYS):
+  // the configuration's ranges are then all there is. Throws RequestFailedError(EINVAL)
+  // when the intersection is empty.
+  virtual std::optional<HwParamRanges> query_hw_params(const HwParamRanges& request) = 0;
+  // Allocates and grants the buffer (page directory included) and sends OPEN.
+  virtual void open(const StreamParams& params) = 0;
+  // CLOSE (the backend may drain first), then revokes the buffer's grants. Safe to call when
+  // not open and after the backend went away.
+  virtual void close() = 0;
+  virtual bool is_open() const = 0;
+  // Follows the backend's state: a START after START without STOP is refused here.
+  virtual void trigger(Trigger trigger) = 0;
+
+  // --- The shared buffer, valid between open() and close(). ---
+  virtual std::span<std::byte> buffer() = 0;
+
+  // --- Pipelined data requests. ---
+  // Ring slots free for send_write/send_read right now.
+  virtual size_t free_slots() const = 0;
+  // Requests that the backend has not answered yet.
+  virtual size_t in_flight() const = 0;
+  // Queues a WRITE/READ of buffer bytes [offset, offset+length); requires free_slots() > 0.
+  // Playback data must be in buffer() before the call; capture data is valid once the read
+  // completed (completed_read_bytes() grew past it).
+  virtual void send_write(uint32_t offset, uint32_t length) = 0;
+  virtual void send_read(uint32_t offset, uint32_t length) = 0;
+  // Totals of bytes whose WRITE/READ the backend answered successfully since open().
+  virtual uint64_t completed_write_bytes() const = 0;
+  virtual uint64_t completed_read_bytes() const = 0;
+
+  // --- Events and progress. ---
+  // One fd for poll(): readable when responses or events may be waiting.
+  virtual int poll_fd() const = 0;
+  // Consumes every pending response and event without blocking. Throws BackendGoneError on a
+  // protocol violation or an overdue response, RequestFailedError when a data request failed.
+  virtual void process() = 0;
+  // Blocks until something arrives or `timeout` passes, then process()es.
+  virtual void wait(std::chrono::milliseconds timeout) = 0;
+
+  // Bytes played/captured in the current START..STOP epoch according to the last CUR_POS,
+  // and when that event was consumed (for delay interpolation).
+  virtual uint64_t position_bytes() const = 0;
+  virtual std::chrono::steady_clock::time_point position_time() const = 0;
+  // Events lost because more than XENSND_IN_RING_LEN were unread (not fatal).
+  virtual uint64_t event_overruns() const = 0;
+
+  // Set once the backend went away or broke the protocol; every later call throws
+  // BackendGoneError with this reason.
+  virtual bool disconnected() const = 0;
+  virtual std::string disconnect_reason() const = 0;
+  // Marks the stream disconnected from outside (the card saw the backend's state change).
+  virtual void mark_disconnected(const std::string& reason) = 0;
+};
+
+}  // namespace xensnd

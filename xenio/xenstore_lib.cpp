@@ -1,0 +1,164 @@
+// XenStore over the real libxenstore.
+#include <xenstore.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <string>
+
+#include "xenio/xenstore.h"
+
+namespace xenio {
+namespace {
+
+struct FreeDeleter {
+  void operator()(void* p) const { std::free(p); }
+};
+template <typename T>
+using Malloced = std::unique_ptr<T, FreeDeleter>;
+
+std::string where(std::string_view verb, std::string_view path) {
+  return "XenStore " + std::string(verb) + " " + std::string(path);
+}
+
+class LibXenStore final : public XenStore {
+ public:
+  explicit LibXenStore(xs_handle* handle) : handle_(handle) {}
+  ~LibXenStore() override { xs_close(handle_); }
+
+  std::optional<std::string> read(std::string_view path, Transaction t) override {
+    unsigned len = 0;
+    errno = 0;
+    Malloced<char> value(static_cast<char*>(xs_read(handle_, t, std::string(path).c_str(), &len)));
+    if (!value) {
+      if (errno == ENOENT) return std::nullopt;
+      throw_errno(where("read", path));
+    }
+    return std::string(value.get(), len);
+  }
+
+  void write(std::string_view path, std::string_view value, Transaction t) override {
+    errno = 0;
+    if (!xs_write(handle_, t, std::string(path).c_str(), value.data(), value.size()))
+      throw_errno(where("write", path));
+  }
+
+  void mkdir(std::string_view path, Transaction t) override {
+    errno = 0;
+    if (!xs_mkdir(handle_, t, std::string(path).c_str())) throw_errno(where("mkdir", path));
+  }
+
+  void remove(std::string_view path, Transaction t) override {
+    errno = 0;
+    if (!xs_rm(handle_, t, std::string(path).c_str()) && errno != ENOENT)
+      throw_errno(where("rm", path));
+  }
+
+  std::optional<std::vector<std::string>> directory(std::string_view path, Transaction t) override {
+    unsigned count = 0;
+    errno = 0;
+    Malloced<char*> entries(xs_directory(handle_, t, std::string(path).c_str(), &count));
+    if (!entries) {
+      if (errno == ENOENT) return std::nullopt;
+      // An empty directory comes back as NULL with errno 0 on some versions.
+      if (errno == 0) return std::vector<std::string>{};
+      throw_errno(where("directory", path));
+    }
+    return std::vector<std::string>(entries.get(), entries.get() + count);
+  }
+
+  std::vector<XenStorePermission> permissions(std::string_view path, Transaction t) override {
+    unsigned count = 0;
+    errno = 0;
+    Malloced<xs_permissions> perms(xs_get_permissions(handle_, t, std::string(path).c_str(), &count));
+    if (!perms) throw_errno(where("get permissions of", path));
+    std::vector<XenStorePermission> result;
+    for (unsigned i = 0; i < count; ++i) {
+      const xs_permissions& p = perms.get()[i];
+      result.push_back({static_cast<DomainId>(p.id), static_cast<unsigned>(p.perms) & 3u});
+    }
+    return result;
+  }
+
+  void set_permissions(std::string_view path, const std::vector<XenStorePermission>& perms,
+                       Transaction t) override {
+    std::vector<xs_permissions> raw;
+    for (const auto& p : perms) {
+      xs_permissions entry{};
+      entry.id = p.domain;
+      entry.perms = static_cast<xs_perm_type>(p.access);
+      raw.push_back(entry);
+    }
+    errno = 0;
+    if (!xs_set_permissions(handle_, t, std::string(path).c_str(), raw.data(),
+                            static_cast<unsigned>(raw.size())))
+      throw_errno(where("set permissions of", path));
+  }
+
+  Transaction begin_transaction() override {
+    errno = 0;
+    xs_transaction_t t = xs_transaction_start(handle_);
+    if (t == XBT_NULL) throw_errno("XenStore transaction start");
+    return t;
+  }
+
+  bool commit_transaction(Transaction t) override {
+    errno = 0;
+    if (xs_transaction_end(handle_, t, false)) return true;
+    if (errno == EAGAIN) return false;
+    throw_errno("XenStore transaction commit");
+  }
+
+  void abort_transaction(Transaction t) override {
+    // Aborting only discards; a failure here leaves nothing behind worth reporting.
+    xs_transaction_end(handle_, t, true);
+  }
+
+  void watch(std::string_view path, std::string_view token) override {
+    errno = 0;
+    if (!xs_watch(handle_, std::string(path).c_str(), std::string(token).c_str()))
+      throw_errno(where("watch", path));
+  }
+
+  void unwatch(std::string_view path, std::string_view token) override {
+    errno = 0;
+    if (!xs_unwatch(handle_, std::string(path).c_str(), std::string(token).c_str()) && errno != ENOENT)
+      throw_errno(where("unwatch", path));
+  }
+
+  int watch_fd() const override { return xs_fileno(handle_); }
+
+  std::optional<XenStoreWatchEvent> next_watch_event() override {
+    errno = 0;
+    Malloced<char*> event(xs_check_watch(handle_));
+    if (!event) {
+      if (errno == EAGAIN || errno == 0) return std::nullopt;
+      throw_errno("XenStore watch event");
+    }
+    return XenStoreWatchEvent{event.get()[XS_WATCH_PATH], event.get()[XS_WATCH_TOKEN]};
+  }
+
+  std::string domain_path(DomainId domid) override {
+    errno = 0;
+    Malloced<char> path(xs_get_domain_path(handle_, domid));
+    if (!path) throw_errno("XenStore domain path of domain " + std::to_string(domid));
+    return path.get();
+  }
+
+ private:
+  xs_handle* handle_;
+};
+
+}  // namespace
+
+std::unique_ptr<XenStore> open_xenstore() {
+  errno = 0;
+  xs_handle* handle = xs_open(0);
+  if (!handle) {
+    const char* socket = std::getenv("XENSTORED_PATH");
+    throw_errno(std::string("cannot open XenStore (") +
+                (socket ? socket : "/var/run/xenstored/socket or /dev/xen/xenbus") + ")");
+  }
+  return std::make_unique<LibXenStore>(handle);
+}
+
+}  // namespace xenio
