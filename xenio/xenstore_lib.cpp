@@ -85,7 +85,7 @@ class LibXenStore final : public XenStore {
     for (const auto& p : perms) {
       xs_permissions entry{};
       entry.id = p.domain;
-      entry.perms = static_cast<xs_perm_type>(p.access);
+      entry.perms = p.access;
       raw.push_back(entry);
     }
     errno = 0;
