@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The README's test command: installs what is missing, builds xensnd twice (normal, and with
+# AddressSanitizer + UndefinedBehaviorSanitizer) and runs every test suite in both builds.
+# Usage: scripts/test.sh [ctest arguments...]    e.g. scripts/test.sh -L unit
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh
+jobs=$(nproc)
+
+for variant in build build-asan; do
+  sanitize=OFF
+  [[ $variant == build-asan ]] && sanitize=ON
+  cmake -S . -B "$variant" -DXENSND_SANITIZE=$sanitize >/dev/null
+  cmake --build "$variant" -j"$jobs"
+done
+
+echo "== tests (normal build)"
+ctest --test-dir build --output-on-failure -LE realxen -j"$jobs" "$@"
+echo "== tests (ASan + UBSan build)"
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build-asan --output-on-failure -LE 'realxen|nosanitize' -j"$jobs" "$@"
