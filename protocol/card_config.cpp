@@ -1,0 +1,235 @@
+// Reading device/vsnd/<id>: every level (card, PCM device, stream) may define the PCM
+// limits; a lower level narrows what it inherits, and the defaults apply only to what no
+// level defines.
+#include "protocol/card_config.h"
+
+#include <algorithm>
+#include <limits>
+#include <optional>
+
+#include "protocol/errors.h"
+#include "protocol/pcm_format.h"
+#include "protocol/sndif_abi.h"
+#include "protocol/xenstore_values.h"
+
+namespace xensnd {
+namespace {
+
+// What applies when no level defines a value. sndif.h: channels-min defaults to 1. The rest
+// follows the Linux driver: 2 channels, its standard rates, every format, 64 KiB.
+constexpr uint32_t kDefaultChannelsMax = 2;
+constexpr uint32_t kDefaultBufferBytes = 64 * 1024;
+constexpr uint32_t kDefaultRates[] = {5512,  8000,  11025, 16000,  22050,  32000, 44100,
+                                      48000, 64000, 88200, 96000, 176400, 192000};
+// sndif.h: channels are uint8_t; PCM and stream indices are uint8_t.
+constexpr uint64_t kMaxChannels = std::numeric_limits<uint8_t>::max();
+constexpr uint64_t kMaxIndex = std::numeric_limits<uint8_t>::max();
+
+// The limits one level defines itself.
+struct LevelLimits {
+  std::optional<uint32_t> channels_min;
+  std::optional<uint32_t> channels_max;
+  std::optional<std::vector<uint32_t>> rates;
+  std::optional<uint64_t> formats;
+  std::optional<uint32_t> buffer_bytes;
+};
+
+// The limits inherited so far: each field set once some level above defined it.
+using Inherited = LevelLimits;
+
+[[noreturn]] void fail(const std::string& node_path, const std::string& problem) {
+  throw ConfigError("vsnd configuration: " + node_path + ": " + problem);
+}
+
+std::optional<uint32_t> read_number(xenio::XenStore& store, const std::string& path,
+                                    uint64_t min, uint64_t max) {
+  std::optional<std::string> text = store.read(path);
+  if (!text) return std::nullopt;
+  ParsedNumber parsed = parse_decimal(*text, max);
+  if (!parsed.value) fail(path, parsed.problem);
+  if (*parsed.value < min) fail(path, "'" + *text + "' is less than " + std::to_string(min));
+  return static_cast<uint32_t>(*parsed.value);
+}
+
+std::optional<std::vector<uint32_t>> read_rates(xenio::XenStore& store, const std::string& path) {
+  std::optional<std::string> text = store.read(path);
+  if (!text) return std::nullopt;
+  std::vector<uint32_t> rates;
+  for (std::string_view item : split_list(*text)) {
+    ParsedNumber parsed = parse_decimal(item, std::numeric_limits<uint32_t>::max());
+    if (!parsed.value) fail(path, "in '" + *text + "': " + parsed.problem);
+    if (*parsed.value == 0) fail(path, "in '" + *text + "': a sample rate of 0");
+    rates.push_back(static_cast<uint32_t>(*parsed.value));
+  }
+  std::sort(rates.begin(), rates.end());
+  rates.erase(std::unique(rates.begin(), rates.end()), rates.end());
+  return rates;
+}
+
+std::optional<uint64_t> read_formats(xenio::XenStore& store, const std::string& path) {
+  std::optional<std::string> text = store.read(path);
+  if (!text) return std::nullopt;
+  uint64_t mask = 0;
+  for (std::string_view item : split_list(*text)) {
+    if (item.empty()) fail(path, "empty item in '" + *text + "'");
+    std::optional<uint8_t> format = sndif_format_from_string(item);
+    if (!format) fail(path, "unknown sample format '" + std::string(item) + "'");
+    // Formats without a fixed frame size cannot be described by buffer/period sizes in
+    // frames: they are never offered, but a list containing them is not wrong.
+    if (sndif_format_bytes_per_sample(*format)) mask |= uint64_t{1} << *format;
+  }
+  if (mask == 0) fail(path, "'" + *text + "' has no format with a fixed frame size");
+  return mask;
+}
+
+LevelLimits read_level(xenio::XenStore& store, const std::string& dir) {
+  LevelLimits level;
+  level.channels_min = read_number(store, join_path(dir, XENSND_FIELD_CHANNELS_MIN), 1, kMaxChannels);
+  level.channels_max = read_number(store, join_path(dir, XENSND_FIELD_CHANNELS_MAX), 1, kMaxChannels);
+  if (level.channels_min && level.channels_max && *level.channels_min > *level.channels_max)
+    fail(join_path(dir, XENSND_FIELD_CHANNELS_MIN),
+         std::to_string(*level.channels_min) + " is more than channels-max " +
+             std::to_string(*level.channels_max));
+  level.rates = read_rates(store, join_path(dir, XENSND_FIELD_SAMPLE_RATES));
+  level.formats = read_formats(store, join_path(dir, XENSND_FIELD_SAMPLE_FORMATS));
+  level.buffer_bytes = read_number(store, join_path(dir, XENSND_FIELD_BUFFER_SIZE), 1,
+                                   std::numeric_limits<uint32_t>::max());
+  return level;
+}
+
+// A lower level narrows: the result is the intersection with what is inherited, and an
+// empty intersection is a configuration error naming the lower level's node.
+Inherited narrow(const Inherited& above, const LevelLimits& level, const std::string& dir) {
+  Inherited result = above;
+  if (level.channels_min)
+    result.channels_min = std::max(above.channels_min.value_or(1), *level.channels_min);
+  if (level.channels_max)
+    result.channels_max = above.channels_max ? std::min(*above.channels_max, *level.channels_max)
+                                             : *level.channels_max;
+  if (result.channels_min && result.channels_max && *result.channels_min > *result.channels_max)
+    fail(dir, "channels-min/channels-max leave no channel count: at least " +
+                  std::to_string(*result.channels_min) + ", at most " +
+                  std::to_string(*result.channels_max) + " (after inheritance)");
+  if (level.rates) {
+    if (above.rates) {
+      std::vector<uint32_t> common;
+      std::set_intersection(above.rates->begin(), above.rates->end(), level.rates->begin(),
+                            level.rates->end(), std::back_inserter(common));
+      if (common.empty())
+        fail(join_path(dir, XENSND_FIELD_SAMPLE_RATES), "no rate in common with the level above");
+      result.rates = std::move(common);
+    } else {
+      result.rates = level.rates;
+    }
+  }
+  if (level.formats) {
+    uint64_t common = above.formats ? (*above.formats & *level.formats) : *level.formats;
+    if (common == 0)
+      fail(join_path(dir, XENSND_FIELD_SAMPLE_FORMATS), "no format in common with the level above");
+    result.formats = common;
+  }
+  if (level.buffer_bytes)
+    result.buffer_bytes = above.buffer_bytes ? std::min(*above.buffer_bytes, *level.buffer_bytes)
+                                             : *level.buffer_bytes;
+  return result;
+}
+
+StreamLimits with_defaults(const Inherited& limits) {
+  StreamLimits result;
+  result.channels_min = limits.channels_min.value_or(1);
+  result.channels_max = limits.channels_max.value_or(std::max(kDefaultChannelsMax, result.channels_min));
+  result.rates = limits.rates.value_or(
+      std::vector<uint32_t>(std::begin(kDefaultRates), std::end(kDefaultRates)));
+  result.formats = limits.formats.value_or(sndif_fixed_size_formats_mask());
+  result.buffer_bytes = limits.buffer_bytes.value_or(kDefaultBufferBytes);
+  return result;
+}
+
+// The numbered children of `dir` (PCM devices of a card, streams of a PCM device), which
+// must be 0..N-1 with N >= 1. Other children are settings and are skipped.
+size_t count_indexed_children(xenio::XenStore& store, const std::string& dir, const char* what) {
+  std::optional<std::vector<std::string>> children = store.directory(dir);
+  if (!children) fail(dir, "does not exist");
+  std::vector<uint64_t> indices;
+  for (const std::string& child : *children) {
+    if (child.empty() || !std::all_of(child.begin(), child.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      continue;
+    ParsedNumber parsed = parse_decimal(child, kMaxIndex);
+    if (!parsed.value || (child.size() > 1 && child[0] == '0'))
+      fail(join_path(dir, child), std::string("is not a valid ") + what + " index (0.." +
+                                      std::to_string(kMaxIndex) + ")");
+    indices.push_back(*parsed.value);
+  }
+  if (indices.empty()) fail(dir, std::string("has no ") + what);
+  std::sort(indices.begin(), indices.end());
+  for (size_t i = 0; i < indices.size(); ++i)
+    if (indices[i] != i)
+      fail(dir, std::string(what) + " indices must be contiguous from 0, but " +
+                    (indices[i] > i ? std::to_string(i) + " is missing"
+                                    : std::to_string(indices[i]) + " appears twice"));
+  return indices.size();
+}
+
+std::string read_optional_text(xenio::XenStore& store, const std::string& path) {
+  return store.read(path).value_or("");
+}
+
+StreamConfig read_stream(xenio::XenStore& store, const std::string& dir, size_t pcm_index,
+                         size_t stream_index, const Inherited& above) {
+  StreamConfig stream;
+  stream.pcm_index = pcm_index;
+  stream.stream_index = stream_index;
+  stream.xenstore_path = dir;
+
+  std::string type_path = join_path(dir, XENSND_FIELD_TYPE);
+  std::optional<std::string> type = store.read(type_path);
+  if (!type) fail(type_path, "missing (must be \"p\" or \"c\")");
+  std::string_view type_text = trim_blanks(*type);
+  if (type_text == XENSND_STREAM_TYPE_PLAYBACK)
+    stream.type = StreamType::kPlayback;
+  else if (type_text == XENSND_STREAM_TYPE_CAPTURE)
+    stream.type = StreamType::kCapture;
+  else
+    fail(type_path, "'" + *type + "' is neither \"p\" (playback) nor \"c\" (capture)");
+
+  std::string id_path = join_path(dir, XENSND_FIELD_STREAM_UNIQUE_ID);
+  std::optional<std::string> unique_id = store.read(id_path);
+  if (!unique_id || unique_id->empty()) fail(id_path, "missing (the backend selects its device by it)");
+  stream.unique_id = *unique_id;
+
+  stream.limits = with_defaults(narrow(above, read_level(store, dir), dir));
+  return stream;
+}
+
+}  // namespace
+
+std::vector<const StreamConfig*> CardConfig::streams() const {
+  std::vector<const StreamConfig*> all;
+  for (const PcmDeviceConfig& pcm : pcm_devices)
+    for (const StreamConfig& stream : pcm.streams) all.push_back(&stream);
+  return all;
+}
+
+CardConfig read_card_config(xenio::XenStore& store, std::string_view device_path) {
+  CardConfig card;
+  card.xenstore_path = std::string(device_path);
+  size_t pcm_count = count_indexed_children(store, card.xenstore_path, "PCM device");
+  card.short_name = read_optional_text(store, join_path(card.xenstore_path, XENSND_FIELD_VCARD_SHORT_NAME));
+  card.long_name = read_optional_text(store, join_path(card.xenstore_path, XENSND_FIELD_VCARD_LONG_NAME));
+  Inherited card_limits = narrow(Inherited{}, read_level(store, card.xenstore_path), card.xenstore_path);
+
+  for (size_t p = 0; p < pcm_count; ++p) {
+    PcmDeviceConfig pcm;
+    pcm.index = p;
+    std::string pcm_dir = join_path(card.xenstore_path, std::to_string(p));
+    pcm.name = read_optional_text(store, join_path(pcm_dir, XENSND_FIELD_DEVICE_NAME));
+    Inherited pcm_limits = narrow(card_limits, read_level(store, pcm_dir), pcm_dir);
+    size_t stream_count = count_indexed_children(store, pcm_dir, "stream");
+    for (size_t s = 0; s < stream_count; ++s)
+      pcm.streams.push_back(read_stream(store, join_path(pcm_dir, std::to_string(s)), p, s, pcm_limits));
+    card.pcm_devices.push_back(std::move(pcm));
+  }
+  return card;
+}
+
+}  // namespace xensnd
