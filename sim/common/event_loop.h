@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 
 namespace simxen {
 
@@ -15,6 +16,9 @@ class EventLoop {
 
   // Calls `on_ready` whenever `fd` is readable (or hung up). Replaces an earlier callback.
   void add(int fd, std::function<void()> on_ready);
+  // Also calls `on_writable` while `fd` accepts output (a connection with queued replies);
+  // nullptr stops asking. Only for an fd added with add(). Replaces an earlier callback.
+  void set_writable(int fd, std::function<void()> on_writable);
   // Safe to call from inside a callback, also for the fd being served.
   void remove(int fd);
   // Serves until stop() (from a callback or a signal handler's self-pipe).
@@ -23,7 +27,7 @@ class EventLoop {
 
  private:
   struct Impl;
-  Impl* impl_;
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace simxen
