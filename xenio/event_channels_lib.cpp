@@ -1,6 +1,8 @@
 // Event channels over the real libxenevtchn.
 #include <fcntl.h>
+extern "C" {  // the Xen library headers declare no C linkage of their own
 #include <xenevtchn.h>
+}
 
 #include <cerrno>
 

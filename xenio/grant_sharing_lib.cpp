@@ -1,5 +1,7 @@
 // Grants over the real libxengnttab.
+extern "C" {  // the Xen library headers declare no C linkage of their own
 #include <xengnttab.h>
+}
 
 #include <sys/mman.h>
 

@@ -1,5 +1,8 @@
 // XenStore over the real libxenstore.
+// The Xen library headers declare no C linkage of their own.
+extern "C" {
 #include <xenstore.h>
+}
 
 #include <cerrno>
 #include <cstdlib>
