@@ -1,0 +1,141 @@
+// One open xensnd PCM: the ALSA ioplug object and the sndif stream behind it.
+//
+// Threading: ioplug calls start/stop/pointer/transfer/pause/hw_params/hw_free/delay/chmap
+// callbacks under the PCM's lock, but prepare, sw_params, drain and the poll callbacks without
+// it; every callback therefore takes mutex_, and code holding mutex_ never calls back into
+// alsa-lib (which would take the PCM lock in the opposite order). All fields below are
+// written only under mutex_.
+//
+// Frame counters are 64-bit and count from the last prepare; ALSA's pointers wrap at the
+// sw_params boundary and are derived from them.
+#pragma once
+
+#include <alsa/asoundlib.h>
+#include <alsa/pcm_external.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "plugin/card_registry.h"
+#include "plugin/plugin_options.h"
+#include "plugin/unique_fd.h"
+#include "protocol/stream.h"
+
+namespace xensnd::plugin {
+
+class XensndPcm {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  // Connects (or reuses this process's connection to) the card, selects the stream and
+  // queries its parameters. Throws FrontendError / OptionError / std::invalid_argument.
+  XensndPcm(const PluginOptions& options, snd_pcm_stream_t direction);
+  ~XensndPcm();
+  XensndPcm(const XensndPcm&) = delete;
+  XensndPcm& operator=(const XensndPcm&) = delete;
+
+  // Registers with ioplug (snd_pcm_ioplug_create) and installs the hw constraints.
+  int create_ioplug(const char* name, int mode);
+  snd_pcm_t* pcm() const { return io_.pcm; }
+
+  // --- ioplug callbacks (see ioplug_callbacks.cpp for the C entry points) ---
+  int start();
+  int stop();
+  snd_pcm_sframes_t pointer();
+  snd_pcm_sframes_t transfer(const snd_pcm_channel_area_t* areas, snd_pcm_uframes_t offset,
+                             snd_pcm_uframes_t size);
+  int hw_params();
+  int hw_free();
+  int sw_params(snd_pcm_sw_params_t* params);
+  int prepare();
+  int drain();
+  int pause(bool enable);
+  int poll_descriptors_count() const { return kPollFds; }
+  int poll_descriptors(pollfd* fds, unsigned space);
+  int poll_revents(pollfd* fds, unsigned nfds, unsigned short* revents);
+  int delay(snd_pcm_sframes_t* delay);
+  snd_pcm_chmap_query_t** query_chmaps();
+  snd_pcm_chmap_t* get_chmap();
+  int set_chmap(const snd_pcm_chmap_t* map);
+  void dump(snd_output_t* out);
+
+  // Marks the PCM disconnected after `error` (reads/writes then fail with -ENODEV).
+  int fail(const std::string& reason);
+
+ private:
+  // Poll set: the stream's event channel, the card's XenStore watch, and a timer that wakes
+  // pollers on state changes and checks for overdue responses while the stream runs.
+  static constexpr int kPollFds = 3;
+
+  bool playback() const { return io_.stream == SND_PCM_STREAM_PLAYBACK; }
+  bool forked() const { return !card_->in_this_process(); }
+  // After create_ioplug: the hw constraints from XenStore refined by HW_PARAM_QUERY.
+ public:
+  int install_constraints();
+
+ private:
+  void query_backend_ranges();
+
+  // Progress: consume responses and events, move hw_, keep requests flowing. Returns false
+  // when the stream is disconnected.
+  bool update_locked();
+  void sync_appl_locked();
+  void flush_playback_locked();
+  void issue_reads_locked();
+  bool playback_drained_locked(Clock::time_point now) const;
+  bool wait_for_progress_unlocked(std::unique_lock<std::mutex>& lock, std::chrono::milliseconds timeout);
+  void check_watch_locked();
+  void set_timer(long value_ns, long interval_ns);
+  int fail_locked(const std::string& reason);
+  void start_locked();
+  void stop_locked() noexcept;
+  void wake_pollers();
+  void arm_watchdog(bool on);
+  void drain_timer();
+  uint64_t frames_of(uint64_t bytes) const { return frame_bytes_ ? bytes / frame_bytes_ : 0; }
+  Clock::duration duration_of(uint64_t frames) const;
+ public:
+  // Maps an exception escaping a callback to its negative errno (and a message).
+  int error_result(const std::exception& error);
+
+ private:
+
+  snd_pcm_ioplug_t io_{};
+  PluginOptions options_;
+  std::shared_ptr<SharedCard> card_;
+  Stream* stream_ = nullptr;
+  const StreamConfig* config_ = nullptr;
+  std::optional<HwParamRanges> backend_ranges_;  // HW_PARAM_QUERY's answer, if any
+  UniqueFd timer_fd_;
+  mutable std::mutex mutex_;
+
+  // hw_params
+  uint8_t sndif_format_ = 0;
+  uint32_t frame_bytes_ = 0;
+  uint32_t rate_ = 0;
+  uint64_t buffer_frames_ = 0;
+  uint64_t period_frames_ = 0;
+  // sw_params
+  snd_pcm_uframes_t boundary_ = 0;
+  snd_pcm_uframes_t avail_min_ = 1;
+  snd_pcm_uframes_t stop_threshold_ = 0;
+
+  // Since the last prepare.
+  uint64_t appl_ = 0;                // application frames (follows rewinds)
+  snd_pcm_uframes_t appl_raw_ = 0;   // io_.appl_ptr when appl_ was last synced
+  uint64_t requested_ = 0;           // frames handed to the backend in WRITE/READ requests
+  uint64_t hw_ = 0;                  // frames the backend played / captured into the buffer
+  uint64_t done_base_bytes_ = 0;     // completed_*_bytes() at prepare
+  bool backend_running_ = false;     // TRIGGER START sent and not stopped
+  bool paused_ = false;
+  Clock::time_point paused_at_{};
+  Clock::time_point resumed_at_{};
+  bool disconnected_ = false;
+  Clock::time_point last_watch_check_{};
+};
+
+}  // namespace xensnd::plugin
