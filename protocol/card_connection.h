@@ -7,6 +7,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -23,6 +24,13 @@ struct ConnectOptions {
   std::chrono::milliseconds handshake_timeout{5000};
   // How long a control request may wait for its response (the Linux driver uses 3 s).
   std::chrono::milliseconds response_timeout{3000};
+  // How long the destructor waits for the backend to release the connection after
+  // Closing before it goes Closed anyway (a dead backend must not hang an application).
+  std::chrono::milliseconds teardown_timeout{2000};
+  // Receives warnings (no `versions` node, a stale card reset). Unset: printed to stderr.
+  std::function<void(const std::string&)> warn;
+  // The guest's page size; 0 = sysconf(_SC_PAGESIZE). Anything but 4096 is refused.
+  long page_size = 0;
 };
 
 class CardConnection {

@@ -7,13 +7,17 @@
 #include <cstdint>
 #include <cstring>
 
-// ring.h leaves xen_mb/xen_rmb/xen_wmb to the includer in user space; its own fallbacks
-// rely on kernel macros that do not exist here.
+#include <xen/io/sndif.h>
+
+// ring.h leaves xen_mb/xen_rmb/xen_wmb to the includer in user space. Without
+// __XEN_INTERFACE_VERSION__ it defines them itself as mb()/rmb()/wmb(), kernel macros that
+// do not exist here: replace them after the include (the ring macros expand at use).
+#undef xen_mb
+#undef xen_rmb
+#undef xen_wmb
 #define xen_mb() std::atomic_thread_fence(std::memory_order_seq_cst)
 #define xen_rmb() std::atomic_thread_fence(std::memory_order_acquire)
 #define xen_wmb() std::atomic_thread_fence(std::memory_order_release)
-
-#include <xen/io/sndif.h>
 
 namespace xensnd::abi {
 

@@ -1,0 +1,90 @@
+#include "protocol/request_ring.h"
+
+#include <atomic>
+#include <stdexcept>
+
+#include "protocol/errors.h"
+
+namespace xensnd {
+namespace {
+
+// The backend writes rsp_prod concurrently: read it exactly once per use.
+RING_IDX load_shared(RING_IDX& index) { return std::atomic_ref<RING_IDX>(index).load(std::memory_order_relaxed); }
+
+}  // namespace
+
+RequestRing::RequestRing(void* page) {
+  auto* shared = static_cast<xen_sndif_sring*>(page);
+  SHARED_RING_INIT(shared);
+  FRONT_RING_INIT(&ring_, shared, abi::kXenPageSize);
+}
+
+size_t RequestRing::capacity() const { return RING_SIZE(&ring_); }
+
+RequestRing::Pushed RequestRing::push(xensnd_req request, Clock::time_point deadline) {
+  if (free_slots() == 0) throw std::logic_error("RequestRing::push on a full ring");
+  // Fresh ids: skip any still waiting for an answer (at most capacity() of them).
+  while (outstanding_.count(next_id_)) ++next_id_;
+  request.id = next_id_++;
+  xensnd_req* slot = RING_GET_REQUEST(&ring_, ring_.req_prod_pvt);
+  std::memcpy(slot, &request, sizeof request);
+  ++ring_.req_prod_pvt;
+  outstanding_[request.id] = {request.operation, deadline};
+  int notify = 0;
+  RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&ring_, notify);
+  return {request.id, notify != 0};
+}
+
+std::vector<Completion> RequestRing::collect() {
+  std::vector<Completion> done;
+  int more = 0;
+  do {
+    RING_IDX prod = load_shared(ring_.sring->rsp_prod);
+    xen_rmb();  // see the responses up to prod, not older contents
+    // Everything between rsp_cons and prod must be an answer to a request we made.
+    RING_IDX available = prod - ring_.rsp_cons;
+    if (available > outstanding_.size())
+      throw BackendGoneError("backend broke the request ring: rsp_prod " + std::to_string(prod) +
+                             " is " + std::to_string(available) + " responses past rsp_cons " +
+                             std::to_string(ring_.rsp_cons) + ", but only " +
+                             std::to_string(outstanding_.size()) + " requests are outstanding");
+    for (; ring_.rsp_cons != prod; ++ring_.rsp_cons) {
+      Completion c;
+      // Copy first: the backend can change the slot while we look at it.
+      std::memcpy(&c.response, RING_GET_RESPONSE(&ring_, ring_.rsp_cons), sizeof c.response);
+      c.id = c.response.id;
+      c.operation = c.response.operation;
+      c.raw_status = c.response.status;
+      auto it = outstanding_.find(c.id);
+      if (it == outstanding_.end())
+        throw BackendGoneError("backend answered an unknown request id " + std::to_string(c.id) +
+                               " (" + operation_name(c.operation) + ")");
+      if (it->second.operation != c.operation)
+        throw BackendGoneError("backend answered request " + std::to_string(c.id) + " (" +
+                               operation_name(it->second.operation) + ") as " +
+                               operation_name(c.operation));
+      outstanding_.erase(it);
+      c.status = map_response_status(c.raw_status, c.operation);
+      done.push_back(std::move(c));
+    }
+    // Re-arms rsp_event so the backend notifies us of the next response.
+    RING_FINAL_CHECK_FOR_RESPONSES(&ring_, more);
+  } while (more);
+  return done;
+}
+
+std::optional<RequestRing::Clock::time_point> RequestRing::next_deadline() const {
+  std::optional<Clock::time_point> earliest;
+  for (const auto& [id, o] : outstanding_)
+    if (!earliest || o.deadline < *earliest) earliest = o.deadline;
+  return earliest;
+}
+
+void RequestRing::check_deadlines(Clock::time_point now) const {
+  for (const auto& [id, o] : outstanding_)
+    if (o.deadline <= now)
+      throw BackendGoneError("backend did not answer " + operation_name(o.operation) + " (request " +
+                             std::to_string(id) + ") in time");
+}
+
+}  // namespace xensnd

@@ -1,0 +1,73 @@
+// The frontend side of a stream's request ring (the xen_sndif shared ring page), with the
+// hold-off protocol of ring.h: requests are pushed with RING_PUSH_REQUESTS_AND_CHECK_NOTIFY
+// (notify only when the backend asked for it) and responses consumed with
+// RING_FINAL_CHECK_FOR_RESPONSES, which keeps `rsp_event` current — a backend like snd_be
+// notifies only when rsp_event asks for it.
+//
+// Every request gets a fresh id and its own deadline. A response must match an
+// outstanding request by id and operation, and rsp_prod may not run past what was
+// requested; anything else is a protocol violation (BackendGoneError), never trusted.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <vector>
+
+#include "protocol/response_status.h"
+#include "protocol/sndif_abi.h"
+
+namespace xensnd {
+
+struct Completion {
+  uint16_t id = 0;
+  uint8_t operation = 0;
+  int32_t raw_status = 0;
+  MappedStatus status;  // errno_value 0 on success
+  xensnd_resp response{};  // a copy, safe from the backend
+};
+
+class RequestRing {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  // `page` is the granted 4 KiB ring page; it is initialised here (SHARED_RING_INIT).
+  explicit RequestRing(void* page);
+  RequestRing(const RequestRing&) = delete;
+  RequestRing& operator=(const RequestRing&) = delete;
+
+  size_t capacity() const;
+  size_t outstanding() const { return outstanding_.size(); }
+  size_t free_slots() const { return capacity() - outstanding(); }
+
+  struct Pushed {
+    uint16_t id;
+    bool notify;  // the backend asked to be notified (req_event)
+  };
+  // Gives `request` a fresh id, queues and publishes it. Requires free_slots() > 0.
+  Pushed push(xensnd_req request, Clock::time_point deadline);
+
+  // Consumes every response the backend produced, keeping rsp_event armed. Throws
+  // BackendGoneError on a protocol violation (the ring is then unusable).
+  std::vector<Completion> collect();
+
+  bool is_outstanding(uint16_t id) const { return outstanding_.count(id) != 0; }
+  // The earliest deadline of an outstanding request.
+  std::optional<Clock::time_point> next_deadline() const;
+  // Throws BackendGoneError naming the oldest overdue request, if any.
+  void check_deadlines(Clock::time_point now) const;
+
+ private:
+  struct Outstanding {
+    uint8_t operation;
+    Clock::time_point deadline;
+  };
+
+  xen_sndif_front_ring_t ring_{};
+  uint16_t next_id_ = 0;
+  std::map<uint16_t, Outstanding> outstanding_;
+};
+
+}  // namespace xensnd

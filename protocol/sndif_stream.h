@@ -1,0 +1,113 @@
+// The Stream of a connected card: one request ring, one event page, their two event
+// channels (on a handle of its own, so poll_fd() wakes only for this stream) and, between
+// open() and close(), the shared PCM buffer.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+
+#include "protocol/errors.h"
+#include "protocol/event_page.h"
+#include "protocol/position_tracker.h"
+#include "protocol/request_ring.h"
+#include "protocol/shared_buffer.h"
+#include "protocol/stream.h"
+#include "protocol/xenbus_frontend.h"
+#include "xenio/platform.h"
+
+namespace xensnd {
+
+struct StreamTimeouts {
+  // How long any request may take (the Linux driver uses 3 s).
+  std::chrono::milliseconds response{3000};
+};
+
+class SndifStream final : public Stream {
+ public:
+  // Grants the ring and event pages to `backend` and allocates both event channels.
+  SndifStream(const StreamConfig& config, xenio::Platform& platform, xenio::DomainId backend,
+              StreamTimeouts timeouts);
+  ~SndifStream() override;
+
+  // What the card publishes for this stream.
+  StreamTransport transport() const;
+
+  const StreamConfig& config() const override { return config_; }
+  std::optional<HwParamRanges> query_hw_params(const HwParamRanges& request) override;
+  void open(const StreamParams& params) override;
+  void close() override;
+  bool is_open() const override { return buffer_.has_value(); }
+  void trigger(Trigger trigger) override;
+  std::span<std::byte> buffer() override;
+  size_t free_slots() const override;
+  size_t in_flight() const override { return data_requests_.size(); }
+  void send_write(uint32_t offset, uint32_t length) override;
+  void send_read(uint32_t offset, uint32_t length) override;
+  uint64_t completed_write_bytes() const override { return completed_write_bytes_; }
+  uint64_t completed_read_bytes() const override { return completed_read_bytes_; }
+  int poll_fd() const override;
+  void process() override;
+  void wait(std::chrono::milliseconds timeout) override;
+  uint64_t position_bytes() const override { return positions_.position(); }
+  std::chrono::steady_clock::time_point position_time() const override { return position_time_; }
+  uint64_t event_overruns() const override { return events_.overruns(); }
+  bool disconnected() const override { return disconnected_; }
+  std::string disconnect_reason() const override { return disconnect_reason_; }
+  void mark_disconnected(const std::string& reason) override;
+
+  // Where the backend is in START..STOP, as far as its answers tell.
+  enum class RunState { kStopped, kRunning, kPaused };
+  RunState run_state() const { return run_state_; }
+  // The WRITE/CLOSE allowance on top of the response timeout: the buffer's duration.
+  std::chrono::milliseconds buffer_duration() const;
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  struct DataRequest {
+    uint8_t operation;
+    uint32_t length;
+  };
+
+  void require_connected() const;
+  // Sends a request and waits for its answer, processing everything else meanwhile.
+  Completion call(xensnd_req request, std::chrono::milliseconds timeout);
+  uint16_t push(const xensnd_req& request, std::chrono::milliseconds timeout);
+  void send_data(uint8_t operation, uint32_t offset, uint32_t length);
+  // One pass over the event channels, the event page and the ring. Throws like process().
+  void pump();
+  void handle_completion(Completion& c);
+  void block_until_event_or(Clock::time_point until);
+  void release_buffer() noexcept;
+  [[noreturn]] void fail(const std::string& reason);
+
+  StreamConfig config_;
+  StreamTimeouts timeouts_;
+  xenio::DomainId backend_;
+  // Handles first: the pages and ports below are released through them.
+  std::unique_ptr<xenio::GrantSharer> sharer_;
+  std::unique_ptr<xenio::EventChannels> channels_;
+  std::unique_ptr<xenio::SharedPages> ring_page_;
+  std::unique_ptr<xenio::SharedPages> event_page_;
+  xenio::BoundPort ring_port_;
+  xenio::BoundPort event_port_;
+  RequestRing ring_;
+  EventPageReader events_;
+
+  std::optional<SharedBuffer> buffer_;
+  StreamParams params_{};
+  RunState run_state_ = RunState::kStopped;
+  PositionTracker positions_;
+  Clock::time_point position_time_{};
+  std::map<uint16_t, DataRequest> data_requests_;
+  std::map<uint16_t, Trigger> pending_triggers_;
+  std::map<uint16_t, Completion> control_answers_;
+  uint64_t completed_write_bytes_ = 0;
+  uint64_t completed_read_bytes_ = 0;
+  std::optional<RequestFailedError> failed_data_request_;
+  bool disconnected_ = false;
+  std::string disconnect_reason_;
+};
+
+}  // namespace xensnd

@@ -1,0 +1,379 @@
+// SndifStream: the request/response and event plumbing of one sndif stream.
+#include "protocol/sndif_stream.h"
+
+#include <poll.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "protocol/errors.h"
+#include "protocol/hw_params.h"
+#include "protocol/pcm_format.h"
+
+namespace xensnd {
+namespace {
+
+std::string stream_name(const StreamConfig& c) {
+  return "stream " + std::to_string(c.pcm_index) + "/" + std::to_string(c.stream_index) + " (" + c.unique_id + ")";
+}
+
+uint8_t wire_trigger(Trigger t) {
+  switch (t) {
+    case Trigger::kStart: return XENSND_OP_TRIGGER_START;
+    case Trigger::kPause: return XENSND_OP_TRIGGER_PAUSE;
+    case Trigger::kStop: return XENSND_OP_TRIGGER_STOP;
+    case Trigger::kResume: return XENSND_OP_TRIGGER_RESUME;
+  }
+  return XENSND_OP_TRIGGER_STOP;
+}
+
+const char* trigger_name(Trigger t) {
+  switch (t) {
+    case Trigger::kStart: return "START";
+    case Trigger::kPause: return "PAUSE";
+    case Trigger::kStop: return "STOP";
+    case Trigger::kResume: return "RESUME";
+  }
+  return "?";
+}
+
+}  // namespace
+
+SndifStream::SndifStream(const StreamConfig& config, xenio::Platform& platform, xenio::DomainId backend,
+                         StreamTimeouts timeouts)
+    : config_(config),
+      timeouts_(timeouts),
+      backend_(backend),
+      sharer_(platform.open_grant_sharer()),
+      channels_(platform.open_event_channels()),
+      ring_page_(sharer_->share(backend, 1, /*writable=*/true)),
+      event_page_(sharer_->share(backend, 1, /*writable=*/true)),
+      ring_port_(*channels_, channels_->bind_unbound(backend)),
+      event_port_(*channels_, channels_->bind_unbound(backend)),
+      ring_(ring_page_->data()),
+      events_(event_page_->data()),
+      positions_(config.type) {}
+
+SndifStream::~SndifStream() { release_buffer(); }
+
+StreamTransport SndifStream::transport() const {
+  return {config_.xenstore_path, ring_page_->refs().front(), ring_port_.port(), event_page_->refs().front(),
+          event_port_.port()};
+}
+
+void SndifStream::mark_disconnected(const std::string& reason) {
+  if (disconnected_) return;
+  disconnected_ = true;
+  disconnect_reason_ = stream_name(config_) + ": " + reason;
+}
+
+void SndifStream::fail(const std::string& reason) {
+  mark_disconnected(reason);
+  throw BackendGoneError(disconnect_reason_);
+}
+
+void SndifStream::require_connected() const {
+  if (disconnected_) throw BackendGoneError(disconnect_reason_);
+}
+
+std::chrono::milliseconds SndifStream::buffer_duration() const {
+  std::optional<uint32_t> sample = sndif_format_bytes_per_sample(params_.format);
+  uint64_t bytes_per_second = uint64_t{params_.rate} * params_.channels * sample.value_or(0);
+  if (bytes_per_second == 0) return std::chrono::milliseconds(0);
+  return std::chrono::milliseconds((uint64_t{params_.buffer_bytes} * 1000 + bytes_per_second - 1) / bytes_per_second);
+}
+
+int SndifStream::poll_fd() const { return channels_->fd(); }
+
+size_t SndifStream::free_slots() const {
+  // One slot stays free for control requests (TRIGGER STOP must get through a full ring).
+  size_t free = ring_.free_slots();
+  return disconnected_ || free <= 1 ? 0 : free - 1;
+}
+
+std::span<std::byte> SndifStream::buffer() {
+  if (!buffer_) return {};
+  return buffer_->data();
+}
+
+void SndifStream::release_buffer() noexcept { buffer_.reset(); }
+
+// --- Plumbing ---
+
+void SndifStream::block_until_event_or(Clock::time_point until) {
+  auto left = std::chrono::ceil<std::chrono::milliseconds>(until - Clock::now());
+  if (left.count() <= 0) return;
+  pollfd p{channels_->fd(), POLLIN, 0};
+  int timeout = static_cast<int>(std::min<int64_t>(left.count(), 60'000));
+  if (::poll(&p, 1, timeout) < 0 && errno != EINTR) fail(std::string("poll on the event channels failed: ") + std::strerror(errno));
+}
+
+void SndifStream::pump() {
+  try {
+    // Acknowledge and unmask first: anything arriving after this wakes poll() again.
+    while (std::optional<xenio::EventPort> port = channels_->pending()) channels_->unmask(*port);
+  } catch (const xenio::XenError& e) {
+    fail(std::string("event channel failure: ") + e.what());
+  }
+
+  // Events before responses: a STOP/PAUSE response discards what was queued before it.
+  EventBatch batch = events_.read();
+  bool start_pending = std::any_of(pending_triggers_.begin(), pending_triggers_.end(), [](const auto& p) {
+    return p.second == Trigger::kStart || p.second == Trigger::kResume;
+  });
+  if (buffer_ && (run_state_ == RunState::kRunning || start_pending)) {
+    for (uint64_t position : batch.positions) {
+      if (std::optional<std::string> problem = positions_.on_position(position))
+        fail("bad CUR_POS event: " + *problem);
+      position_time_ = Clock::now();
+    }
+  }
+
+  std::vector<Completion> done;
+  try {
+    done = ring_.collect();
+  } catch (const BackendGoneError& e) {
+    fail(e.what());
+  }
+  for (Completion& c : done) handle_completion(c);
+
+  try {
+    ring_.check_deadlines(Clock::now());
+  } catch (const BackendGoneError& e) {
+    fail(e.what());
+  }
+}
+
+void SndifStream::handle_completion(Completion& c) {
+  if (auto data = data_requests_.find(c.id); data != data_requests_.end()) {
+    uint32_t length = data->second.length;
+    data_requests_.erase(data);
+    if (c.status.errno_value != 0) {
+      if (!failed_data_request_) failed_data_request_.emplace(c.status.errno_value, c.status.message);
+    } else if (c.operation == XENSND_OP_WRITE) {
+      completed_write_bytes_ += length;
+    } else {
+      completed_read_bytes_ += length;
+    }
+    return;
+  }
+  if (auto trig = pending_triggers_.find(c.id); trig != pending_triggers_.end()) {
+    Trigger t = trig->second;
+    pending_triggers_.erase(trig);
+    if (c.status.errno_value == 0) {
+      switch (t) {
+        case Trigger::kStart:
+        case Trigger::kResume:
+          run_state_ = RunState::kRunning;
+          break;
+        case Trigger::kPause:
+          events_.discard_all();
+          run_state_ = RunState::kPaused;
+          break;
+        case Trigger::kStop:
+          events_.discard_all();
+          positions_.on_stop();
+          run_state_ = RunState::kStopped;
+          break;
+      }
+    }
+  }
+  control_answers_.emplace(c.id, std::move(c));
+}
+
+uint16_t SndifStream::push(const xensnd_req& request, std::chrono::milliseconds timeout) {
+  RequestRing::Pushed pushed = ring_.push(request, Clock::now() + timeout);
+  if (pushed.notify) {
+    try {
+      ring_port_.notify();
+    } catch (const xenio::XenError& e) {
+      fail(std::string("cannot notify the backend: ") + e.what());
+    }
+  }
+  return pushed.id;
+}
+
+Completion SndifStream::call(xensnd_req request, std::chrono::milliseconds timeout) {
+  require_connected();
+  // Data requests may have taken every slot but the reserved one... or all, if the plugin
+  // ignored free_slots(): wait for one to free.
+  while (ring_.free_slots() == 0) {
+    block_until_event_or(ring_.next_deadline().value_or(Clock::now()));
+    pump();
+  }
+  uint16_t id = push(request, timeout);
+  if (request.operation == XENSND_OP_TRIGGER) {
+    for (Trigger t : {Trigger::kStart, Trigger::kPause, Trigger::kStop, Trigger::kResume})
+      if (wire_trigger(t) == request.op.trigger.type) pending_triggers_[id] = t;
+  }
+  while (true) {
+    pump();
+    if (auto it = control_answers_.find(id); it != control_answers_.end()) {
+      Completion answer = std::move(it->second);
+      control_answers_.erase(it);
+      return answer;
+    }
+    block_until_event_or(ring_.next_deadline().value_or(Clock::now()));
+  }
+}
+
+// --- Control requests ---
+
+std::optional<HwParamRanges> SndifStream::query_hw_params(const HwParamRanges& request) {
+  xensnd_req req{};
+  req.operation = XENSND_OP_HW_PARAM_QUERY;
+  req.op.hw_param = hw_params_to_wire(request);
+  Completion c = call(req, timeouts_.response);
+  if (c.status.errno_value == EOPNOTSUPP || c.status.errno_value == ENOSYS) return std::nullopt;
+  if (c.status.errno_value != 0) throw RequestFailedError(c.status.errno_value, c.status.message);
+  HwParamRanges answer = hw_params_from_wire(c.response.resp.hw_param);
+  HwParamRanges result = intersect(request, answer);
+  if (is_empty(result))
+    throw RequestFailedError(EINVAL, stream_name(config_) + ": the backend supports nothing of " +
+                                         describe(request) + " (it answered " + describe(answer) + ")");
+  return result;
+}
+
+void SndifStream::open(const StreamParams& params) {
+  require_connected();
+  if (buffer_) close();
+  const StreamLimits& limits = config_.limits;
+  auto invalid = [&](const std::string& why) { throw RequestFailedError(EINVAL, stream_name(config_) + ": cannot open: " + why); };
+  std::optional<uint32_t> sample = sndif_format_bytes_per_sample(params.format);
+  if (!sample || !(limits.formats & (uint64_t{1} << params.format)))
+    invalid("format " + std::to_string(params.format) + " is not offered");
+  if (params.channels < limits.channels_min || params.channels > limits.channels_max)
+    invalid(std::to_string(params.channels) + " channels is outside " + std::to_string(limits.channels_min) + ".." +
+            std::to_string(limits.channels_max));
+  if (!std::binary_search(limits.rates.begin(), limits.rates.end(), params.rate))
+    invalid("rate " + std::to_string(params.rate) + " is not configured");
+  uint32_t frame = *sample * params.channels;
+  if (params.buffer_bytes == 0 || params.buffer_bytes > limits.buffer_bytes || params.buffer_bytes % frame)
+    invalid("buffer of " + std::to_string(params.buffer_bytes) + " bytes (whole frames, at most " +
+            std::to_string(limits.buffer_bytes) + ")");
+  if (params.period_bytes > params.buffer_bytes || params.period_bytes % frame)
+    invalid("period of " + std::to_string(params.period_bytes) + " bytes");
+
+  try {
+    buffer_.emplace(*sharer_, backend_, params.buffer_bytes);
+  } catch (const xenio::XenError& e) {
+    throw FrontendError(e.errno_value(), stream_name(config_) + ": cannot share the PCM buffer: " + e.what());
+  }
+  params_ = params;
+  xensnd_req req{};
+  req.operation = XENSND_OP_OPEN;
+  req.op.open.pcm_rate = params.rate;
+  req.op.open.pcm_format = params.format;
+  req.op.open.pcm_channels = params.channels;
+  req.op.open.buffer_sz = params.buffer_bytes;
+  req.op.open.gref_directory = buffer_->directory_ref();
+  req.op.open.period_sz = params.period_bytes;
+  Completion c;
+  try {
+    c = call(req, timeouts_.response);
+  } catch (...) {
+    release_buffer();
+    throw;
+  }
+  if (c.status.errno_value != 0) {
+    release_buffer();
+    throw RequestFailedError(c.status.errno_value, c.status.message);
+  }
+  positions_.reset();
+  events_.discard_all();
+  run_state_ = RunState::kStopped;
+  completed_write_bytes_ = completed_read_bytes_ = 0;
+  failed_data_request_.reset();
+  position_time_ = Clock::now();
+}
+
+void SndifStream::close() {
+  if (!buffer_) return;
+  if (!disconnected_) {
+    xensnd_req req{};
+    req.operation = XENSND_OP_CLOSE;
+    try {
+      // The backend may drain the buffer before answering.
+      call(req, timeouts_.response + buffer_duration());
+    } catch (const FrontendError&) {
+      // The stream is marked disconnected if the backend misbehaved; closing goes on.
+    }
+  }
+  release_buffer();
+  run_state_ = RunState::kStopped;
+}
+
+void SndifStream::trigger(Trigger t) {
+  require_connected();
+  if (!buffer_) throw RequestFailedError(EBADFD, stream_name(config_) + ": TRIGGER " + trigger_name(t) + " before OPEN");
+  bool allowed = false;
+  switch (t) {
+    case Trigger::kStart: allowed = run_state_ == RunState::kStopped; break;
+    case Trigger::kStop:
+      if (run_state_ == RunState::kStopped) return;  // nothing runs: nothing to stop
+      allowed = true;
+      break;
+    case Trigger::kPause: allowed = run_state_ == RunState::kRunning; break;
+    case Trigger::kResume: allowed = run_state_ == RunState::kPaused; break;
+  }
+  if (!allowed)
+    throw RequestFailedError(EBADFD, stream_name(config_) + ": TRIGGER " + trigger_name(t) + " while " +
+                                         (run_state_ == RunState::kRunning ? "running" :
+                                          run_state_ == RunState::kPaused  ? "paused" : "stopped"));
+  xensnd_req req{};
+  req.operation = XENSND_OP_TRIGGER;
+  req.op.trigger.type = wire_trigger(t);
+  Completion c = call(req, timeouts_.response);
+  if (c.status.errno_value != 0) throw RequestFailedError(c.status.errno_value, c.status.message);
+}
+
+// --- Data requests ---
+
+void SndifStream::send_data(uint8_t operation, uint32_t offset, uint32_t length) {
+  require_connected();
+  const char* what = operation == XENSND_OP_WRITE ? "WRITE" : "READ";
+  if (!buffer_) throw RequestFailedError(EBADFD, stream_name(config_) + ": " + what + " before OPEN");
+  bool playback = config_.type == StreamType::kPlayback;
+  if (playback != (operation == XENSND_OP_WRITE))
+    throw RequestFailedError(EINVAL, stream_name(config_) + ": " + what + " on a " +
+                                         (playback ? "playback" : "capture") + " stream");
+  if (length == 0 || uint64_t{offset} + length > buffer_->data().size())
+    throw RequestFailedError(EINVAL, stream_name(config_) + ": " + what + " of bytes " + std::to_string(offset) +
+                                         "+" + std::to_string(length) + " outside the " +
+                                         std::to_string(buffer_->data().size()) + "-byte buffer");
+  if (free_slots() == 0) throw RequestFailedError(EAGAIN, stream_name(config_) + ": no free request slot");
+  xensnd_req req{};
+  req.operation = operation;
+  req.op.rw.offset = offset;
+  req.op.rw.length = length;
+  // A WRITE is answered once the backend's device took the data: up to a buffer's time.
+  uint16_t id = push(req, timeouts_.response + buffer_duration());
+  data_requests_[id] = {operation, length};
+  if (playback) positions_.on_data_sent(length);
+}
+
+void SndifStream::send_write(uint32_t offset, uint32_t length) { send_data(XENSND_OP_WRITE, offset, length); }
+void SndifStream::send_read(uint32_t offset, uint32_t length) { send_data(XENSND_OP_READ, offset, length); }
+
+// --- Progress ---
+
+void SndifStream::process() {
+  require_connected();
+  pump();
+  if (failed_data_request_) {
+    RequestFailedError error = *failed_data_request_;
+    failed_data_request_.reset();
+    throw error;
+  }
+}
+
+void SndifStream::wait(std::chrono::milliseconds timeout) {
+  require_connected();
+  Clock::time_point until = Clock::now() + timeout;
+  if (std::optional<Clock::time_point> deadline = ring_.next_deadline()) until = std::min(until, *deadline);
+  block_until_event_or(until);
+  process();
+}
+
+}  // namespace xensnd

@@ -1,0 +1,170 @@
+#include "protocol/xenbus_frontend.h"
+
+#include <poll.h>
+
+#include <cerrno>
+
+#include "protocol/errors.h"
+#include "protocol/sndif_abi.h"
+#include "protocol/xenstore_values.h"
+
+namespace xensnd {
+namespace {
+
+constexpr const char* kWatchToken = "xensnd-frontend";
+constexpr const char* kTransportNodes[] = {XENSND_FIELD_RING_REF, XENSND_FIELD_EVT_CHNL,
+                                           XENSND_FIELD_EVT_RING_REF, XENSND_FIELD_EVT_EVT_CHNL};
+
+}  // namespace
+
+XenbusFrontend::XenbusFrontend(xenio::XenStore& store, std::string device_path)
+    : store_(store), device_path_(std::move(device_path)) {
+  if (!store_.directory(device_path_))
+    throw FrontendError(ENODEV, "no vsnd device at " + device_path_ + " (is vsnd= set for this domain?)");
+  std::string backend_node = join_path(device_path_, "backend");
+  std::optional<std::string> backend = store_.read(backend_node);
+  if (!backend || backend->empty() || (*backend)[0] != '/')
+    throw FrontendError(ENODEV, backend_node + " is missing or not an absolute path");
+  backend_path_ = *backend;
+  std::string id_node = join_path(device_path_, "backend-id");
+  std::optional<std::string> id = store_.read(id_node);
+  ParsedNumber parsed = id ? parse_decimal(*id, 0x7fef) : ParsedNumber{std::nullopt, "missing"};
+  if (!parsed.value) throw FrontendError(ENODEV, id_node + ": " + parsed.problem);
+  backend_id_ = static_cast<xenio::DomainId>(*parsed.value);
+}
+
+XenbusFrontend::~XenbusFrontend() {
+  if (!watching_) return;
+  try {
+    store_.unwatch(join_path(backend_path_, "state"), kWatchToken);
+    store_.unwatch(device_path_, kWatchToken);
+  } catch (...) {
+    // The connection to XenStore is going away with us; nothing to release.
+  }
+}
+
+BusState XenbusFrontend::frontend_state() { return parse_bus_state(store_.read(join_path(device_path_, "state"))); }
+BusState XenbusFrontend::backend_state() { return parse_bus_state(store_.read(join_path(backend_path_, "state"))); }
+bool XenbusFrontend::device_exists() { return store_.directory(device_path_).has_value(); }
+
+void XenbusFrontend::watch() {
+  store_.watch(join_path(backend_path_, "state"), kWatchToken);
+  store_.watch(device_path_, kWatchToken);
+  watching_ = true;
+}
+
+int XenbusFrontend::watch_fd() const { return store_.watch_fd(); }
+
+bool XenbusFrontend::drain_watch_events() {
+  bool any = false;
+  while (store_.next_watch_event()) any = true;
+  return any;
+}
+
+bool XenbusFrontend::write_state(BusState state) {
+  return xenio::run_transaction(store_, [&](xenio::XenStore::Transaction t) {
+    if (!store_.directory(device_path_, t)) return false;
+    store_.write(join_path(device_path_, "state"), std::to_string(static_cast<int>(state)), t);
+    return true;
+  });
+}
+
+void XenbusFrontend::publish(unsigned version, const std::vector<StreamTransport>& streams) {
+  bool written = xenio::run_transaction(store_, [&](xenio::XenStore::Transaction t) {
+    if (!store_.directory(device_path_, t)) return false;
+    store_.write(join_path(device_path_, XENSND_FIELD_FE_VERSION), std::to_string(version), t);
+    for (const StreamTransport& s : streams) {
+      store_.write(join_path(s.stream_path, XENSND_FIELD_RING_REF), std::to_string(s.ring_ref), t);
+      store_.write(join_path(s.stream_path, XENSND_FIELD_EVT_CHNL), std::to_string(s.ring_port), t);
+      store_.write(join_path(s.stream_path, XENSND_FIELD_EVT_RING_REF), std::to_string(s.event_page_ref), t);
+      store_.write(join_path(s.stream_path, XENSND_FIELD_EVT_EVT_CHNL), std::to_string(s.event_port), t);
+    }
+    return true;
+  });
+  if (!written) throw FrontendError(ENODEV, "the vsnd device " + device_path_ + " was removed while connecting");
+}
+
+void XenbusFrontend::remove_transport_nodes(const std::vector<std::string>& stream_paths) {
+  xenio::run_transaction(store_, [&](xenio::XenStore::Transaction t) {
+    if (!store_.directory(device_path_, t)) return false;
+    store_.remove(join_path(device_path_, XENSND_FIELD_FE_VERSION), t);
+    for (const std::string& path : stream_paths)
+      for (const char* node : kTransportNodes) store_.remove(join_path(path, node), t);
+    return true;
+  });
+}
+
+BusState XenbusFrontend::wait_for(HandshakePhase phase, Clock::time_point deadline) {
+  while (true) {
+    drain_watch_events();
+    if (!device_exists())
+      throw FrontendError(ENODEV, "the vsnd device " + device_path_ + " was removed");
+    BusState backend = backend_state();
+    switch (judge_backend_state(phase, backend)) {
+      case WaitVerdict::kDone:
+        return backend;
+      case WaitVerdict::kFailed:
+        throw FrontendError(EPROTO, "the backend " + backend_path_ + " went " + bus_state_name(backend) +
+                                        " instead of connecting: it refused the published rings "
+                                        "(see the backend's log)");
+      case WaitVerdict::kKeepWaiting:
+        break;
+    }
+    auto now = Clock::now();
+    if (now >= deadline) {
+      const char* wanted = phase == HandshakePhase::kBackendInitWait    ? "InitWait"
+                           : phase == HandshakePhase::kBackendConnected ? "Connected"
+                                                                         : "to release the old connection";
+      throw FrontendError(ETIMEDOUT, "the backend " + backend_path_ + " stayed " + bus_state_name(backend) +
+                                         " while waiting for " + wanted + " (is the backend running?)");
+    }
+    auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - now);
+    pollfd p{store_.watch_fd(), POLLIN, 0};
+    int ready = ::poll(&p, 1, static_cast<int>(left.count()));
+    if (ready < 0 && errno != EINTR) throw FrontendError(errno, "poll on the XenStore watch failed");
+  }
+}
+
+void XenbusFrontend::prepare(const std::vector<std::string>& stream_paths, Clock::time_point deadline,
+                             const Warn& warn) {
+  BusState frontend = frontend_state();
+  BusState backend = backend_state();
+  if (needs_stale_reset(frontend, backend)) {
+    if (warn)
+      warn("vsnd device " + device_path_ + " was left " + bus_state_name(frontend) + " (backend " +
+           bus_state_name(backend) + ") by an earlier frontend: resetting it");
+    remove_transport_nodes(stream_paths);
+    if (!write_state(BusState::kClosing))
+      throw FrontendError(ENODEV, "the vsnd device " + device_path_ + " was removed");
+    wait_for(HandshakePhase::kBackendReleased, deadline);
+    if (!write_state(BusState::kClosed))
+      throw FrontendError(ENODEV, "the vsnd device " + device_path_ + " was removed");
+    wait_for(HandshakePhase::kBackendReleased, deadline);
+  } else {
+    // Nodes a cleanly closed session might have left must not be read as ours.
+    remove_transport_nodes(stream_paths);
+  }
+  if (frontend_state() != BusState::kInitialising && !write_state(BusState::kInitialising))
+    throw FrontendError(ENODEV, "the vsnd device " + device_path_ + " was removed");
+  wait_for(HandshakePhase::kBackendInitWait, deadline);
+}
+
+void XenbusFrontend::begin_disconnect(Clock::time_point deadline) {
+  if (!write_state(BusState::kClosing)) return;
+  try {
+    wait_for(HandshakePhase::kBackendReleased, deadline);
+  } catch (const FrontendError&) {
+    // A backend that does not react (or is gone) must not keep us from closing.
+  }
+}
+
+void XenbusFrontend::finish_disconnect(const std::vector<std::string>& stream_paths) noexcept {
+  try {
+    remove_transport_nodes(stream_paths);
+    write_state(BusState::kClosed);
+  } catch (...) {
+    // Teardown runs from destructors: XenStore failing here leaves nothing we could fix.
+  }
+}
+
+}  // namespace xensnd

@@ -1,0 +1,49 @@
+// A card connected through connect_card() to the in-process FakeBackend.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <memory>
+
+#include "protocol/card_connection.h"
+#include "tests/unit/fakes/fake_backend.h"
+
+namespace xensnd::testing {
+
+class ConnectedCardTest : public ::testing::Test {
+ protected:
+  void SetUp() override { write_toolstack_nodes(store); }
+
+  ConnectOptions options() {
+    ConnectOptions o;
+    o.device_id = 0;
+    o.handshake_timeout = std::chrono::milliseconds(2000);
+    o.response_timeout = std::chrono::milliseconds(300);
+    o.teardown_timeout = std::chrono::milliseconds(300);
+    o.page_size = 4096;
+    o.warn = [this](const std::string& m) { warnings.push_back(m); };
+    return o;
+  }
+  void connect() { card = connect_card(platform, options()); }
+  Stream& stream0() { return *card->stream(0, 0); }
+  // OPENs stream 0 with 16-bit stereo 48 kHz, buffer 4 periods of 1024 frames.
+  void open_default() {
+    StreamParams p;
+    p.format = XENSND_PCM_FORMAT_S16_LE;
+    p.channels = 2;
+    p.rate = 48000;
+    p.period_bytes = 4096;
+    p.buffer_bytes = 16384;
+    stream0().open(p);
+  }
+
+  FakeXenStore store{kFrontendDomain};
+  FakeGrantTable grants;
+  FakeEventHub hub;
+  FakeBackend backend{store, grants, hub};
+  FakePlatform platform{store, grants, hub};
+  std::vector<std::string> warnings;
+  std::unique_ptr<CardConnection> card;
+};
+
+}  // namespace xensnd::testing
