@@ -1,5 +1,6 @@
 #include "hypervisor_test_support.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>

@@ -6,3 +6,4 @@ function(xenstored_test name)
 endfunction()
 
 xenstored_test(xenstored_wire_test)
+xenstored_test(xenstored_semantics_test PkgConfig::XENSTORE)

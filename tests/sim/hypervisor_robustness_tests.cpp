@@ -1,0 +1,181 @@
+// The service survives bad clients, and the drop-in libraries are the ones loaded into a
+// program linked against Debian's.
+#include <dlfcn.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+extern "C" {
+#include <xenevtchn.h>
+#include <xengnttab.h>
+}
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "hypervisor_test_support.h"
+#include "sim/hypervisor/hypervisor_wire.h"
+
+namespace simxen::test {
+namespace {
+
+class RawClient {
+ public:
+  explicit RawClient(const std::string& socket_path) {
+    fd_ = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    std::strncpy(address.sun_path, socket_path.c_str(), sizeof(address.sun_path) - 1);
+    connected_ = connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
+  }
+  ~RawClient() { close(fd_); }
+  bool connected() const { return connected_; }
+
+  // Sends raw bytes (and descriptors) and returns the Reply's error, or -1 if none came.
+  int send(const void* data, size_t size, std::vector<int> fds = {}) {
+    iovec iov{const_cast<void*>(data), size};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 4)] = {};
+    if (!fds.empty()) {
+      msg.msg_control = control;
+      msg.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
+      cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+      cmsg->cmsg_level = SOL_SOCKET;
+      cmsg->cmsg_type = SCM_RIGHTS;
+      cmsg->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
+      std::memcpy(CMSG_DATA(cmsg), fds.data(), sizeof(int) * fds.size());
+    }
+    if (sendmsg(fd_, &msg, MSG_NOSIGNAL) < 0) return -1;
+    wire::CountsReply reply{};
+    pollfd p{fd_, POLLIN, 0};
+    if (poll(&p, 1, 20000) != 1) return -1;
+    ssize_t n = recv(fd_, &reply, sizeof(reply), 0);
+    if (n < static_cast<ssize_t>(sizeof(wire::Reply)) || reply.r.h.op != wire::kReply) return -1;
+    last_ = reply;
+    return reply.r.error;
+  }
+  const wire::CountsReply& last() const { return last_; }
+
+ private:
+  int fd_ = -1;
+  bool connected_ = false;
+  wire::CountsReply last_{};
+};
+
+std::string socket_of(const HypervisorHarness& harness, uint16_t domid) {
+  return harness.run_dir() + "/dom" + std::to_string(domid) + "/hypervisor";
+}
+
+TEST(HypervisorService, SurvivesMalformedMessages) {
+  HypervisorHarness harness;
+  RawClient bad(socket_of(harness, 1));
+  ASSERT_TRUE(bad.connected());
+  char one = 'x';
+  EXPECT_EQ(bad.send(&one, 1), EINVAL) << "shorter than a header";
+  wire::Header lying{wire::kMap, 4000};
+  EXPECT_EQ(bad.send(&lying, sizeof(lying)), EINVAL) << "size field disagrees with the packet";
+  wire::Header unknown{9999, sizeof(wire::Header)};
+  EXPECT_EQ(bad.send(&unknown, sizeof(unknown)), EINVAL) << "unknown operation";
+  wire::Header map_first{wire::kMap, sizeof(wire::Header)};
+  EXPECT_EQ(bad.send(&map_first, sizeof(map_first)), EINVAL) << "map before saying which handle this is";
+  std::vector<char> huge(wire::kMaxPacket + 4096, 0);
+  EXPECT_EQ(bad.send(huge.data(), huge.size()), EMSGSIZE) << "oversized packet";
+
+  // An event-channel hello whose descriptors are not an eventfd and a sealed memfd.
+  int pipes[2];
+  ASSERT_EQ(pipe(pipes), 0);
+  wire::Header hello{wire::kHelloEvtchn, sizeof(wire::Header)};
+  EXPECT_EQ(bad.send(&hello, sizeof(hello), {pipes[0], pipes[1]}), EINVAL);
+  int efd = eventfd(0, 0);
+  int small = memfd_create("too-small", 0);  // unsealed: the client could shrink it
+  ASSERT_EQ(ftruncate(small, 8192), 0);
+  EXPECT_EQ(bad.send(&hello, sizeof(hello), {efd, small}), EINVAL);
+  close(pipes[0]);
+  close(pipes[1]);
+
+  // A share of an unsealed memfd, and with counts that do not match the message.
+  RawClient sharer(socket_of(harness, 1));
+  wire::Header shr{wire::kHelloGntshr, sizeof(wire::Header)};
+  ASSERT_EQ(sharer.send(&shr, sizeof(shr)), 0);
+  wire::ShareRequest share{{wire::kShare, sizeof(wire::ShareRequest)}, 0, 2, 1, 0, 0, 0};
+  EXPECT_EQ(sharer.send(&share, sizeof(share), {small}), EINVAL) << "unsealed memfd";
+  share.count = 0;
+  EXPECT_EQ(sharer.send(&share, sizeof(share)), EINVAL) << "no memfd";
+  wire::RefList unshare{{wire::kUnshare, sizeof(wire::RefList)}, 1000, 0};
+  EXPECT_EQ(sharer.send(&unshare, sizeof(unshare)), EINVAL) << "ref count beyond the message";
+  close(efd);
+  close(small);
+
+  RawClient mapper(socket_of(harness, 0));
+  wire::Header tab{wire::kHelloGnttab, sizeof(wire::Header)};
+  ASSERT_EQ(mapper.send(&tab, sizeof(tab)), 0);
+  wire::MapRequest map{{wire::kMap, sizeof(wire::MapRequest)}, 0xffffffff, 1, 0, 0, 0, 0};
+  EXPECT_EQ(mapper.send(&map, sizeof(map)), EINVAL) << "absurd page count";
+  wire::UnmapRequest unmap{{wire::kUnmap, sizeof(wire::UnmapRequest)}, 12345};
+  EXPECT_EQ(mapper.send(&unmap, sizeof(unmap)), EINVAL) << "unknown mapping";
+
+  // Still serving: the counts of a well-formed request, and real clients work.
+  wire::CountsRequest counts{{wire::kCounts, sizeof(wire::CountsRequest)}, 1, 0};
+  EXPECT_EQ(bad.send(&counts, sizeof(counts)), 0);
+  EXPECT_EQ(bad.last().grants, 0u);
+  EXPECT_EQ(bad.last().clients, 1u) << "the sharer handle of this process";
+  counts.domid = 4242;
+  EXPECT_EQ(bad.send(&counts, sizeof(counts)), ESRCH);
+
+  LinkPair link;
+  DomainProcess guest(harness, 1, [&] {
+    xengntshr_handle* shr_handle = xengntshr_open(nullptr, 0);
+    uint32_t ref;
+    require(xengntshr_share_pages(shr_handle, 0, 1, &ref, 1) != nullptr, "share after the abuse");
+    xenevtchn_handle* xce = xenevtchn_open(nullptr, 0);
+    require(xce && xenevtchn_bind_unbound_port(xce, 0) > 0, "bind after the abuse");
+  });
+  EXPECT_EQ(guest.wait(), 0);
+}
+
+TEST(HypervisorService, ClientsDisconnectingMidRequestAreForgotten) {
+  HypervisorHarness harness;
+  for (int i = 0; i < 20; ++i) {
+    RawClient quitter(socket_of(harness, 1));
+    wire::Header hello{wire::kHelloGnttab, sizeof(wire::Header)};
+    ASSERT_EQ(quitter.send(&hello, sizeof(hello)), 0);
+  }
+  EXPECT_EQ(harness.counts(1).clients, 0u);
+}
+
+TEST(DropInLibraries, AreTheOnesLoaded) {
+  // The test binary links Debian's libraries; LD_LIBRARY_PATH must have put ours in place.
+  for (void* symbol : {reinterpret_cast<void*>(&xengnttab_open), reinterpret_cast<void*>(&xenevtchn_open)}) {
+    Dl_info info{};
+    ASSERT_NE(dladdr(symbol, &info), 0);
+    EXPECT_NE(std::string(info.dli_fname).find(SIMXEN_LIBDIR), std::string::npos) << info.dli_fname;
+  }
+}
+
+TEST(DropInLibraries, FailCleanlyWithoutAHypervisor) {
+  // A process outside any simulated domain: no XENSTORED_PATH.
+  std::string saved = getenv("XENSTORED_PATH") ? getenv("XENSTORED_PATH") : "";
+  unsetenv("XENSTORED_PATH");
+  errno = 0;
+  EXPECT_EQ(xengnttab_open(nullptr, 0), nullptr);
+  EXPECT_EQ(errno, ENOENT);
+  errno = 0;
+  EXPECT_EQ(xenevtchn_open(nullptr, 0), nullptr);
+  EXPECT_EQ(errno, ENOENT);
+  setenv("XENSTORED_PATH", "/nonexistent/socket", 1);
+  errno = 0;
+  EXPECT_EQ(xengntshr_open(nullptr, 0), nullptr);
+  EXPECT_EQ(errno, ENOENT);
+  if (!saved.empty()) setenv("XENSTORED_PATH", saved.c_str(), 1);
+  else unsetenv("XENSTORED_PATH");
+}
+
+}  // namespace
+}  // namespace simxen::test
