@@ -1,0 +1,451 @@
+// SndifStream against the in-process backend, including a hostile one.
+#include "protocol/stream.h"
+
+#include <gmock/gmock.h>
+
+#include "protocol/errors.h"
+#include "protocol/sndif_stream.h"
+#include "tests/unit/connected_card_fixture.h"
+
+namespace xensnd::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using namespace std::chrono_literals;
+
+class StreamTest : public ConnectedCardTest {
+ protected:
+  void SetUp() override {
+    ConnectedCardTest::SetUp();
+    connect();
+    open_default();
+  }
+  // Fills `length` bytes at `offset` with a pattern and sends a WRITE.
+  void write(uint32_t offset, uint32_t length, uint8_t seed = 1) {
+    auto buf = stream0().buffer();
+    for (uint32_t i = 0; i < length; ++i) buf[offset + i] = static_cast<std::byte>(seed + i);
+    stream0().send_write(offset, length);
+  }
+  void start() { stream0().trigger(Trigger::kStart); }
+  template <typename E>
+  std::string expect_throw(const std::function<void()>& f) {
+    try {
+      f();
+    } catch (const E& e) {
+      return e.what();
+    }
+    ADD_FAILURE() << "nothing thrown";
+    return {};
+  }
+  xensnd_resp answer_for(const xensnd_req& req, int32_t status = 0) {
+    xensnd_resp r{};
+    r.id = req.id;
+    r.operation = req.operation;
+    r.status = status;
+    return r;
+  }
+};
+
+TEST_F(StreamTest, OpenSendsTheBufferThroughThePageDirectory) {
+  ASSERT_EQ(backend.requests[0].size(), 1u);
+  const xensnd_req& open = backend.requests[0][0];
+  EXPECT_EQ(open.operation, XENSND_OP_OPEN);
+  EXPECT_EQ(open.op.open.pcm_rate, 48000u);
+  EXPECT_EQ(open.op.open.pcm_format, XENSND_PCM_FORMAT_S16_LE);
+  EXPECT_EQ(open.op.open.pcm_channels, 2);
+  EXPECT_EQ(open.op.open.buffer_sz, 16384u);
+  EXPECT_EQ(open.op.open.period_sz, 4096u);
+  EXPECT_TRUE(backend.stream(0).open);  // the backend walked the directory successfully
+  EXPECT_EQ(backend.stream(0).buffer_pages.size(), 4u);
+  EXPECT_EQ(stream0().buffer().size(), 16384u);
+}
+
+TEST_F(StreamTest, WritesReachTheBackendInOrder) {
+  write(0, 4096, 1);
+  write(4096, 4096, 7);
+  EXPECT_EQ(stream0().in_flight(), 2u);
+  stream0().process();
+  EXPECT_EQ(stream0().in_flight(), 0u);
+  EXPECT_EQ(stream0().completed_write_bytes(), 8192u);
+  ASSERT_EQ(backend.stream(0).played.size(), 8192u);
+  EXPECT_EQ(backend.stream(0).played[0], 1);
+  EXPECT_EQ(backend.stream(0).played[4096], 7);
+}
+
+TEST_F(StreamTest, IdsAreFreshPerRequest) {
+  write(0, 1024);
+  write(1024, 1024);
+  start();
+  const auto& reqs = backend.requests[0];
+  ASSERT_EQ(reqs.size(), 4u);
+  std::set<uint16_t> ids;
+  for (const auto& r : reqs) ids.insert(r.id);
+  EXPECT_EQ(ids.size(), reqs.size());
+}
+
+TEST_F(StreamTest, WriteOutsideTheBufferIsRefusedLocally) {
+  EXPECT_THAT(expect_throw<RequestFailedError>([&] { stream0().send_write(16000, 1000); }), HasSubstr("outside"));
+  EXPECT_THROW(stream0().send_write(0, 0), RequestFailedError);
+  EXPECT_THROW(stream0().send_write(0xffffffffu, 2), RequestFailedError);  // no 32-bit wrap
+  EXPECT_THROW(stream0().send_read(0, 16), RequestFailedError);          // playback stream
+  EXPECT_EQ(backend.requests[0].size(), 1u);                              // only OPEN went out
+}
+
+TEST_F(StreamTest, OneSlotStaysFreeForControlRequests) {
+  // The backend never answers WRITEs; TRIGGER must still get through.
+  backend.answer_hook = [](size_t, const xensnd_req& req, xensnd_resp def) -> std::optional<xensnd_resp> {
+    if (req.operation == XENSND_OP_WRITE) return std::nullopt;
+    return def;
+  };
+  size_t sent = 0;
+  while (stream0().free_slots() > 0) {
+    stream0().send_write(0, 64);
+    ++sent;
+  }
+  EXPECT_EQ(sent, 31u);  // 32-entry ring, one kept back
+  EXPECT_THROW(stream0().send_write(0, 64), RequestFailedError);
+  start();
+  EXPECT_FALSE(stream0().disconnected());
+}
+
+TEST_F(StreamTest, TriggerFollowsTheBackendsState) {
+  EXPECT_THAT(expect_throw<RequestFailedError>([&] { stream0().trigger(Trigger::kResume); }), HasSubstr("stopped"));
+  size_t before = backend.requests[0].size();
+  stream0().trigger(Trigger::kStop);  // nothing runs: no request
+  EXPECT_EQ(backend.requests[0].size(), before);
+  start();
+  EXPECT_THAT(expect_throw<RequestFailedError>([&] { start(); }), HasSubstr("running"));
+  stream0().trigger(Trigger::kPause);
+  stream0().trigger(Trigger::kResume);
+  stream0().trigger(Trigger::kStop);
+  start();
+  const auto& reqs = backend.requests[0];
+  std::vector<uint8_t> types;
+  for (const auto& r : reqs)
+    if (r.operation == XENSND_OP_TRIGGER) types.push_back(r.op.trigger.type);
+  EXPECT_EQ(types, (std::vector<uint8_t>{XENSND_OP_TRIGGER_START, XENSND_OP_TRIGGER_PAUSE,
+                                          XENSND_OP_TRIGGER_RESUME, XENSND_OP_TRIGGER_STOP,
+                                          XENSND_OP_TRIGGER_START}));
+}
+
+TEST_F(StreamTest, ManySequentialRequestsAgainstANotifyOnRequestBackend) {
+  // The backend notifies only when rsp_event asks; a frontend that does not re-arm it
+  // stalls on the second request and times out.
+  ASSERT_FALSE(backend.always_notify);
+  int notified_before = backend.notifications_sent;
+  for (int i = 0; i < 50; ++i) {
+    start();
+    stream0().trigger(Trigger::kStop);
+  }
+  EXPECT_FALSE(stream0().disconnected());
+  EXPECT_GE(backend.notifications_sent - notified_before, 100);
+}
+
+TEST_F(StreamTest, BogusResponseIdIsAProtocolViolation) {
+  backend.answer_hook = [](size_t, const xensnd_req&, xensnd_resp def) -> std::optional<xensnd_resp> {
+    def.id ^= 0x5a5a;
+    return def;
+  };
+  EXPECT_THAT(expect_throw<BackendGoneError>([&] { start(); }), HasSubstr("unknown request id"));
+  EXPECT_TRUE(stream0().disconnected());
+  EXPECT_THROW(stream0().process(), BackendGoneError);
+  EXPECT_EQ(stream0().free_slots(), 0u);
+}
+
+TEST_F(StreamTest, WrongOperationIsAProtocolViolation) {
+  backend.answer_hook = [](size_t, const xensnd_req&, xensnd_resp def) -> std::optional<xensnd_resp> {
+    def.operation = XENSND_OP_OPEN;
+    return def;
+  };
+  EXPECT_THAT(expect_throw<BackendGoneError>([&] { start(); }), HasSubstr("as OPEN"));
+}
+
+TEST_F(StreamTest, RspProdPastTheRequestsIsAProtocolViolation) {
+  backend.bump_rsp_prod(0, 1000000);
+  EXPECT_THAT(expect_throw<BackendGoneError>([&] { stream0().process(); }), HasSubstr("rsp_prod"));
+}
+
+TEST_F(StreamTest, UnexpectedStatusBecomesEioWithTheRawValue) {
+  backend.answer_hook = [](size_t, const xensnd_req& req, xensnd_resp def) -> std::optional<xensnd_resp> {
+    if (req.operation == XENSND_OP_WRITE) def.status = -EPIPE;
+    if (req.operation == XENSND_OP_TRIGGER) def.status = -EAGAIN;
+    return def;
+  };
+  try {
+    start();
+    FAIL();
+  } catch (const RequestFailedError& e) {
+    EXPECT_EQ(e.errno_value(), EIO);
+    EXPECT_THAT(e.what(), HasSubstr(std::to_string(-EAGAIN)));
+  }
+  write(0, 64);
+  try {
+    stream0().process();
+    FAIL();
+  } catch (const RequestFailedError& e) {
+    EXPECT_EQ(e.errno_value(), EIO);
+    EXPECT_THAT(e.what(), HasSubstr(std::to_string(-EPIPE)));
+  }
+  EXPECT_FALSE(stream0().disconnected());  // an error answer is not a broken protocol
+  EXPECT_EQ(stream0().completed_write_bytes(), 0u);
+}
+
+TEST_F(StreamTest, ExpectedErrorStatusIsPassedOn) {
+  backend.answer_hook = [](size_t, const xensnd_req&, xensnd_resp def) -> std::optional<xensnd_resp> {
+    def.status = -EBUSY;
+    return def;
+  };
+  try {
+    start();
+    FAIL();
+  } catch (const RequestFailedError& e) {
+    EXPECT_EQ(e.errno_value(), EBUSY);
+  }
+}
+
+TEST_F(StreamTest, UnansweredRequestTimesOut) {
+  backend.hold = true;
+  auto begin = std::chrono::steady_clock::now();
+  EXPECT_THAT(expect_throw<BackendGoneError>([&] { start(); }), HasSubstr("did not answer TRIGGER"));
+  EXPECT_GE(std::chrono::steady_clock::now() - begin, 300ms);
+  EXPECT_TRUE(stream0().disconnected());
+}
+
+TEST_F(StreamTest, HwParamQueryIsIntersectedWithTheRequest) {
+  HwParamRanges request;
+  request.formats = uint64_t{1} << XENSND_PCM_FORMAT_S16_LE;
+  request.rates = {44100, 48000};
+  request.channels = {1, 2};
+  request.buffer_frames = {64, 4096};
+  request.period_frames = {32, 1024};
+  std::optional<HwParamRanges> answer = stream0().query_hw_params(request);
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->rates, (Interval{44100, 48000}));  // not the device's 192000
+  EXPECT_EQ(*answer, request);
+}
+
+TEST_F(StreamTest, HwParamQueryEmptyIntersectionIsEinval) {
+  backend.hw_param_answer = [](const xensnd_query_hw_param& q) {
+    xensnd_query_hw_param a = q;
+    a.rates = {96000, 192000};
+    return a;
+  };
+  HwParamRanges request{uint64_t{1} << XENSND_PCM_FORMAT_S16_LE, {44100, 48000}, {1, 2}, {64, 4096}, {32, 1024}};
+  try {
+    stream0().query_hw_params(request);
+    FAIL();
+  } catch (const RequestFailedError& e) {
+    EXPECT_EQ(e.errno_value(), EINVAL);
+    EXPECT_THAT(e.what(), HasSubstr("96000-192000"));
+  }
+}
+
+TEST_F(StreamTest, HwParamQueryNotImplemented) {
+  backend.answer_hook = [](size_t, const xensnd_req&, xensnd_resp def) -> std::optional<xensnd_resp> {
+    def.status = -ENOSYS;
+    return def;
+  };
+  EXPECT_FALSE(stream0().query_hw_params({~uint64_t{0}, {1, 1000000}, {1, 8}, {1, 100000}, {1, 100000}}));
+}
+
+TEST_F(StreamTest, PositionsFollowCurPos) {
+  write(0, 16384);
+  start();
+  backend.send_position(0, 4096);
+  backend.send_position(0, 8192);
+  stream0().process();
+  EXPECT_EQ(stream0().position_bytes(), 8192u);
+  EXPECT_GT(stream0().position_time().time_since_epoch().count(), 0);
+}
+
+TEST_F(StreamTest, PositionGoingBackwardsIsAViolation) {
+  write(0, 16384);
+  start();
+  backend.send_position(0, 8192);
+  stream0().process();
+  backend.send_position(0, 4096);
+  EXPECT_THAT(expect_throw<BackendGoneError>([&] { stream0().process(); }), HasSubstr("backwards"));
+}
+
+TEST_F(StreamTest, PositionAheadOfWrittenIsAViolation) {
+  write(0, 4096);
+  start();
+  backend.send_position(0, 4097);
+  EXPECT_THAT(expect_throw<BackendGoneError>([&] { stream0().process(); }), HasSubstr("ahead"));
+}
+
+TEST_F(StreamTest, HugePositionIsAViolationNotACrash) {
+  write(0, 4096);
+  start();
+  backend.send_position(0, ~uint64_t{0});
+  EXPECT_THROW(stream0().process(), BackendGoneError);
+}
+
+TEST_F(StreamTest, EventsQueuedBeforeStopResponseAreDiscarded) {
+  write(0, 16384);
+  start();
+  backend.answer_hook = [this](size_t, const xensnd_req& req, xensnd_resp def) -> std::optional<xensnd_resp> {
+    // A period fired while STOP was being handled: queued before the response.
+    if (req.operation == XENSND_OP_TRIGGER && req.op.trigger.type == XENSND_OP_TRIGGER_STOP)
+      backend.send_position(0, 12288);
+    return def;
+  };
+  stream0().trigger(Trigger::kStop);
+  stream0().process();
+  EXPECT_EQ(stream0().position_bytes(), 0u);
+  EXPECT_FALSE(stream0().disconnected());
+}
+
+TEST_F(StreamTest, EpochsRestartAtZero) {
+  // snd_be's ALSA path: the counter restarts after STOP.
+  write(0, 16384);
+  start();
+  backend.send_position(0, 16384);
+  stream0().process();
+  stream0().trigger(Trigger::kStop);
+  write(0, 8192);
+  start();
+  backend.send_position(0, 4096);
+  stream0().process();
+  EXPECT_EQ(stream0().position_bytes(), 4096u);
+  backend.send_position(0, 8192);
+  stream0().process();
+  EXPECT_EQ(stream0().position_bytes(), 8192u);
+}
+
+TEST_F(StreamTest, EpochsKeepCounting) {
+  // snd_be's PulseAudio path: the counter goes on across STOP.
+  write(0, 16384);
+  start();
+  backend.send_position(0, 16384);
+  stream0().process();
+  stream0().trigger(Trigger::kStop);
+  write(0, 8192);
+  start();
+  backend.send_position(0, 16384 + 4096);
+  stream0().process();
+  EXPECT_EQ(stream0().position_bytes(), 4096u);
+  backend.send_position(0, 16384 + 8192);
+  stream0().process();
+  EXPECT_EQ(stream0().position_bytes(), 8192u);
+}
+
+TEST_F(StreamTest, UnknownEventTypesAreIgnored) {
+  write(0, 16384);
+  start();
+  backend.send_position(0, 4096);
+  backend.send_position(0, 999999, /*type=*/7);
+  stream0().process();
+  EXPECT_EQ(stream0().position_bytes(), 4096u);
+  EXPECT_FALSE(stream0().disconnected());
+}
+
+TEST_F(StreamTest, EventOverrunTakesTheNewestPosition) {
+  for (int i = 0; i < 4; ++i) write(4096 * i, 4096);
+  for (int i = 0; i < 4; ++i) write(4096 * i, 4096);  // 32 KiB sent
+  start();
+  for (uint64_t p = 1; p <= 100; ++p) backend.send_position(0, p * 64);  // 100 > 63 unread
+  stream0().process();
+  EXPECT_EQ(stream0().event_overruns(), 1u);
+  EXPECT_EQ(stream0().position_bytes(), 6400u);
+  EXPECT_EQ(backend.stream(0).events->in_cons, backend.stream(0).events->in_prod);
+  backend.send_position(0, 6464);
+  stream0().process();
+  EXPECT_EQ(stream0().position_bytes(), 6464u);
+  EXPECT_FALSE(stream0().disconnected());
+}
+
+TEST_F(StreamTest, InProdFarAheadIsAnOverrunNotACrash) {
+  write(0, 4096);
+  start();
+  backend.set_in_prod(0, 0x80000000u);
+  stream0().process();
+  EXPECT_EQ(stream0().event_overruns(), 1u);
+  EXPECT_EQ(backend.stream(0).events->in_cons, 0x80000000u);
+}
+
+TEST_F(StreamTest, WriteTimeoutIsExtendedByTheBufferDuration) {
+  auto* s = dynamic_cast<SndifStream*>(&stream0());
+  ASSERT_NE(s, nullptr);
+  // 16384 bytes of 16-bit stereo at 48 kHz: 4096 frames, 85.3 ms.
+  EXPECT_EQ(s->buffer_duration(), 86ms);
+  backend.hold = true;
+  write(0, 4096);
+  auto begin = std::chrono::steady_clock::now();
+  while (!stream0().disconnected() && std::chrono::steady_clock::now() - begin < 5s) {
+    try {
+      stream0().wait(1000ms);
+    } catch (const BackendGoneError&) {
+    }
+  }
+  EXPECT_TRUE(stream0().disconnected());
+  EXPECT_GE(std::chrono::steady_clock::now() - begin, 300ms + 86ms);
+  EXPECT_THAT(stream0().disconnect_reason(), HasSubstr("WRITE"));
+}
+
+TEST_F(StreamTest, CloseRevokesTheBufferAndReopenWorks) {
+  size_t grants_open = grants.live_grants();
+  stream0().close();
+  EXPECT_FALSE(stream0().is_open());
+  EXPECT_TRUE(stream0().buffer().empty());
+  EXPECT_EQ(grants.live_grants(), grants_open - 5);  // 4 data pages + 1 directory page
+  EXPECT_EQ(backend.requests[0].back().operation, XENSND_OP_CLOSE);
+  EXPECT_THROW(stream0().trigger(Trigger::kStart), RequestFailedError);
+  open_default();
+  EXPECT_TRUE(stream0().is_open());
+}
+
+TEST_F(StreamTest, OpenChecksParametersAgainstTheConfiguration) {
+  StreamParams p{XENSND_PCM_FORMAT_U8, 2, 48000, 16384, 4096};  // u8 not configured
+  EXPECT_THAT(expect_throw<RequestFailedError>([&] { stream0().open(p); }), HasSubstr("format"));
+  p = {XENSND_PCM_FORMAT_S16_LE, 3, 48000, 16380, 4092};
+  EXPECT_THAT(expect_throw<RequestFailedError>([&] { stream0().open(p); }), HasSubstr("channels"));
+  p = {XENSND_PCM_FORMAT_S16_LE, 2, 22050, 16384, 4096};
+  EXPECT_THAT(expect_throw<RequestFailedError>([&] { stream0().open(p); }), HasSubstr("rate"));
+  p = {XENSND_PCM_FORMAT_S16_LE, 2, 48000, 1 << 20, 4096};
+  EXPECT_THAT(expect_throw<RequestFailedError>([&] { stream0().open(p); }), HasSubstr("buffer"));
+}
+
+TEST_F(StreamTest, BackendRefusingOpenReleasesTheBuffer) {
+  stream0().close();
+  size_t before = grants.live_grants();
+  backend.answer_hook = [](size_t, const xensnd_req&, xensnd_resp def) -> std::optional<xensnd_resp> {
+    def.status = -ENOMEM;
+    return def;
+  };
+  try {
+    open_default();
+    FAIL();
+  } catch (const RequestFailedError& e) {
+    EXPECT_EQ(e.errno_value(), ENOMEM);
+  }
+  EXPECT_FALSE(stream0().is_open());
+  EXPECT_EQ(grants.live_grants(), before);
+}
+
+class CaptureStreamTest : public ConnectedCardTest {
+ protected:
+  void SetUp() override {
+    ConnectedCardTest::SetUp();
+    store.write("device/vsnd/0/0/0/type", "c");
+    connect();
+    open_default();
+  }
+};
+
+TEST_F(CaptureStreamTest, ReadsFillTheBuffer) {
+  stream0().trigger(Trigger::kStart);
+  stream0().send_read(100, 50);
+  stream0().process();
+  EXPECT_EQ(stream0().completed_read_bytes(), 50u);
+  EXPECT_EQ(stream0().buffer()[100], static_cast<std::byte>(100));
+  EXPECT_EQ(stream0().buffer()[149], static_cast<std::byte>(149));
+  EXPECT_THROW(stream0().send_write(0, 16), RequestFailedError);
+  // Capture positions are not bounded by writes.
+  backend.send_position(0, 8192);
+  stream0().process();
+  EXPECT_EQ(stream0().position_bytes(), 8192u);
+}
+
+}  // namespace
+}  // namespace xensnd::testing
