@@ -7,3 +7,12 @@ endfunction()
 
 xenstored_test(xenstored_wire_test)
 xenstored_test(xenstored_semantics_test PkgConfig::XENSTORE)
+
+add_test(NAME xenstored_utils_test
+  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/xenstored_utils_test.sh $<TARGET_FILE:xensnd-simxen> $<TARGET_FILE:xensnd-toolstack>)
+set_tests_properties(xenstored_utils_test PROPERTIES LABELS sim)
+
+xenstored_test(toolstack_vsnd_config_test simxen_toolstack)
+xenstored_test(toolstack_test PkgConfig::XENSTORE)
+target_compile_definitions(toolstack_test PRIVATE SIMXEN_TOOLSTACK="$<TARGET_FILE:xensnd-toolstack>")
+add_dependencies(toolstack_test xensnd-toolstack)
