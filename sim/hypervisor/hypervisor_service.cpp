@@ -3,6 +3,7 @@
 // owns even while a forked child still holds its sockets.
 #include "sim/hypervisor/hypervisor_service.h"
 
+#include <poll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -108,18 +109,45 @@ void HypervisorService::invalidate_domain(uint16_t domid) {
   domain->grants.clear();
 }
 
-HypervisorCounts HypervisorService::counts(uint16_t domid) const {
+HypervisorCounts HypervisorService::counts(uint16_t domid) const { return impl_->domain_counts(domid); }
+
+HypervisorCounts HypervisorService::Impl::domain_counts(uint16_t domid, ClientId asking) {
+  reap_exited(asking);
   HypervisorCounts counts;
-  auto it = impl_->domains.find(domid);
-  if (it == impl_->domains.end()) return counts;
+  auto it = domains.find(domid);
+  if (it == domains.end()) return counts;
   counts.grants = it->second.grants.size();
   counts.mappings = it->second.mapped_pages;
   counts.ports = it->second.ports.size();
   std::set<pid_t> pids;
-  for (const auto& [id, client] : impl_->clients)
+  for (const auto& [id, client] : clients)
     if (client->domid == domid && client->kind != ClientKind::kNone) pids.insert(client->pid);
   counts.clients = pids.size();
   return counts;
+}
+
+void HypervisorService::Impl::reap_exited(ClientId asking) {
+  // Requests and hang-ups already queued are served first, then exits: a client that closed
+  // its handle or died before the question was asked is not counted.
+  std::vector<pollfd> fds;
+  std::vector<ClientId> ids;
+  for (const auto& [id, client] : clients) {
+    if (id == asking) continue;  // its next request must wait for this reply
+    fds.push_back({client->sock.get(), POLLIN, 0});
+    ids.push_back(id);
+  }
+  if (!fds.empty() && ::poll(fds.data(), fds.size(), 0) > 0)
+    for (size_t i = 0; i < fds.size(); ++i)
+      if (fds[i].revents) serve(ids[i]);
+  fds.clear();
+  std::vector<pid_t> pids;
+  for (const auto& [pid, process] : processes) {
+    fds.push_back({process.pidfd.get(), POLLIN, 0});
+    pids.push_back(pid);
+  }
+  if (fds.empty() || ::poll(fds.data(), fds.size(), 0) <= 0) return;
+  for (size_t i = 0; i < fds.size(); ++i)
+    if (fds[i].revents) process_exited(pids[i]);
 }
 
 Domain* HypervisorService::Impl::domain(uint32_t domid) {
@@ -240,8 +268,10 @@ void HypervisorService::Impl::serve(ClientId id) {
   auto it = clients.find(id);
   if (it == clients.end()) return;
   Client& client = *it->second;
-  alignas(8) static thread_local std::byte buffer[wire::kMaxPacket];
-  ReceivedPacket packet = receive_packet(client.sock.get(), buffer, sizeof(buffer), true);
+  // Not static: counting serves other clients from inside a request (reap_exited).
+  std::vector<std::byte> storage(wire::kMaxPacket);
+  std::byte* buffer = storage.data();
+  ReceivedPacket packet = receive_packet(client.sock.get(), buffer, storage.size(), true);
   if (packet.size == -EAGAIN || packet.size == -EINTR) return;
   if (packet.size == -EMSGSIZE) {
     reply_error(client, EMSGSIZE);
@@ -323,18 +353,18 @@ void HypervisorService::Impl::dispatch(Client& client, std::span<const std::byte
         reply_error(client, ESRCH);
         return;
       }
-      // counts() is const on the public class; compute it the same way here.
-      Domain& dom = *domain(request.domid);
-      std::set<pid_t> pids;
-      for (const auto& [cid, c] : clients)
-        if (c->domid == dom.id && c->kind != ClientKind::kNone) pids.insert(c->pid);
+      ClientId asker = client.id;
+      HypervisorCounts counts = domain_counts(static_cast<uint16_t>(request.domid), asker);
+      // Reaping exits may have dropped the asker itself (its owner died meanwhile).
+      auto alive = clients.find(asker);
+      if (alive == clients.end()) return;
       wire::CountsReply r{};
       r.r = {{wire::kReply, sizeof(r)}, 0, 0, 0};
-      r.grants = dom.grants.size();
-      r.mappings = dom.mapped_pages;
-      r.ports = dom.ports.size();
-      r.clients = pids.size();
-      reply(client, &r, sizeof(r));
+      r.grants = counts.grants;
+      r.mappings = counts.mappings;
+      r.ports = counts.ports;
+      r.clients = counts.clients;
+      reply(*alive->second, &r, sizeof(r));
       return;
     }
     default:

@@ -120,6 +120,9 @@ struct HypervisorService::Impl {
   void dispatch(Client& client, std::span<const std::byte> message, std::vector<UniqueFd>& fds);
   void drop_broken();  // drops clients whose sends failed, outside any iteration
   void process_exited(pid_t pid);
+  // Handles exits the loop has not served yet, so counts are exact when asked for.
+  void reap_exited(ClientId asking = 0);
+  HypervisorCounts domain_counts(uint16_t domid, ClientId asking = 0);
   void drop_client(ClientId id);  // releases everything the handle owns
   void release_resources(Client& client);
   bool reply(Client& client, const void* data, size_t size, std::span<const int> fds = {});
