@@ -1,0 +1,178 @@
+#include "backend/pcm_device.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "backend/xen_status.h"
+#include "protocol/sndif_abi.h"
+
+namespace xensnd::backend {
+
+PcmDevice::PcmDevice(const Setup& setup, std::unique_ptr<PlaybackSink> sink, std::unique_ptr<CaptureSource> source,
+                     LoopbackBus* loopback, LoopbackBus::StreamKey loopback_key, Log& log)
+    : setup_(setup),
+      sink_(std::move(sink)),
+      source_(std::move(source)),
+      loopback_(loopback),
+      loopback_key_(loopback_key),
+      log_(log),
+      volume_(setup.params.channels),
+      clock_(setup.params.rate, setup.free_run) {
+  const uint32_t frame = setup.params.frame_bytes();
+  uint32_t capacity = std::max(setup.fifo_bytes, setup.params.period_bytes);
+  fifo_capacity_ = capacity - capacity % frame;
+}
+
+size_t PcmDevice::accept(std::span<const std::byte> frames) {
+  size_t n = std::min(frames.size(), fifo_room());
+  n -= n % setup_.params.frame_bytes();
+  fifo_.insert(fifo_.end(), frames.begin(), frames.begin() + static_cast<std::ptrdiff_t>(n));
+  return n;
+}
+
+size_t PcmDevice::deliver(std::span<std::byte> out) {
+  if (setup_.free_run && state_ == State::kRunning) {
+    // Free-run capture records on demand: the request's size is what is "due".
+    std::vector<std::byte> recorded(out.size());
+    source_->capture(recorded);
+    fifo_.insert(fifo_.end(), recorded.begin(), recorded.end());
+    advance_position(recorded.size());
+  }
+  size_t n = std::min(out.size(), fifo_.size());
+  std::copy_n(fifo_.begin(), n, out.begin());
+  fifo_.erase(fifo_.begin(), fifo_.begin() + static_cast<std::ptrdiff_t>(n));
+  volume_.apply(setup_.params, out.first(n));
+  return n;
+}
+
+int32_t PcmDevice::trigger(uint8_t type, int64_t now_ns) {
+  switch (type) {
+    case XENSND_OP_TRIGGER_START:
+      // As snd_be: a second START without STOP in between is refused.
+      if (state_ != State::kStopped) return kStatusBusy;
+      state_ = State::kRunning;
+      clock_.anchor(now_ns);
+      // Started with nothing to play: the device waits for data (counted only once it ran).
+      starved_ = setup_.type == StreamType::kPlayback && fifo_.empty();
+      return 0;
+    case XENSND_OP_TRIGGER_PAUSE:
+      if (state_ != State::kRunning) return kStatusInvalid;
+      tick(now_ns);
+      state_ = State::kPaused;
+      return 0;
+    case XENSND_OP_TRIGGER_RESUME:
+      if (state_ != State::kPaused) return kStatusInvalid;
+      state_ = State::kRunning;
+      clock_.anchor(now_ns);
+      starved_ = setup_.type == StreamType::kPlayback && fifo_.empty();
+      return 0;
+    case XENSND_OP_TRIGGER_STOP:
+      if (state_ == State::kRunning) tick(now_ns);
+      // Like ALSA's drop: what was not played is discarded.
+      state_ = State::kStopped;
+      fifo_.clear();
+      starved_ = false;
+      if (setup_.position_after_stop == PositionAfterStop::kRestart) {
+        position_ = 0;
+        reported_periods_ = 0;
+        report_pending_ = false;
+      }
+      return 0;
+    default:
+      return kStatusInvalid;
+  }
+}
+
+void PcmDevice::tick(int64_t now_ns) {
+  if (state_ != State::kRunning) return;
+  if (setup_.type == StreamType::kPlayback)
+    play_due(now_ns);
+  else
+    record_due(now_ns);
+}
+
+void PcmDevice::play_due(int64_t now_ns) {
+  const uint32_t frame = setup_.params.frame_bytes();
+  if (starved_) {
+    if (fifo_.empty()) return;
+    // Data again after running dry: the device restarts from now, as ALSA after recovery.
+    starved_ = false;
+    clock_.anchor(now_ns);
+  }
+  uint64_t due_frames = clock_.frames_due(now_ns);
+  uint64_t have_frames = fifo_.size() / frame;
+  uint64_t frames = std::min(due_frames, have_frames);
+  if (frames > 0) {
+    std::vector<std::byte> played(fifo_.begin(), fifo_.begin() + static_cast<std::ptrdiff_t>(frames * frame));
+    fifo_.erase(fifo_.begin(), fifo_.begin() + static_cast<std::ptrdiff_t>(played.size()));
+    clock_.take(frames);
+    volume_.apply(setup_.params, played);
+    if (!sink_failed_) {
+      try {
+        sink_->play(played);
+      } catch (const std::exception& e) {
+        // The stream keeps its timing; the failure is reported once, loudly.
+        sink_failed_ = true;
+        log_.error(setup_.name, ": sink failed, further frames are discarded: ", e.what());
+      }
+    }
+    if (loopback_) loopback_->publish(loopback_key_, played);
+    advance_position(played.size());
+  }
+  if (!setup_.free_run && due_frames > have_frames) {
+    starved_ = true;
+    ++underruns_;
+    log_.warning(setup_.name, ": underrun #", underruns_, " at position ", position_,
+                 " (the frontend did not write in time)");
+  }
+}
+
+void PcmDevice::record_due(int64_t now_ns) {
+  if (setup_.free_run) return;  // recorded on demand in deliver()
+  const uint32_t frame = setup_.params.frame_bytes();
+  uint64_t frames = clock_.frames_due(now_ns);
+  if (frames == 0) return;
+  std::vector<std::byte> recorded(frames * frame);
+  source_->capture(recorded);
+  clock_.take(frames);
+  size_t keep = std::min(recorded.size(), fifo_room());
+  keep -= keep % frame;
+  fifo_.insert(fifo_.end(), recorded.begin(), recorded.begin() + static_cast<std::ptrdiff_t>(keep));
+  if (keep < recorded.size()) {
+    ++overruns_;
+    log_.warning(setup_.name, ": overrun #", overruns_, ", ", recorded.size() - keep,
+                 " recorded bytes lost (the frontend did not read in time)");
+  }
+  advance_position(recorded.size());
+}
+
+void PcmDevice::advance_position(uint64_t bytes) {
+  position_ += bytes;
+  uint64_t periods = position_ / setup_.params.period_bytes;
+  if (periods > reported_periods_) {
+    reported_periods_ = periods;
+    report_pending_ = true;
+  }
+}
+
+std::optional<uint64_t> PcmDevice::take_position_report() {
+  if (!report_pending_) return std::nullopt;
+  report_pending_ = false;
+  return position_;
+}
+
+std::optional<int64_t> PcmDevice::next_deadline() const {
+  if (state_ != State::kRunning || setup_.free_run) return std::nullopt;
+  const uint32_t frame = setup_.params.frame_bytes();
+  uint64_t to_boundary = (reported_periods_ + 1) * setup_.params.period_bytes - position_;
+  uint64_t frames = (to_boundary + frame - 1) / frame;
+  if (setup_.type == StreamType::kPlayback) {
+    if (starved_) return std::nullopt;  // wakes when data arrives
+    uint64_t have = fifo_.size() / frame;
+    // One frame past the FIFO's end: the moment the device runs dry.
+    frames = std::min(frames, have + 1);
+  }
+  return clock_.time_due(std::max<uint64_t>(frames, 1));
+}
+
+}  // namespace xensnd::backend

@@ -1,0 +1,92 @@
+// The sound card behind one stream: a FIFO between the shared buffer and the sink/source,
+// drained (playback) or filled (capture) at the stream's rate by a PacingClock. It knows
+// nothing of Xen: the request handler feeds it and asks it for positions to report.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "backend/audio_endpoint.h"
+#include "backend/channel_volume.h"
+#include "backend/log.h"
+#include "backend/loopback_bus.h"
+#include "backend/options.h"
+#include "backend/pacing_clock.h"
+#include "backend/pcm_params.h"
+#include "protocol/card_config.h"
+
+namespace xensnd::backend {
+
+class PcmDevice {
+ public:
+  struct Setup {
+    PcmParams params;
+    StreamType type = StreamType::kPlayback;
+    uint32_t fifo_bytes = 0;  // rounded down to whole frames, at least one period
+    bool free_run = false;
+    PositionAfterStop position_after_stop = PositionAfterStop::kRestart;
+    std::string name;  // for log lines, e.g. "vsnd 1/0 stream 0/0"
+  };
+  // For playback `sink` is used and `source` may be null; for capture the reverse.
+  // `loopback` (may be null) receives what a playback stream plays, under `loopback_key`.
+  PcmDevice(const Setup& setup, std::unique_ptr<PlaybackSink> sink, std::unique_ptr<CaptureSource> source,
+            LoopbackBus* loopback, LoopbackBus::StreamKey loopback_key, Log& log);
+
+  const PcmParams& params() const { return setup_.params; }
+  ChannelVolume& volume() { return volume_; }
+
+  // Playback: copies as much of `frames` as the FIFO has room for; returns the bytes taken.
+  size_t accept(std::span<const std::byte> frames);
+  // Capture: moves up to out.size() recorded bytes out of the FIFO; returns how many.
+  size_t deliver(std::span<std::byte> out);
+  size_t fifo_used() const { return fifo_.size(); }
+  size_t fifo_room() const { return fifo_capacity_ - fifo_.size(); }
+
+  // XENSND_OP_TRIGGER_*: a Xen status (0, -EINVAL for the wrong state, -EBUSY for START twice).
+  int32_t trigger(uint8_t type, int64_t now_ns);
+  bool running() const { return state_ == State::kRunning; }
+  bool stopped() const { return state_ == State::kStopped; }
+
+  // Advances the device to `now_ns`: plays/records the frames due.
+  void tick(int64_t now_ns);
+  // The position to report if a period boundary was crossed since the last report.
+  std::optional<uint64_t> take_position_report();
+  // When tick() next has something to do (a period boundary, the FIFO running dry), or
+  // nullopt when nothing happens without a request.
+  std::optional<int64_t> next_deadline() const;
+
+  uint64_t position() const { return position_; }
+  uint64_t underruns() const { return underruns_; }
+  uint64_t overruns() const { return overruns_; }
+
+ private:
+  enum class State { kStopped, kRunning, kPaused };
+  void play_due(int64_t now_ns);
+  void record_due(int64_t now_ns);
+  void advance_position(uint64_t bytes);
+
+  Setup setup_;
+  std::unique_ptr<PlaybackSink> sink_;
+  std::unique_ptr<CaptureSource> source_;
+  LoopbackBus* loopback_;
+  LoopbackBus::StreamKey loopback_key_;
+  Log& log_;
+  ChannelVolume volume_;
+  PacingClock clock_;
+  size_t fifo_capacity_;
+  std::deque<std::byte> fifo_;
+  State state_ = State::kStopped;
+  bool starved_ = false;  // playback running with an empty FIFO: waiting for data
+  uint64_t position_ = 0;          // running byte count (CUR_POS)
+  uint64_t reported_periods_ = 0;  // position_ / period at the last report
+  bool report_pending_ = false;
+  uint64_t underruns_ = 0;
+  uint64_t overruns_ = 0;
+  bool sink_failed_ = false;
+};
+
+}  // namespace xensnd::backend
