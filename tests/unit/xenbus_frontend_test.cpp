@@ -1,0 +1,141 @@
+#include "protocol/xenbus_frontend.h"
+
+#include <gmock/gmock.h>
+
+#include "protocol/errors.h"
+#include "tests/unit/fakes/fake_backend.h"
+
+namespace xensnd::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+class XenbusFrontendTest : public ::testing::Test {
+ protected:
+  void SetUp() override { write_toolstack_nodes(store); }
+  std::chrono::steady_clock::time_point soon() { return std::chrono::steady_clock::now() + 500ms; }
+  FakeXenStore store{kFrontendDomain};
+  const std::string dev = "device/vsnd/0";
+};
+
+TEST_F(XenbusFrontendTest, ReadsBackendLocation) {
+  XenbusFrontend fe(store, dev);
+  EXPECT_EQ(fe.backend_path(), "/local/domain/0/backend/vsnd/1/0");
+  EXPECT_EQ(fe.backend_id(), 0);
+  EXPECT_EQ(fe.frontend_state(), BusState::kInitialising);
+}
+
+TEST_F(XenbusFrontendTest, MissingOrBadBackendNodes) {
+  EXPECT_THROW(XenbusFrontend(store, "device/vsnd/9"), FrontendError);
+  store.write(dev + "/backend-id", "-1");
+  EXPECT_THROW(XenbusFrontend(store, dev), FrontendError);
+  store.write(dev + "/backend-id", "0");
+  store.write(dev + "/backend", "relative/path");
+  EXPECT_THROW(XenbusFrontend(store, dev), FrontendError);
+}
+
+TEST_F(XenbusFrontendTest, StateWritesAreTransactionsThatDoNotRecreateARemovedDevice) {
+  XenbusFrontend fe(store, dev);
+  EXPECT_TRUE(fe.write_state(BusState::kInitialised));
+  EXPECT_EQ(store.value(dev + "/state"), "3");
+  store.remove(dev);
+  EXPECT_FALSE(fe.write_state(BusState::kClosed));
+  EXPECT_FALSE(store.exists(dev));
+  EXPECT_EQ(store.open_transactions(), 0u);
+}
+
+TEST_F(XenbusFrontendTest, StateWriteRetriesOnConflict) {
+  XenbusFrontend fe(store, dev);
+  store.fail_next_commits(5);
+  EXPECT_TRUE(fe.write_state(BusState::kConnected));
+  EXPECT_EQ(store.value(dev + "/state"), "4");
+  EXPECT_EQ(store.failed_commits(), 5);
+}
+
+TEST_F(XenbusFrontendTest, PublishesEverythingInOneTransactionWithRelativePaths) {
+  XenbusFrontend fe(store, dev);
+  int commits = store.commits();
+  fe.publish(2, {{dev + "/0/0", 11, 21, 12, 22}, {dev + "/0/1", 13, 23, 14, 24}});
+  EXPECT_EQ(store.commits(), commits + 1);
+  EXPECT_EQ(store.value(dev + "/version"), "2");
+  EXPECT_EQ(store.value(dev + "/0/0/ring-ref"), "11");
+  EXPECT_EQ(store.value(dev + "/0/0/event-channel"), "21");
+  EXPECT_EQ(store.value(dev + "/0/0/evt-ring-ref"), "12");
+  EXPECT_EQ(store.value(dev + "/0/0/evt-event-channel"), "22");
+  EXPECT_EQ(store.value(dev + "/0/1/evt-event-channel"), "24");
+  // Nothing outside our own domain's tree was written.
+  for (const std::string& e : store.history())
+    if (e.find("ring-ref") != std::string::npos) {
+      EXPECT_EQ(e.rfind("/local/domain/1/", 0), 0u) << e;
+    }
+}
+
+TEST_F(XenbusFrontendTest, PublishToARemovedDeviceFailsWithoutWriting) {
+  XenbusFrontend fe(store, dev);
+  store.remove(dev);
+  EXPECT_THROW(fe.publish(2, {{dev + "/0/0", 1, 2, 3, 4}}), FrontendError);
+  EXPECT_FALSE(store.exists(dev));
+}
+
+TEST_F(XenbusFrontendTest, WaitTimesOutNamingTheState) {
+  XenbusFrontend fe(store, dev);
+  fe.watch();
+  try {
+    fe.wait_for(HandshakePhase::kBackendInitWait, std::chrono::steady_clock::now() + 50ms);
+    FAIL();
+  } catch (const FrontendError& e) {
+    EXPECT_EQ(e.errno_value(), ETIMEDOUT);
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("Initialising (1)"));
+  }
+}
+
+TEST_F(XenbusFrontendTest, WaitWakesOnTheBackendsStateChange) {
+  XenbusFrontend fe(store, dev);
+  fe.watch();
+  // The backend moves when our state changes (as a hook on the store).
+  store.set_change_hook([&](const std::string& path) {
+    if (path == "/local/domain/1/device/vsnd/0/state" && store.value(path) == "3")
+      store.write("/local/domain/0/backend/vsnd/1/0/state", "4");
+  });
+  fe.write_state(BusState::kInitialised);
+  EXPECT_EQ(fe.wait_for(HandshakePhase::kBackendConnected, soon()), BusState::kConnected);
+  store.set_change_hook(nullptr);
+}
+
+TEST_F(XenbusFrontendTest, WaitFailsWhenTheDeviceIsRemoved) {
+  XenbusFrontend fe(store, dev);
+  fe.watch();
+  store.remove(dev);
+  try {
+    fe.wait_for(HandshakePhase::kBackendInitWait, soon());
+    FAIL();
+  } catch (const FrontendError& e) {
+    EXPECT_EQ(e.errno_value(), ENODEV);
+  }
+}
+
+TEST_F(XenbusFrontendTest, PrepareWaitsOutTheBackendsStartTransients) {
+  FakeGrantTable grants;
+  FakeEventHub hub;
+  FakeBackend backend(store, grants, hub);  // 5 -> 6 -> 1 -> 2 when it sees us
+  XenbusFrontend fe(store, dev);
+  fe.watch();
+  store.write(dev + "/state", "6");  // what an earlier clean close left
+  backend.set_state(2);
+  fe.prepare({dev + "/0/0"}, soon(), nullptr);
+  EXPECT_EQ(fe.frontend_state(), BusState::kInitialising);
+  EXPECT_EQ(fe.backend_state(), BusState::kInitWait);
+}
+
+TEST_F(XenbusFrontendTest, FinishDisconnectRemovesOnlyOurNodes) {
+  XenbusFrontend fe(store, dev);
+  fe.publish(2, {{dev + "/0/0", 11, 21, 12, 22}});
+  fe.finish_disconnect({dev + "/0/0"});
+  EXPECT_FALSE(store.exists(dev + "/0/0/ring-ref"));
+  EXPECT_FALSE(store.exists(dev + "/version"));
+  EXPECT_TRUE(store.exists(dev + "/0/0/unique-id"));
+  EXPECT_EQ(store.value(dev + "/state"), "6");
+}
+
+}  // namespace
+}  // namespace xensnd::testing
