@@ -2,7 +2,8 @@
 function(xenstored_test name)
   add_executable(${name} ${name}.cpp)
   target_link_libraries(${name} PRIVATE simtest_support GTest::gtest_main ${ARGN})
-  gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST PROPERTIES LABELS sim)
+  # Discovered at build time: a test binary not built yet then simply has no tests listed.
+  gtest_discover_tests(${name} PROPERTIES LABELS sim)
 endfunction()
 
 xenstored_test(xenstored_wire_test)
