@@ -119,7 +119,7 @@ void PcmDevice::play_due(int64_t now_ns) {
     if (loopback_) loopback_->publish(loopback_key_, played);
     advance_position(played.size());
   }
-  if (!setup_.free_run && due_frames > have_frames) {
+  if (!setup_.free_run && !draining_ && due_frames > have_frames) {
     starved_ = true;
     ++underruns_;
     log_.warning(setup_.name, ": underrun #", underruns_, " at position ", position_,

@@ -49,6 +49,8 @@ class PcmDevice {
   // XENSND_OP_TRIGGER_*: a Xen status (0, -EINVAL for the wrong state, -EBUSY for START twice).
   int32_t trigger(uint8_t type, int64_t now_ns);
   bool running() const { return state_ == State::kRunning; }
+  // While CLOSE drains, running dry is the end of the stream, not an underrun.
+  void set_draining(bool draining) { draining_ = draining; }
   bool stopped() const { return state_ == State::kStopped; }
 
   // Advances the device to `now_ns`: plays/records the frames due.
@@ -80,7 +82,8 @@ class PcmDevice {
   size_t fifo_capacity_;
   std::deque<std::byte> fifo_;
   State state_ = State::kStopped;
-  bool starved_ = false;  // playback running with an empty FIFO: waiting for data
+  bool starved_ = false;
+  bool draining_ = false;  // playback running with an empty FIFO: waiting for data
   uint64_t position_ = 0;          // running byte count (CUR_POS)
   uint64_t reported_periods_ = 0;  // position_ / period at the last report
   bool report_pending_ = false;

@@ -134,6 +134,7 @@ int32_t RequestHandler::close() {
     if (device_->stopped()) device_->trigger(XENSND_OP_TRIGGER_START, monotonic_now_ns());
     if (device_->running()) {
       log_.debug(name_, ": CLOSE drains ", device_->fifo_used(), " bytes");
+      device_->set_draining(true);
       while (device_->fifo_used() > 0) {
         if (!wait_for_device()) return std::numeric_limits<int32_t>::min();
       }

@@ -98,10 +98,11 @@ bool StreamWorker::wait_until(int64_t deadline_ns) {
       return false;
     }
     if (fds[1].revents) {
-      // A notification from the frontend. Requests are looked at between requests (the
-      // ring is served synchronously), so the event is only acknowledged here.
+      // A notification from the frontend: back to the caller, which looks at the ring when
+      // idle, or re-checks its device and waits again when inside a request (the ring is
+      // served synchronously).
       drain_event_channel();
-      if (forever) return true;
+      return true;
     }
   }
 }

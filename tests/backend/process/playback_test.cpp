@@ -1,0 +1,126 @@
+// Playback: real-time pacing of CUR_POS, the WAV sink's exact content, positions after STOP.
+#include <chrono>
+#include <vector>
+
+#include "backend/wav_file.h"
+#include "backend_fixture.h"
+
+namespace backendtest {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct PositionEvent {
+  Clock::time_point when;
+  uint64_t position;
+};
+
+class PlaybackTest : public BackendFixture {};
+
+TEST_F(PlaybackTest, CurPosFollowsRealTimeAndTheWavHoldsExactlyTheFramesWritten) {
+  start_backend({"--sink", "wav:" + dir_});
+  ASSERT_EQ(open_stream(0), 0);
+  constexpr uint64_t kPeriods = 30;  // 600 ms
+  ASSERT_EQ(write_period(0, 0), 0);
+  ASSERT_EQ(write_period(0, 1), 0);
+  ASSERT_EQ(trigger(0, XENSND_OP_TRIGGER_START), 0);
+  std::vector<PositionEvent> events;
+  uint64_t written = 2;
+  while (events.empty() || events.back().position < kPeriods * kPeriodBytes) {
+    auto event = frontend_->wait_event(0, 2s);
+    ASSERT_TRUE(event) << "no CUR_POS after position " << (events.empty() ? 0 : events.back().position);
+    ASSERT_EQ(event->type, XENSND_EVT_CUR_POS);
+    events.push_back({Clock::now(), event->op.cur_pos.position});
+    // Keep two periods queued, as a frontend does.
+    while (written < kPeriods && written * kPeriodBytes < event->op.cur_pos.position + 2 * kPeriodBytes)
+      ASSERT_EQ(write_period(0, written++), 0);
+  }
+  ASSERT_EQ(frontend_->call(0, ScriptedFrontend::simple_request(XENSND_OP_CLOSE)).status, 0);
+
+  // A running byte count, one event per period, never past what was written.
+  ASSERT_GE(events.size(), kPeriods / 2);
+  for (size_t i = 1; i < events.size(); ++i) {
+    EXPECT_GT(events[i].position, events[i - 1].position);
+    EXPECT_LE(events[i].position, kPeriods * kPeriodBytes);
+  }
+  // Real time: the bytes between the first and last event took their duration at 48 kHz.
+  double seconds = std::chrono::duration<double>(events.back().when - events.front().when).count();
+  double expected = double(events.back().position - events.front().position) / (kRate * kFrameBytes);
+  std::printf("played %.3f s of audio in %.3f s\n", expected, seconds);
+  EXPECT_NEAR(seconds, expected, 0.1 * expected + 0.03);
+
+  // The WAV: header for 48 kHz s16 stereo, data exactly the written frames in order.
+  xensnd::backend::WavReader wav(dir_ + "/vsnd-1-0-0-0-1.wav");
+  EXPECT_EQ(wav.rate(), kRate);
+  EXPECT_EQ(wav.channels(), 2);
+  EXPECT_EQ(wav.container_bits(), 16);
+  ASSERT_EQ(wav.data_bytes(), kPeriods * kPeriodBytes);
+  std::vector<std::byte> data(wav.data_bytes());
+  ASSERT_EQ(wav.read(data), data.size());
+  for (size_t i = 0; i < data.size(); ++i) ASSERT_EQ(data[i], pattern(i)) << "byte " << i;
+  // The only underrun allowed is the end of the data (the test waited for the last event).
+  std::string log = backend_->log();
+  size_t underrun = log.find("underrun #");
+  if (underrun != std::string::npos)
+    EXPECT_EQ(log.find("underrun #1 at position " + std::to_string(kPeriods * kPeriodBytes) + " "), underrun) << log;
+  EXPECT_EQ(log.find("underrun #2"), std::string::npos) << log;
+}
+
+TEST_F(PlaybackTest, CurPosRestartsAtZeroAfterStopByDefault) {
+  start_backend({});
+  ASSERT_EQ(open_stream(0), 0);
+  ASSERT_EQ(write_period(0, 0), 0);
+  ASSERT_EQ(write_period(0, 1), 0);
+  ASSERT_EQ(trigger(0, XENSND_OP_TRIGGER_START), 0);
+  auto first = frontend_->wait_event(0);
+  ASSERT_TRUE(first);
+  ASSERT_EQ(trigger(0, XENSND_OP_TRIGGER_STOP), 0);
+  frontend_->take_events(0);
+  ASSERT_EQ(write_period(0, 2), 0);
+  ASSERT_EQ(trigger(0, XENSND_OP_TRIGGER_START), 0);
+  auto after = frontend_->wait_event(0);
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->op.cur_pos.position, kPeriodBytes);  // counted again from 0
+}
+
+TEST_F(PlaybackTest, CurPosKeepsCountingAfterStopWhenAsked) {
+  start_backend({"--position-after-stop", "continue"});
+  ASSERT_EQ(open_stream(0), 0);
+  ASSERT_EQ(write_period(0, 0), 0);
+  ASSERT_EQ(write_period(0, 1), 0);
+  ASSERT_EQ(trigger(0, XENSND_OP_TRIGGER_START), 0);
+  auto first = frontend_->wait_event(0);
+  ASSERT_TRUE(first);
+  ASSERT_EQ(trigger(0, XENSND_OP_TRIGGER_STOP), 0);
+  for (auto& e : frontend_->take_events(0)) first = e;
+  ASSERT_EQ(write_period(0, 2), 0);
+  ASSERT_EQ(trigger(0, XENSND_OP_TRIGGER_START), 0);
+  auto after = frontend_->wait_event(0);
+  ASSERT_TRUE(after);
+  EXPECT_GT(after->op.cur_pos.position, first->op.cur_pos.position);
+}
+
+TEST_F(PlaybackTest, StarvingTheDeviceIsAnObservableUnderrun) {
+  start_backend({"--sink", "wav:" + dir_});
+  ASSERT_EQ(open_stream(0), 0);
+  ASSERT_EQ(write_period(0, 0), 0);
+  ASSERT_EQ(trigger(0, XENSND_OP_TRIGGER_START), 0);
+  // The one period is played; nothing follows it in time.
+  auto event = frontend_->wait_event(0);
+  ASSERT_TRUE(event);
+  // Let real time pass without writing: a capture READ is answered only after a period of
+  // recording (20 ms), long after the playback device ran dry.
+  ASSERT_EQ(open_stream(1), 0);
+  ASSERT_EQ(trigger(1, XENSND_OP_TRIGGER_START), 0);
+  ASSERT_EQ(frontend_->call(1, ScriptedFrontend::rw_request(XENSND_OP_READ, 0, kPeriodBytes)).status, 0);
+  ASSERT_EQ(write_period(0, 1), 0);
+  ASSERT_EQ(frontend_->call(0, ScriptedFrontend::simple_request(XENSND_OP_CLOSE)).status, 0);
+  std::string log = backend_->log();
+  EXPECT_NE(log.find("underrun #1"), std::string::npos) << log;
+  // Only what was written is in the file: no silence stands in for the missing data.
+  xensnd::backend::WavReader wav(dir_ + "/vsnd-1-0-0-0-1.wav");
+  EXPECT_EQ(wav.data_bytes(), 2 * kPeriodBytes);
+}
+
+}  // namespace
+}  // namespace backendtest
