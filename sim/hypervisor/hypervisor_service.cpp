@@ -79,11 +79,10 @@ void HypervisorService::add_domain(uint16_t domid) {
 void HypervisorService::remove_domain(uint16_t domid) {
   auto it = impl_->domains.find(domid);
   if (it == impl_->domains.end()) return;
-  std::vector<ClientId> doomed;
+  std::set<ClientId> doomed;
   for (const auto& [id, client] : impl_->clients)
-    if (client->domid == domid) doomed.push_back(id);
-  for (ClientId id : doomed) impl_->drop_client(id);
-  impl_->drop_broken();
+    if (client->domid == domid) doomed.insert(id);
+  impl_->drop_clients(doomed);
   Domain& domain = impl_->domains.at(domid);
   // Ports without a handle cannot exist; grants outlive their owner only while mapped.
   for (auto& [ref, grant] : domain.grants) grant->revoked = true;
@@ -192,15 +191,24 @@ void HypervisorService::Impl::accept_clients(uint16_t domid) {
 void HypervisorService::Impl::process_exited(pid_t pid) {
   auto it = processes.find(pid);
   if (it == processes.end()) return;
-  std::set<ClientId> owned = it->second.clients;
-  for (ClientId id : owned) drop_client(id);
-  drop_broken();
+  drop_clients(it->second.clients);
   // drop_client erased the entry with its last client; make sure it is gone.
   it = processes.find(pid);
   if (it != processes.end()) {
     loop.remove(it->second.pidfd.get());
     processes.erase(it);
   }
+}
+
+void HypervisorService::Impl::drop_clients(std::set<ClientId> ids) {
+  // Grant handles first: gntdev holds a reference on a notify-on-unmap event channel, so
+  // a dying process's unmap notification still goes out through its ports.
+  for (int pass = 0; pass < 2; ++pass)
+    for (ClientId id : ids) {
+      auto it = clients.find(id);
+      if (it != clients.end() && (it->second->kind == ClientKind::kEvtchn) == (pass == 1)) drop_client(id);
+    }
+  drop_broken();
 }
 
 void HypervisorService::Impl::drop_client(ClientId id) {

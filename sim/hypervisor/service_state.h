@@ -124,6 +124,7 @@ struct HypervisorService::Impl {
   void reap_exited(ClientId asking = 0);
   HypervisorCounts domain_counts(uint16_t domid, ClientId asking = 0);
   void drop_client(ClientId id);  // releases everything the handle owns
+  void drop_clients(std::set<ClientId> ids);  // a whole process or domain
   void release_resources(Client& client);
   bool reply(Client& client, const void* data, size_t size, std::span<const int> fds = {});
   bool reply_error(Client& client, int error, uint64_t value = 0);

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 extern "C" {
+#include <xenevtchn.h>
 #include <xengnttab.h>
 }
 
@@ -333,6 +334,76 @@ TEST(GrantTable, SaveRestoreInvalidatesTheGuestsGrants) {
   EXPECT_EQ(backend.wait(), 0);
   link.b.send(1);
   EXPECT_EQ(guest.wait(), 0);
+}
+
+TEST(GrantTable, MappingsNotifyOnReleaseEvenWhenTheProcessDies) {
+  HypervisorHarness harness;
+  LinkPair link;
+  DomainProcess guest(harness, 1, [&] {
+    xengntshr_handle* shr = xengntshr_open(nullptr, 0);
+    uint32_t ref;
+    auto* page = static_cast<volatile char*>(xengntshr_share_pages(shr, 0, 1, &ref, 1));
+    page[100] = 1;  // "backend alive"
+    xenevtchn_handle* xce = xenevtchn_open(nullptr, 0);
+    int port = xenevtchn_bind_unbound_port(xce, 0);
+    link.a.send_all({ref, static_cast<uint32_t>(port)});
+    require(link.a.receive() == 1, "backend mapped");
+    // The backend dies without unmapping: its mapping's notify still clears the byte and
+    // sends the event, as gntdev does when the process goes.
+    require(eventually_readable(xenevtchn_fd(xce)), "event on the backend's death");
+    require(xenevtchn_pending(xce) == port, "on the guest's port");
+    require(page[100] == 0, "byte cleared");
+  });
+  DomainProcess backend(harness, 0, [&] {
+    std::vector<uint32_t> got = link.b.receive_all();
+    xenevtchn_handle* xce = xenevtchn_open(nullptr, 0);
+    int local = xenevtchn_bind_interdomain(xce, 1, got[1]);
+    require(local > 0, "bind");
+    xengnttab_handle* tab = xengnttab_open(nullptr, 0);
+    auto* page = static_cast<char*>(
+        xengnttab_map_grant_ref_notify(tab, 1, got[0], PROT_READ | PROT_WRITE, 100, static_cast<uint32_t>(local)));
+    require(page != nullptr && page[100] == 1, "map with notify");
+    link.b.send(1);
+  });
+  EXPECT_EQ(backend.wait(), 0);
+  EXPECT_EQ(guest.wait(), 0);
+}
+
+TEST(GrantTable, SharesNotifyOnUnshare) {
+  HypervisorHarness harness;
+  LinkPair link;
+  DomainProcess guest(harness, 1, [&] {
+    xenevtchn_handle* xce = xenevtchn_open(nullptr, 0);
+    int port = xenevtchn_bind_unbound_port(xce, 0);
+    link.a.send(static_cast<uint32_t>(port));
+    require(link.a.receive() == 1, "backend bound");
+    xengntshr_handle* shr = xengntshr_open(nullptr, 0);
+    uint32_t ref;
+    auto* page = static_cast<char*>(xengntshr_share_page_notify(shr, 0, &ref, 1, 7, static_cast<uint32_t>(port)));
+    require(page != nullptr, "share with notify");
+    page[7] = 1;
+    link.a.send(ref);
+    require(link.a.receive() == 2, "backend mapped");
+    require(xengntshr_unshare(shr, page, 1) == 0, "unshare");
+  });
+  DomainProcess backend(harness, 0, [&] {
+    xenevtchn_handle* xce = xenevtchn_open(nullptr, 0);
+    int local = xenevtchn_bind_interdomain(xce, 1, link.b.receive());
+    require(local > 0 && eventually_readable(xenevtchn_fd(xce)) && xenevtchn_pending(xce) == local &&
+                xenevtchn_unmask(xce, local) == 0, "bind");
+    link.b.send(1);
+    xengnttab_handle* tab = xengnttab_open(nullptr, 0);
+    auto* page = static_cast<volatile char*>(xengnttab_map_grant_ref(tab, 1, link.b.receive(), PROT_READ));
+    require(page != nullptr && page[7] == 1, "mapped");
+    link.b.send(2);
+    require(eventually_readable(xenevtchn_fd(xce)), "event when the guest unshared");
+    require(xenevtchn_pending(xce) == local, "on the backend's port");
+    require(page[7] == 0, "byte cleared in the still-mapped page");
+  });
+  EXPECT_EQ(backend.wait(), 0);
+  EXPECT_EQ(guest.wait(), 0);
+  EXPECT_EQ(harness.counts(0), HypervisorCounts{});
+  EXPECT_EQ(harness.counts(1), HypervisorCounts{});
 }
 
 TEST(GrantTable, UnusedCallsFailWithEnosys) {

@@ -1,6 +1,7 @@
 #include "hypervisor_test_support.h"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -39,6 +40,8 @@ std::string read_line(int fd) {
 }
 
 }  // namespace
+
+bool eventually_readable(int fd) { return wait_readable(fd); }
 
 void require(bool ok, const std::string& what) {
   if (ok) return;
@@ -108,8 +111,11 @@ HypervisorHarness::HypervisorHarness(std::vector<uint16_t> domains) {
 
 HypervisorHarness::~HypervisorHarness() {
   ::close(to_harness_);  // end of stdin stops it
-  int status;
+  int status = 0;
   ::waitpid(pid_, &status, 0);
+  // A sanitizer report in the service, or a crash, fails the test that was running.
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    ADD_FAILURE() << "the hypervisor harness ended with status " << status;
   ::close(from_harness_);
   std::error_code ignored;
   std::filesystem::remove_all(run_dir_, ignored);

@@ -18,6 +18,9 @@ namespace simxen::test {
 // Ends the calling (client) process with status 2 and a message when `ok` is false.
 void require(bool ok, const std::string& what);
 
+// Whether `fd` becomes readable within the tests' generous time bound.
+bool eventually_readable(int fd);
+
 // One end of a message channel between two client processes (or a client and the test).
 class Link {
  public:
