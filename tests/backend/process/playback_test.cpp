@@ -61,8 +61,9 @@ TEST_F(PlaybackTest, CurPosFollowsRealTimeAndTheWavHoldsExactlyTheFramesWritten)
   // The only underrun allowed is the end of the data (the test waited for the last event).
   std::string log = backend_->log();
   size_t underrun = log.find("underrun #");
-  if (underrun != std::string::npos)
+  if (underrun != std::string::npos) {
     EXPECT_EQ(log.find("underrun #1 at position " + std::to_string(kPeriods * kPeriodBytes) + " "), underrun) << log;
+  }
   EXPECT_EQ(log.find("underrun #2"), std::string::npos) << log;
 }
 
