@@ -15,9 +15,17 @@ NodeStore::NodeStore() {
 }
 
 NodeStore::NodeStore(const NodeStore& other)
-    : nodes_(other.nodes_), next_generation_(other.next_generation_), log_(nullptr) {}
+    : nodes_(other.nodes_), next_generation_(other.next_generation_) {}
 
 Node* NodeStore::lookup(const std::string& path) {
+  if (log_ && base_ && !log_->seen.count(path)) {
+    // First touch: the transaction sees the node as it is now, not as it was at the start.
+    auto theirs = base_->nodes_.find(path);
+    if (theirs == base_->nodes_.end())
+      nodes_.erase(path);
+    else
+      nodes_[path] = theirs->second;
+  }
   auto it = nodes_.find(path);
   Node* node = it == nodes_.end() ? nullptr : &it->second;
   if (log_) log_->seen.try_emplace(path, node ? node->generation : 0);

@@ -1,6 +1,7 @@
 // The XenStore tree with C xenstored's access rules. A transaction works on a private copy
 // of the store whose AccessLog records every node it looked at or changed; committing the
-// copy fails (EAGAIN) when any of those nodes changed in the main store meanwhile.
+// copy fails (EAGAIN) when any of those nodes changed in the main store meanwhile. As in C
+// xenstored, a node the transaction has not touched yet is read fresh from the main store.
 #pragma once
 
 #include <cstdint>
@@ -46,8 +47,12 @@ class NodeStore {
   NodeStore(const NodeStore& other);
   NodeStore& operator=(const NodeStore&) = delete;
 
-  // For a transaction's private copy: record what it touches.
-  void track(AccessLog* log) { log_ = log; }
+  // For a transaction's private copy of `base`: record what it touches, and take nodes it
+  // has not touched yet from `base` as they are now.
+  void track(AccessLog* log, const NodeStore* base) {
+    log_ = log;
+    base_ = base;
+  }
 
   // Each returns 0 or an errno value as xenstored would reply; paths are absolute & valid.
   int read(const std::string& path, const Caller& caller, std::string* value);
@@ -80,6 +85,7 @@ class NodeStore {
   std::map<std::string, Node> nodes_;
   uint64_t next_generation_ = 1;
   AccessLog* log_ = nullptr;
+  const NodeStore* base_ = nullptr;
 };
 
 }  // namespace simxen::xs

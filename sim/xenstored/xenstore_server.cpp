@@ -35,7 +35,7 @@ struct Watch {
 };
 
 struct Transaction {
-  explicit Transaction(const xs::NodeStore& main) : store(main) { store.track(&log); }
+  explicit Transaction(const xs::NodeStore& main) : store(main) { store.track(&log, &main); }
   xs::NodeStore store;
   xs::AccessLog log;
   std::vector<xs::ChangeEvent> events;  // fired only if the commit succeeds

@@ -139,6 +139,28 @@ TEST_F(XenstoredSemantics, TransactionsIsolateCommitAndAbort) {
   EXPECT_FALSE(other.read("/t/w"));
 }
 
+TEST_F(XenstoredSemantics, TransactionReadsWhatIsThereAtFirstTouchLikeXenstored) {
+  XenstoreHandle other(daemon, 0);
+  ASSERT_TRUE(dom0.write("/t/x", "1"));
+  xs_transaction_t t = xs_transaction_start(dom0.get());
+  ASSERT_TRUE(other.write("/t/x", "2"));  // before the transaction looked at it
+  EXPECT_EQ(dom0.read("/t/x", t), "2");
+  EXPECT_TRUE(xs_transaction_end(dom0.get(), t, false));
+}
+
+TEST_F(XenstoredSemantics, LongListingsComeInPartsThroughLibxenstore) {
+  // Too many children for one XS_DIRECTORY reply: libxenstore falls back to DIRECTORY_PART.
+  for (int i = 0; i < 300; ++i)
+    ASSERT_TRUE(dom0.write("/many/a-rather-long-child-name-number-" + std::to_string(i), ""));
+  unsigned count = 0;
+  char** names = xs_directory(dom0.get(), XBT_NULL, "/many", &count);
+  ASSERT_NE(names, nullptr) << errno;
+  EXPECT_EQ(count, 300u);
+  EXPECT_STREQ(names[0], "a-rather-long-child-name-number-0");
+  EXPECT_STREQ(names[299], "a-rather-long-child-name-number-299");
+  std::free(names);
+}
+
 TEST_F(XenstoredSemantics, WatchFiresOnceAtRegistrationThenOnTheSubtree) {
   XenstoreHandle watcher(daemon, 0);
   ASSERT_TRUE(watcher.watch("/w", "tok"));
