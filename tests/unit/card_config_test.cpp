@@ -103,14 +103,16 @@ TEST_F(CardConfigTest, LowerLevelOnlyNarrows) {
   set("buffer-size", "4096");
   set("0/0/channels-max", "8");     // wider than the card: stays 2
   set("0/0/buffer-size", "999999");  // larger than the card: stays 4096
-  const StreamLimits& l = read().pcm_devices[0].streams[0].limits;
+  CardConfig card = read();
+  const StreamLimits& l = card.pcm_devices[0].streams[0].limits;
   EXPECT_EQ(l.channels_max, 2u);
   EXPECT_EQ(l.buffer_bytes, 4096u);
 }
 
 TEST_F(CardConfigTest, DefaultChannelsMaxFollowsAHigherMin) {
   set("0/0/channels-min", "4");
-  const StreamLimits& l = read().pcm_devices[0].streams[0].limits;
+  CardConfig card = read();
+  const StreamLimits& l = card.pcm_devices[0].streams[0].limits;
   EXPECT_EQ(l.channels_min, 4u);
   EXPECT_EQ(l.channels_max, 4u);
 }
