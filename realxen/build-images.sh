@@ -74,9 +74,11 @@ mkdir -p "$domu/usr/share/alsa/alsa.conf.d" "$domu/etc/alsa/conf.d"
 if [[ -n $plugin ]]; then
   plugdir=$(pkg-config --variable=libdir alsa)/alsa-lib
   rootfs_add_binary "$domu" "$plugin" "$plugdir/libasound_module_pcm_xensnd.so"
-  for conf in "$here"/../conf/*.conf; do
-    [[ -f $conf ]] && cp "$conf" "$domu/usr/share/alsa/alsa.conf.d/"
-  done
+  # The snippet `cmake --install` puts into alsa.conf.d: pcm.xensnd, xensnd:DEV=..,PCM=..
+  # Debian's alsa.conf reads /etc/alsa/conf.d, where packages symlink their snippets from
+  # /usr/share/alsa/alsa.conf.d: do the same.
+  cp "$here/../conf/50-xensnd.conf" "$domu/usr/share/alsa/alsa.conf.d/"
+  ln -s /usr/share/alsa/alsa.conf.d/50-xensnd.conf "$domu/etc/alsa/conf.d/50-xensnd.conf"
   touch "$domu/realxen-has-plugin"
 fi
 mkdir -p "$domu/clips" "$domu/realxen/scenarios"
@@ -104,7 +106,7 @@ fi
 mkdir -p "$dom0/boot" "$dom0/clips" "$dom0/realxen/scenarios"
 cp "$vmlinuz" "$dom0/boot/vmlinuz"
 cp "$out/domU.cpio.gz" "$dom0/boot/domU.cpio.gz"
-cp "$clips"/*.wav "$clips"/*.md5 "$clips"/*.frames "$dom0/clips/"
+cp "$clips"/*.wav "$clips"/*.md5 "$clips"/*.frames "$clips"/play.raw "$dom0/clips/"
 cp "$here/guest/common.sh" "$here/guest/dom0-lib.sh" "$dom0/realxen/"
 cp "$here"/scenarios/*.sh "$dom0/realxen/scenarios/"
 install -m 755 "$here/guest/dom0-init.sh" "$dom0/init"

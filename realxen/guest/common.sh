@@ -3,7 +3,8 @@
 # Every line the host looks for starts with this; run.sh greps the serial log for it.
 MARK=XENSND-REALXEN
 
-say() { echo "$MARK: $*"; }
+# Marker lines carry the machine's uptime first, so a log shows where the time went.
+say() { echo "[$(cut -d' ' -f1 /proc/uptime)] $MARK: $*"; }
 # A scenario's verdict; the first FAIL wins (dom0 prints exactly one RESULT line).
 fail() { say "FAIL $*"; echo "$*" >> /run/failures; }
 check() {  # check DESCRIPTION COMMAND... : run, and record a failure with the description

@@ -4,9 +4,11 @@ GUEST=guest
 GUEST_LOG=/var/log/xen/console/guest-$GUEST.log
 
 # The vsnd card every scenario gives the guest: one PCM device with a playback and a capture
-# stream, 48 kHz stereo S16 (what the test clips are). Written in xl.cfg's syntax, so the
-# XenStore layout and permissions are xl's own.
-VSND_CARD="'CARD, backend=0, short-name=xensnd, long-name=xensnd real-Xen test card, sample-rates=48000, sample-formats=s16_le, channels-min=2, channels-max=2, buffer-size=65536', 'PCM, name=pcm0', 'STREAM, unique-id=play0, type=p', 'STREAM, unique-id=cap0, type=c'"
+# stream, 48 kHz stereo S16 (what the test clips are), buffers up to 1.36 s (a domU under
+# software emulation on a loaded machine stalls for hundreds of milliseconds, and the checks
+# compare bytes, so no xrun may happen). Written in xl.cfg's syntax, so the XenStore layout
+# and permissions are xl's own.
+VSND_CARD="'CARD, backend=0, short-name=xensnd, long-name=xensnd real-Xen test card, sample-rates=48000, sample-formats=s16_le, channels-min=2, channels-max=2, buffer-size=262144', 'PCM, name=pcm0', 'STREAM, unique-id=play0, type=p', 'STREAM, unique-id=cap0, type=c'"
 
 # write_guest_cfg SCENARIO WITH_VSND(yes|no)
 write_guest_cfg() {
@@ -63,4 +65,106 @@ guest_value() {
 show_guest_log() {
   [ -f "$GUEST_LOG" ] || return 0
   tr -d '\r' < "$GUEST_LOG" | while IFS= read -r line; do echo "[domU] $line"; done
+}
+
+# The reference backend, started before `xl create` (xl waits for the backend to reach
+# InitWait and destroys the domain otherwise). Its log goes to /run/backend.log.
+BACKEND_LOG=/run/backend.log
+backend_ready() { grep -q "xensnd-backend: ready" "$BACKEND_LOG"; }
+start_backend() {
+  [ -x /usr/bin/xensnd-backend ] || { fail "xensnd-backend is not in the dom0 image (build it, then rebuild the images)"; return 1; }
+  : > "$BACKEND_LOG"
+  xensnd-backend "$@" >> "$BACKEND_LOG" 2>&1 &
+  BACKEND_PID=$!
+  if ! wait_until 20 backend_ready; then
+    fail "xensnd-backend did not become ready: $(tail -n 3 "$BACKEND_LOG" | tr '\n' ' ')"
+    return 1
+  fi
+  say "backend ready (pid $BACKEND_PID): xensnd-backend $*"
+}
+backend_alive() { kill -0 "$BACKEND_PID" 2>/dev/null; }
+stop_backend() {
+  backend_alive || return 0
+  kill -TERM "$BACKEND_PID"
+  wait_until 10 eval '! backend_alive' || { fail "xensnd-backend ignored SIGTERM"; kill -KILL "$BACKEND_PID"; }
+  wait "$BACKEND_PID" 2>/dev/null
+}
+show_backend_log() {
+  tr -d '\r' < "$BACKEND_LOG" | while IFS= read -r line; do echo "[backend] $line"; done
+}
+
+# The frames of every WAVE file the backend wrote for stream P-S, concatenated in the order of
+# their OPENs (a frontend may OPEN more than once before it plays), into FILE.
+collect_played() {
+  local stream=$1 out=$2 f
+  : > "$out"
+  for f in $(ls /run/out/vsnd-*-0-"$stream"-*.wav 2>/dev/null | sort -t- -k6 -n); do
+    set -- $(wav_data_chunk "$f") || continue
+    tail -c +$(($1 + 1)) "$f" | head -c "$2" >> "$out"
+  done
+}
+
+# Where PLAYED departs from CLIP, for the failure message: the first differing byte, and
+# whether the clip sits intact at a later offset (frames inserted before it).
+describe_difference() {
+  local played=$1 clip=$2 extra=$3 want_bytes first
+  want_bytes=$(($(cat "/clips/$clip.frames") * 4))
+  first=$(cmp "$played" "/clips/$clip.raw" 2>&1 | head -n1)
+  echo -n "first difference: ${first:-none}; "
+  local zeros; zeros=$(head -c 65536 "$played" | od -A d -t x1 -v | awk '{for(i=2;i<=NF;i++){if($i!="00"){print $1+i-2; exit}}}')
+  echo -n "leading zero bytes: ${zeros:-65536+}; "
+  local off
+  for off in $(seq 0 4 "$extra" | awk -v e="$extra" 'NR==1 || $1==e || $1%4096==0'); do
+    if [ "$(tail -c +$((off + 1)) "$played" | head -c "$want_bytes" | md5sum | cut -d' ' -f1)" = "$(cat "/clips/$clip.md5")" ]; then
+      echo -n "the clip is intact at byte offset $off"; return
+    fi
+  done
+  echo -n "the clip is not intact at any 4 KiB offset"
+}
+
+# Did the backend play exactly CLIP (a .raw from /clips)? aplay pads its last, partial period
+# with silence, so what follows the clip's frames may only be zero bytes, less than a buffer.
+# Echoes what it found; returns 1 on a mismatch.
+played_exactly() {
+  local played=$1 clip=$2
+  local want_bytes=$(($(cat "/clips/$clip.frames") * 4)) got_bytes; got_bytes=$(stat -c %s "$played")
+  local head_md5; head_md5=$(head -c "$want_bytes" "$played" | md5sum | cut -d' ' -f1)
+  local extra=$((got_bytes - want_bytes))
+  if [ "$got_bytes" -lt "$want_bytes" ]; then
+    echo "only $got_bytes of $want_bytes bytes"; return 1
+  fi
+  if [ "$head_md5" != "$(cat "/clips/$clip.md5")" ]; then
+    echo "$got_bytes bytes, the first $want_bytes differ from the clip: $(describe_difference "$played" "$clip" "$extra")"
+    return 1
+  fi
+  local nonzero; nonzero=$(tail -c "+$((want_bytes + 1))" "$played" | tr -d '\000' | wc -c)
+  if [ "$nonzero" -ne 0 ] || [ "$extra" -ge 262144 ]; then
+    echo "the clip, then $extra more bytes ($nonzero not silence)"; return 1
+  fi
+  echo "the clip's $want_bytes bytes exactly, then $extra bytes of aplay's silence padding"
+}
+
+played_files() {
+  local f
+  for f in /run/out/vsnd-*.wav; do [ -f "$f" ] && echo "$(basename "$f"):$(wav_data_bytes "$f")B"; done | tr '\n' ' '
+}
+
+# dom0's half of a playback + capture scenario: the backend records every playback stream
+# into /run/out and plays /clips/source.wav to every capture stream; the domU (SCENARIO) plays
+# /clips/play.raw and reports the md5 of what it recorded as "value capture_md5=...".
+run_playback_capture() {
+  local scenario=$1
+  mkdir -p /run/out
+  start_backend --sink wav:/run/out --source wav:/clips/source.wav --no-volume --log-level debug || return
+  start_guest "$scenario" yes || { show_backend_log; return; }
+  wait_guest_end 180
+  stop_backend
+  show_backend_log
+  say "backend wrote: $(played_files)"
+  collect_played 0-0 /run/played.raw
+  local got; got=$(played_exactly /run/played.raw play)
+  check "playback: the backend received $got (it logged $(grep -c underrun "$BACKEND_LOG") underruns)" [ $? -eq 0 ]
+  got=$(guest_value capture_md5)
+  check "capture: arecord got exactly the source's frames ($got; the backend logged $(grep -c overrun "$BACKEND_LOG") overruns)" \
+    [ "$got" = "$(cat /clips/source.md5)" ]
 }
