@@ -182,7 +182,10 @@ void HypervisorService::Impl::unbind(Client& client, std::span<const std::byte> 
     reply_error(client, ENOTCONN);  // as Linux's evtchn device for a port the file lacks
     return;
   }
-  uint64_t old = close_port(client.domid, request.port);
+  Port& port = domain(client.domid)->ports.at(request.port);
+  uint32_t slot = port.slot;
+  uint64_t old = port_state::retire(client.slots[slot]);
+  unbind_port(client, request.port);
   reply_error(client, 0, old);
 }
 
@@ -235,7 +238,41 @@ void HypervisorService::Impl::send_event(uint16_t domid, uint32_t port) {
 
 void HypervisorService::Impl::release_ports(Client& client) {
   std::set<uint32_t> ports = client.ports;
-  for (uint32_t port : ports) close_port(client.domid, port);
+  for (uint32_t port : ports) unbind_port(client, port);
+}
+
+void HypervisorService::Impl::unbind_port(Client& owner, uint32_t number) {
+  Domain* dom = domain(owner.domid);
+  auto it = dom ? dom->ports.find(number) : decltype(dom->ports.end()){};
+  if (!dom || it == dom->ports.end()) return;
+  if (it->second.holds == 0) {
+    close_port(owner.domid, number);
+    return;
+  }
+  // Still named by a notify-on-release: the handle lets go of it, the port stays bound.
+  Port& port = it->second;
+  port_state::retire(owner.slots[port.slot]);
+  owner.slot_used[port.slot] = false;
+  owner.ports.erase(number);
+  port.client = 0;
+  port.orphaned = true;
+}
+
+bool HypervisorService::Impl::hold_port(uint16_t domid, uint32_t number) {
+  Domain* dom = domain(domid);
+  if (!dom) return false;
+  auto it = dom->ports.find(number);
+  if (it == dom->ports.end() || it->second.orphaned) return false;
+  ++it->second.holds;
+  return true;
+}
+
+void HypervisorService::Impl::release_hold(uint16_t domid, uint32_t number) {
+  Domain* dom = domain(domid);
+  if (!dom) return;
+  auto it = dom->ports.find(number);
+  if (it == dom->ports.end() || it->second.holds == 0) return;
+  if (--it->second.holds == 0 && it->second.orphaned) close_port(domid, number);
 }
 
 }  // namespace simxen

@@ -54,10 +54,17 @@ void HypervisorService::Impl::share(Client& client, std::span<const std::byte> m
     reply_error(client, ENOSPC);
     return;
   }
+  // The notify port must be bound in the domain, as gntalloc's evtchn_get requires.
+  if ((request.notify_flags & wire::kNotifyPort) && !hold_port(client.domid, request.notify_port)) {
+    reply_error(client, EINVAL);
+    return;
+  }
   auto owner_memfd = std::make_shared<UniqueFd>(std::move(fds[0]));
   auto memfd = request.writable ? owner_memfd : std::make_shared<UniqueFd>(reopen_read_only(owner_memfd->get()));
   if (!memfd->valid()) {
-    reply_error(client, errno);
+    int error = errno;
+    if (request.notify_flags & wire::kNotifyPort) release_hold(client.domid, request.notify_port);
+    reply_error(client, error);
     return;
   }
   std::vector<uint32_t> refs;
@@ -172,6 +179,10 @@ void HypervisorService::Impl::map(Client& client, std::span<const std::byte> mes
     }
     mapping.grants.push_back(it->second);
   }
+  if ((request.notify_flags & wire::kNotifyPort) && !hold_port(client.domid, request.notify_port)) {
+    reply_error(client, EINVAL);
+    return;
+  }
   // One descriptor per distinct memfd, in first-use order.
   std::map<const UniqueFd*, uint32_t> index;
   std::vector<int> fds;
@@ -189,6 +200,11 @@ void HypervisorService::Impl::map(Client& client, std::span<const std::byte> mes
   std::memcpy(out.data(), &r, sizeof(r));
   std::memcpy(out.data() + sizeof(r), pages.data(), pages.size() * sizeof(wire::MapPage));
   size_t first = std::min<size_t>(fds.size(), wire::kMaxFdsPerPacket);
+  // Registered before sending: a client that fails to take the reply is dropped, and its
+  // mapping released with it like any other.
+  for (const auto& grant : mapping.grants) ++grant->map_count;
+  if (Domain* mapper = domain(client.domid)) mapper->mapped_pages += mapping.grants.size();
+  client.mappings.emplace(id, std::move(mapping));
   if (!reply(client, out.data(), out.size(), std::span<const int>(fds.data(), first))) return;
   for (size_t sent = first; sent < fds.size();) {
     size_t batch = std::min<size_t>(fds.size() - sent, wire::kMaxFdsPerPacket);
@@ -196,9 +212,6 @@ void HypervisorService::Impl::map(Client& client, std::span<const std::byte> mes
     if (!reply(client, &more, sizeof(more), std::span<const int>(fds.data() + sent, batch))) return;
     sent += batch;
   }
-  for (const auto& grant : mapping.grants) ++grant->map_count;
-  if (Domain* mapper = domain(client.domid)) mapper->mapped_pages += mapping.grants.size();
-  client.mappings.emplace(id, std::move(mapping));
 }
 
 void HypervisorService::Impl::unmap(Client& client, std::span<const std::byte> message) {
@@ -243,7 +256,10 @@ void HypervisorService::Impl::notify_on_release(uint16_t domid, uint32_t flags, 
     const char zero = 0;
     [[maybe_unused]] ssize_t written = ::pwrite(memfd->get(), &zero, 1, static_cast<off_t>(byte_base + offset));
   }
-  if (flags & wire::kNotifyPort) send_event(domid, port);
+  if (flags & wire::kNotifyPort) {
+    send_event(domid, port);
+    release_hold(domid, port);
+  }
 }
 
 }  // namespace simxen

@@ -284,7 +284,14 @@ void HypervisorService::Impl::serve(ClientId id) {
   if (packet.size == -EMSGSIZE) {
     reply_error(client, EMSGSIZE);
   } else if (packet.size <= 0) {  // end of stream or a broken connection
-    drop_client(id);
+    // When the owner died, release all its handles together and in order (grant handles
+    // first), whichever of its sockets the loop happened to see closing first.
+    auto proc = processes.find(client.pid);
+    pollfd exited{proc != processes.end() ? proc->second.pidfd.get() : -1, POLLIN, 0};
+    if (proc != processes.end() && ::poll(&exited, 1, 0) == 1)
+      process_exited(client.pid);
+    else
+      drop_client(id);
   } else if (packet.sender != client.pid) {
     // A forked child (or anyone the socket was passed to) acting on its parent's handle:
     // the resources are not its own, as /dev/xen/* would not let it either.

@@ -64,6 +64,10 @@ struct Port {
   bool connected = false;
   uint16_t remote_domid = 0;  // unbound: who may bind; connected: the peer's domain
   uint32_t remote_port = 0;   // connected only
+  // Notify-on-release entries naming this port. As gntdev's evtchn_get, they keep the port
+  // bound after its handle unbinds or dies, until the notification has gone out.
+  uint32_t holds = 0;
+  bool orphaned = false;  // its handle is gone; closed when the last hold is dropped
 };
 
 enum class ClientKind { kNone, kEvtchn, kGnttab, kGntshr };
@@ -150,6 +154,9 @@ struct HypervisorService::Impl {
   uint64_t close_port(uint16_t domid, uint32_t port);  // returns the port's old word
   void send_event(uint16_t domid, uint32_t port);       // as the port's owner would notify
   void raise_port(const Port& port);
+  bool hold_port(uint16_t domid, uint32_t port);     // false: no such port
+  void release_hold(uint16_t domid, uint32_t port);
+  void unbind_port(Client& owner, uint32_t port);    // closes, or orphans a held port
   void release_ports(Client& client);
 };
 

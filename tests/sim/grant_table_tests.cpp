@@ -369,6 +369,40 @@ TEST(GrantTable, MappingsNotifyOnReleaseEvenWhenTheProcessDies) {
   EXPECT_EQ(guest.wait(), 0);
 }
 
+TEST(GrantTable, NotifyPortStaysBoundUntilTheMappingIsReleased) {
+  HypervisorHarness harness;
+  LinkPair link;
+  DomainProcess guest(harness, 1, [&] {
+    xengntshr_handle* shr = xengntshr_open(nullptr, 0);
+    uint32_t ref;
+    require(xengntshr_share_pages(shr, 0, 1, &ref, 1) != nullptr, "share");
+    xenevtchn_handle* xce = xenevtchn_open(nullptr, 0);
+    int port = xenevtchn_bind_unbound_port(xce, 0);
+    link.a.send_all({ref, static_cast<uint32_t>(port)});
+    require(eventually_readable(xenevtchn_fd(xce)), "event when the backend unmapped");
+    require(xenevtchn_pending(xce) == port, "on the guest's port");
+  });
+  DomainProcess backend(harness, 0, [&] {
+    std::vector<uint32_t> got = link.b.receive_all();
+    xenevtchn_handle* xce = xenevtchn_open(nullptr, 0);
+    int local = xenevtchn_bind_interdomain(xce, 1, got[1]);
+    xengnttab_handle* tab = xengnttab_open(nullptr, 0);
+    errno = 0;
+    require(xengnttab_map_grant_ref_notify(tab, 1, got[0], PROT_READ, static_cast<uint32_t>(-1) - 1, 999) == nullptr &&
+                errno == EINVAL,
+            "a notify port not bound in the domain: EINVAL");
+    void* page = xengnttab_map_grant_ref_notify(tab, 1, got[0], PROT_READ, static_cast<uint32_t>(-1) - 1,
+                                                static_cast<uint32_t>(local));
+    require(page != nullptr, "map with an event-only notify");
+    // As with gntdev, the mapping keeps the port bound after its handle is gone.
+    xenevtchn_close(xce);
+    require(xengnttab_unmap(tab, page, 1) == 0, "unmap");
+  });
+  EXPECT_EQ(backend.wait(), 0);
+  EXPECT_EQ(guest.wait(), 0);
+  EXPECT_EQ(harness.counts(0), HypervisorCounts{});
+}
+
 TEST(GrantTable, SharesNotifyOnUnshare) {
   HypervisorHarness harness;
   LinkPair link;
