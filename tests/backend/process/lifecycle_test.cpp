@@ -1,1 +1,84 @@
+// The xenbus life cycle as snd_be runs it, and the process' own life (ready, exit codes).
 #include "backend_fixture.h"
+
+namespace backendtest {
+namespace {
+
+class LifecycleTest : public BackendFixture {};
+
+TEST_F(LifecycleTest, PublishesNoVersionsUnlessAsked) {
+  start_backend({});
+  simtest::use_domain(*sim_, 0);
+  auto store = xenio::open_xenstore();
+  EXPECT_FALSE(store->read(frontend_->backend_path() + "/versions"));
+}
+
+TEST_F(LifecycleTest, PublishesVersionsWhenAsked) {
+  start_backend({"--publish-versions"});
+  simtest::use_domain(*sim_, 0);
+  auto store = xenio::open_xenstore();
+  EXPECT_EQ(store->read(frontend_->backend_path() + "/versions"), "2");
+}
+
+TEST_F(LifecycleTest, AMissingTransportNodeKeepsTheDeviceClosed) {
+  start_backend({}, false);
+  ASSERT_TRUE(frontend_->wait_backend_state(2));
+  frontend_->publish({"1/evt-ring-ref"});
+  ASSERT_TRUE(frontend_->wait_backend_state(6)) << backend_->log();
+  EXPECT_NE(backend_->log().find("/0/1/evt-ring-ref is missing"), std::string::npos) << backend_->log();
+}
+
+TEST_F(LifecycleTest, ReconnectsAfterTheFrontendClosed) {
+  start_backend({"--sink", "wav:" + dir_});
+  ASSERT_EQ(open_stream(0), 0);
+  frontend_->set_state(5);  // Closing
+  ASSERT_TRUE(frontend_->wait_backend_state(2)) << backend_->log();  // through 5 and 6
+  frontend_->set_state(6);
+  frontend_->drop_transport();
+  frontend_->set_state(1);
+  frontend_->publish();
+  ASSERT_TRUE(frontend_->wait_backend_state(4)) << backend_->log();
+  EXPECT_EQ(open_stream(0), 0);  // a fresh stream: the old OPEN is gone with the old rings
+  // The second OPEN of stream 0/0 since the backend started gets its own file.
+  ASSERT_EQ(write_period(0, 0), 0);
+  ASSERT_EQ(frontend_->call(0, ScriptedFrontend::simple_request(XENSND_OP_CLOSE)).status, 0);
+  EXPECT_EQ(read_file(dir_ + "/vsnd-1-0-0-0-2.wav").size(), 44 + kPeriodBytes);
+}
+
+TEST_F(LifecycleTest, ReconnectsWhenTheFrontendReinitialises) {
+  start_backend({});
+  frontend_->set_state(1);
+  ASSERT_TRUE(frontend_->wait_backend_state(2)) << backend_->log();
+  frontend_->drop_transport();
+  frontend_->publish();
+  ASSERT_TRUE(frontend_->wait_backend_state(4)) << backend_->log();
+  EXPECT_EQ(open_stream(0), 0);
+}
+
+TEST_F(LifecycleTest, SigtermExitsCleanlyAndFinalizesTheWav) {
+  start_backend({"--sink", "wav:" + dir_});
+  ASSERT_EQ(open_stream(0), 0);
+  ASSERT_EQ(write_period(0, 0), 0);
+  ASSERT_EQ(write_period(0, 1), 0);
+  ASSERT_EQ(trigger(0, XENSND_OP_TRIGGER_START), 0);
+  ASSERT_TRUE(frontend_->wait_event(0));
+  EXPECT_EQ(backend_->stop(), 0);
+  auto wav = read_file(dir_ + "/vsnd-1-0-0-0-1.wav");
+  ASSERT_GE(wav.size(), 44u + kPeriodBytes);
+  uint32_t data_size = uint32_t(wav[40]) | uint32_t(wav[41]) << 8 | uint32_t(wav[42]) << 16 | uint32_t(wav[43]) << 24;
+  EXPECT_EQ(data_size, wav.size() - 44);
+}
+
+TEST_F(LifecycleTest, BadCommandLineAndUnreachableXenStoreExitWithAMessage) {
+  auto bad = simtest::run_process({XENSND_BACKEND_EXE, "--sink", "speaker"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("unknown sink 'speaker'"), std::string::npos) << bad.err;
+  auto env = sim_->environment();
+  env["XENSTORED_PATH"] = dir_ + "/no-such-socket";
+  auto unreachable = simtest::run_process({XENSND_BACKEND_EXE}, env);
+  EXPECT_EQ(unreachable.exit_code, 1);
+  EXPECT_NE(unreachable.err.find("error"), std::string::npos) << unreachable.err;
+}
+
+}  // namespace
+}  // namespace backendtest
