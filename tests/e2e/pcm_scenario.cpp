@@ -1,0 +1,365 @@
+// xensnd-pcm-scenario: drives an ALSA PCM through the sequences aplay cannot (pause, drain
+// variants, mmap, xrun, rewind, full duplex, fork, open/close loops) and checks what alsa-lib
+// reports along the way. Used by the end-to-end tests; works on any ALSA device.
+//
+//   xensnd-pcm-scenario SCENARIO key=value...
+// Keys: device (xensnd), format (S16_LE), rate (48000), channels (2), period (1024 frames),
+// periods (4), input (raw file to play), output (raw file to write), and per scenario below.
+// Prints "fact NAME=VALUE" lines; on a failed check prints "FAIL: why" to stderr, exits 1.
+#include <alsa/asoundlib.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+struct Failure : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+std::map<std::string, std::string> g_args;
+
+std::string arg(const std::string& key, const std::string& fallback) {
+  auto it = g_args.find(key);
+  return it == g_args.end() ? fallback : it->second;
+}
+long num(const std::string& key, long fallback) { return std::stol(arg(key, std::to_string(fallback))); }
+
+void check(bool ok, const std::string& what) {
+  if (!ok) throw Failure(what);
+}
+int alsa(int err, const std::string& what) {
+  if (err < 0) throw Failure(what + ": " + snd_strerror(err));
+  return err;
+}
+template <typename T>
+void fact(const std::string& name, const T& value) {
+  std::printf("fact %s=%s\n", name.c_str(), std::to_string(value).c_str());
+  std::fflush(stdout);
+}
+
+std::vector<uint8_t> read_input() {
+  std::ifstream in(arg("input", ""), std::ios::binary);
+  check(in.good(), "cannot read input=" + arg("input", ""));
+  return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+struct Pcm {
+  snd_pcm_t* handle = nullptr;
+  snd_pcm_uframes_t buffer = 0, period = 0, boundary = 0;
+  unsigned frame_bytes = 0;
+  ~Pcm() {
+    if (handle) snd_pcm_close(handle);
+  }
+};
+
+void open_pcm(Pcm& pcm, snd_pcm_stream_t direction, int mode, snd_pcm_access_t access,
+              bool manual_start = false) {
+  const std::string device = arg("device", "xensnd");
+  alsa(snd_pcm_open(&pcm.handle, device.c_str(), direction, mode), "snd_pcm_open " + device);
+  snd_pcm_hw_params_t* hw;
+  snd_pcm_hw_params_alloca(&hw);
+  alsa(snd_pcm_hw_params_any(pcm.handle, hw), "hw_params_any");
+  alsa(snd_pcm_hw_params_set_access(pcm.handle, hw, access), "set_access");
+  const snd_pcm_format_t format = snd_pcm_format_value(arg("format", "S16_LE").c_str());
+  check(format != SND_PCM_FORMAT_UNKNOWN, "unknown format " + arg("format", ""));
+  alsa(snd_pcm_hw_params_set_format(pcm.handle, hw, format), "set_format");
+  alsa(snd_pcm_hw_params_set_channels(pcm.handle, hw, static_cast<unsigned>(num("channels", 2))), "set_channels");
+  alsa(snd_pcm_hw_params_set_rate(pcm.handle, hw, static_cast<unsigned>(num("rate", 48000)), 0), "set_rate");
+  snd_pcm_uframes_t period = static_cast<snd_pcm_uframes_t>(num("period", 1024));
+  alsa(snd_pcm_hw_params_set_period_size(pcm.handle, hw, period, 0), "set_period_size");
+  alsa(snd_pcm_hw_params_set_periods(pcm.handle, hw, static_cast<unsigned>(num("periods", 4)), 0), "set_periods");
+  alsa(snd_pcm_hw_params(pcm.handle, hw), "hw_params");
+  snd_pcm_hw_params_get_buffer_size(hw, &pcm.buffer);
+  snd_pcm_hw_params_get_period_size(hw, &pcm.period, nullptr);
+  pcm.frame_bytes = static_cast<unsigned>(snd_pcm_format_physical_width(format) / 8 * num("channels", 2));
+  snd_pcm_sw_params_t* sw;
+  snd_pcm_sw_params_alloca(&sw);
+  alsa(snd_pcm_sw_params_current(pcm.handle, sw), "sw_params_current");
+  snd_pcm_sw_params_get_boundary(sw, &pcm.boundary);
+  if (manual_start) alsa(snd_pcm_sw_params_set_start_threshold(pcm.handle, sw, pcm.boundary), "start_threshold");
+  alsa(snd_pcm_sw_params(pcm.handle, sw), "sw_params");
+}
+
+// Writes frames [from, to) of `data`, waiting with snd_pcm_wait when the buffer is full.
+void write_frames(Pcm& pcm, const std::vector<uint8_t>& data, size_t from, size_t to) {
+  while (from < to) {
+    const snd_pcm_uframes_t n = std::min<size_t>(to - from, pcm.period);
+    snd_pcm_sframes_t r = snd_pcm_writei(pcm.handle, data.data() + from * pcm.frame_bytes, n);
+    if (r == -EAGAIN) {
+      snd_pcm_wait(pcm.handle, 1000);
+      continue;
+    }
+    alsa(static_cast<int>(std::min<snd_pcm_sframes_t>(r, 0)), "writei");
+    from += static_cast<size_t>(r);
+  }
+}
+
+void write_frames_mmap(Pcm& pcm, const std::vector<uint8_t>& data, size_t from, size_t to) {
+  while (from < to) {
+    snd_pcm_sframes_t avail = snd_pcm_avail_update(pcm.handle);
+    alsa(static_cast<int>(std::min<snd_pcm_sframes_t>(avail, 0)), "avail_update");
+    if (avail == 0) {
+      if (snd_pcm_state(pcm.handle) == SND_PCM_STATE_PREPARED) alsa(snd_pcm_start(pcm.handle), "start");
+      alsa(snd_pcm_wait(pcm.handle, 1000), "wait");
+      continue;
+    }
+    const snd_pcm_channel_area_t* areas;
+    snd_pcm_uframes_t offset, frames = std::min<size_t>(static_cast<size_t>(avail), to - from);
+    alsa(snd_pcm_mmap_begin(pcm.handle, &areas, &offset, &frames), "mmap_begin");
+    uint8_t* dst = static_cast<uint8_t*>(areas[0].addr) + areas[0].first / 8 + offset * areas[0].step / 8;
+    std::memcpy(dst, data.data() + from * pcm.frame_bytes, frames * pcm.frame_bytes);
+    snd_pcm_sframes_t done = snd_pcm_mmap_commit(pcm.handle, offset, frames);
+    check(done == static_cast<snd_pcm_sframes_t>(frames), "mmap_commit committed " + std::to_string(done));
+    from += frames;
+  }
+  if (snd_pcm_state(pcm.handle) == SND_PCM_STATE_PREPARED) alsa(snd_pcm_start(pcm.handle), "start");
+}
+
+// Non-blocking drain: -EAGAIN, then poll until the PCM leaves DRAINING (bounded).
+void drain_nonblock(Pcm& pcm) {
+  alsa(snd_pcm_nonblock(pcm.handle, 1), "nonblock");
+  const auto started = Clock::now();
+  int err = snd_pcm_drain(pcm.handle);
+  fact("drain_first_result", err);
+  check(err == -EAGAIN || err == 0, std::string("non-blocking drain returned ") + snd_strerror(err));
+  int wakeups = 0;
+  const int count = snd_pcm_poll_descriptors_count(pcm.handle);
+  std::vector<pollfd> fds(static_cast<size_t>(count));
+  while (snd_pcm_state(pcm.handle) == SND_PCM_STATE_DRAINING) {
+    check(Clock::now() - started < 10s, "non-blocking drain did not finish within 10 s");
+    snd_pcm_poll_descriptors(pcm.handle, fds.data(), static_cast<unsigned>(count));
+    if (poll(fds.data(), fds.size(), 2000) <= 0) continue;
+    ++wakeups;
+    unsigned short revents = 0;
+    snd_pcm_poll_descriptors_revents(pcm.handle, fds.data(), static_cast<unsigned>(count), &revents);
+  }
+  fact("drain_wakeups", wakeups);
+  check(wakeups < 1000, "non-blocking drain busy-looped");
+  fact("drain_end_state", static_cast<int>(snd_pcm_state(pcm.handle)));
+  check(snd_pcm_state(pcm.handle) == SND_PCM_STATE_SETUP, "drain did not end in SETUP");
+}
+
+void pause_and_check(Pcm& pcm) {
+  alsa(snd_pcm_pause(pcm.handle, 1), "pause");
+  check(snd_pcm_state(pcm.handle) == SND_PCM_STATE_PAUSED, "not PAUSED after snd_pcm_pause(1)");
+  snd_pcm_sframes_t avail1 = snd_pcm_avail(pcm.handle), delay1 = 0, delay2 = 0;
+  alsa(snd_pcm_delay(pcm.handle, &delay1), "delay");
+  std::this_thread::sleep_for(std::chrono::milliseconds(num("pause_ms", 300)));  // the pause itself
+  snd_pcm_sframes_t avail2 = snd_pcm_avail(pcm.handle);
+  alsa(snd_pcm_delay(pcm.handle, &delay2), "delay");
+  fact("paused_avail_before", avail1);
+  fact("paused_avail_after", avail2);
+  fact("paused_delay_before", delay1);
+  fact("paused_delay_after", delay2);
+  check(avail1 == avail2, "avail moved while paused");
+  check(delay1 == delay2, "delay moved while paused");
+  alsa(snd_pcm_pause(pcm.handle, 0), "resume");
+  check(snd_pcm_state(pcm.handle) == SND_PCM_STATE_RUNNING, "not RUNNING after snd_pcm_pause(0)");
+}
+
+int scenario_play() {
+  const std::vector<uint8_t> data = read_input();
+  const bool mmap = arg("mode", "rw") == "mmap";
+  const std::string drain = arg("drain", "block");
+  Pcm pcm;
+  open_pcm(pcm, SND_PCM_STREAM_PLAYBACK, arg("nonblock", "0") == "1" ? SND_PCM_NONBLOCK : 0,
+           mmap ? SND_PCM_ACCESS_MMAP_INTERLEAVED : SND_PCM_ACCESS_RW_INTERLEAVED, drain == "prepared");
+  const size_t frames = data.size() / pcm.frame_bytes;
+  if (drain == "prepared") check(frames < pcm.buffer, "drain=prepared needs input shorter than the buffer");
+  const size_t pause_at = static_cast<size_t>(num("pause_at", 0));
+  if (pause_at > 0 && pause_at < frames) {
+    (mmap ? write_frames_mmap : write_frames)(pcm, data, 0, pause_at);
+    if (snd_pcm_state(pcm.handle) == SND_PCM_STATE_PREPARED) alsa(snd_pcm_start(pcm.handle), "start");
+    pause_and_check(pcm);
+    (mmap ? write_frames_mmap : write_frames)(pcm, data, pause_at, frames);
+  } else if (mmap) {
+    write_frames_mmap(pcm, data, 0, frames);
+  } else {
+    write_frames(pcm, data, 0, frames);
+  }
+  if (drain == "prepared") {
+    fact("state_before_drain", static_cast<int>(snd_pcm_state(pcm.handle)));
+    check(snd_pcm_state(pcm.handle) == SND_PCM_STATE_PREPARED, "not PREPARED before drain");
+  }
+  const auto started = Clock::now();
+  if (drain == "nonblock") {
+    drain_nonblock(pcm);
+  } else {
+    alsa(snd_pcm_nonblock(pcm.handle, 0), "block");
+    alsa(snd_pcm_drain(pcm.handle), "drain");
+  }
+  fact("drain_ms", std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count());
+  fact("frames", frames);
+  return 0;
+}
+
+int scenario_xrun() {
+  const std::vector<uint8_t> data = read_input();
+  Pcm pcm;
+  open_pcm(pcm, SND_PCM_STREAM_PLAYBACK, 0, SND_PCM_ACCESS_RW_INTERLEAVED);
+  const size_t frames = data.size() / pcm.frame_bytes;
+  const size_t first = std::min(frames / 2, static_cast<size_t>(pcm.buffer));
+  write_frames(pcm, data, 0, first);  // fills the buffer: auto-start
+  check(snd_pcm_state(pcm.handle) == SND_PCM_STATE_RUNNING, "not RUNNING after filling the buffer");
+  // Starve the stream: the stimulus of this test, not a synchronisation.
+  const auto buffer_time = std::chrono::microseconds(pcm.buffer * 1'000'000 / static_cast<size_t>(num("rate", 48000)));
+  std::this_thread::sleep_for(buffer_time * 2 + 200ms);
+  snd_pcm_sframes_t r = snd_pcm_writei(pcm.handle, data.data() + first * pcm.frame_bytes, pcm.period);
+  fact("write_after_starving", r);
+  check(r == -EPIPE, std::string("expected -EPIPE after an underrun, got ") + std::to_string(r));
+  check(snd_pcm_state(pcm.handle) == SND_PCM_STATE_XRUN, "state is not XRUN");
+  alsa(snd_pcm_prepare(pcm.handle), "prepare after xrun");
+  write_frames(pcm, data, first, frames);
+  alsa(snd_pcm_drain(pcm.handle), "drain");
+  fact("xrun_recovered", 1);
+  return 0;
+}
+
+int scenario_rewind() {
+  const std::vector<uint8_t> data = read_input();  // A | B | C, equal thirds
+  Pcm pcm;
+  open_pcm(pcm, SND_PCM_STREAM_PLAYBACK, 0, SND_PCM_ACCESS_RW_INTERLEAVED, /*manual_start=*/true);
+  const size_t third = data.size() / pcm.frame_bytes / 3;
+  const size_t back = static_cast<size_t>(num("rewind", static_cast<long>(third / 2)));
+  check(third + 0 <= pcm.buffer, "input thirds must fit the buffer");
+  write_frames(pcm, data, 0, third);  // A
+  snd_pcm_sframes_t rewindable = snd_pcm_rewindable(pcm.handle);
+  fact("rewindable", rewindable);
+  snd_pcm_sframes_t rewound = snd_pcm_rewind(pcm.handle, back);
+  fact("rewound", rewound);
+  check(rewound == static_cast<snd_pcm_sframes_t>(back), "rewind refused");
+  write_frames(pcm, data, third, 2 * third);  // B replaces the end of A
+  alsa(snd_pcm_start(pcm.handle), "start");
+  write_frames(pcm, data, 2 * third, 3 * third);  // C
+  alsa(snd_pcm_drain(pcm.handle), "drain");
+  fact("final_frames", 3 * third - back);
+  return 0;
+}
+
+int scenario_open_close() {
+  const long count = num("count", 200);
+  for (long i = 0; i < count; ++i) {
+    Pcm pcm;
+    open_pcm(pcm, SND_PCM_STREAM_PLAYBACK, 0, SND_PCM_ACCESS_RW_INTERLEAVED);
+    alsa(snd_pcm_prepare(pcm.handle), "prepare");
+  }
+  fact("opened", count);
+  // Let the test read the daemon's counts while this process is alive, then end on SIGTERM.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigprocmask(SIG_BLOCK, &set, nullptr);
+  std::printf("closed\n");
+  std::fflush(stdout);
+  int sig = 0;
+  sigwait(&set, &sig);
+  return 0;
+}
+
+int scenario_duplex() {
+  const std::vector<uint8_t> data = read_input();
+  Pcm play, capture;
+  open_pcm(capture, SND_PCM_STREAM_CAPTURE, SND_PCM_NONBLOCK, SND_PCM_ACCESS_RW_INTERLEAVED);
+  open_pcm(play, SND_PCM_STREAM_PLAYBACK, SND_PCM_NONBLOCK, SND_PCM_ACCESS_RW_INTERLEAVED);
+  const size_t frames = data.size() / play.frame_bytes;
+  const size_t capture_frames = frames + 3 * static_cast<size_t>(num("rate", 48000)) / 2;
+  std::vector<uint8_t> captured(capture_frames * capture.frame_bytes);
+  alsa(snd_pcm_start(capture.handle), "start capture");
+  size_t written = 0, read = 0;
+  const auto deadline = Clock::now() + 20s;
+  const int np = snd_pcm_poll_descriptors_count(play.handle), nc = snd_pcm_poll_descriptors_count(capture.handle);
+  std::vector<pollfd> fds(static_cast<size_t>(np + nc));
+  while (read < capture_frames) {
+    check(Clock::now() < deadline, "full duplex did not finish in 20 s");
+    if (written < frames) {
+      snd_pcm_sframes_t r = snd_pcm_writei(play.handle, data.data() + written * play.frame_bytes,
+                                           std::min<size_t>(frames - written, play.period));
+      if (r > 0) written += static_cast<size_t>(r);
+      else if (r != -EAGAIN) alsa(static_cast<int>(r), "duplex writei");
+    }
+    snd_pcm_sframes_t r = snd_pcm_readi(capture.handle, captured.data() + read * capture.frame_bytes,
+                                        std::min<size_t>(capture_frames - read, capture.period));
+    if (r > 0) read += static_cast<size_t>(r);
+    else if (r != -EAGAIN) alsa(static_cast<int>(r), "duplex readi");
+    snd_pcm_poll_descriptors(play.handle, fds.data(), static_cast<unsigned>(np));
+    snd_pcm_poll_descriptors(capture.handle, fds.data() + np, static_cast<unsigned>(nc));
+    poll(fds.data(), fds.size(), 100);
+  }
+  std::ofstream(arg("output", "captured.raw"), std::ios::binary)
+      .write(reinterpret_cast<const char*>(captured.data()), static_cast<std::streamsize>(captured.size()));
+  fact("written", written);
+  fact("captured", read);
+  return 0;
+}
+
+int scenario_fork() {
+  const std::vector<uint8_t> data = read_input();
+  Pcm pcm;
+  open_pcm(pcm, SND_PCM_STREAM_PLAYBACK, 0, SND_PCM_ACCESS_RW_INTERLEAVED);
+  const size_t frames = data.size() / pcm.frame_bytes;
+  write_frames(pcm, data, 0, frames / 2);
+  pid_t child = fork();
+  if (child == 0) {
+    // The child closes its copy and tries the card itself: neither may disturb the parent.
+    snd_pcm_close(pcm.handle);
+    snd_pcm_t* other = nullptr;
+    int err = snd_pcm_open(&other, arg("device", "xensnd").c_str(), SND_PCM_STREAM_PLAYBACK, 0);
+    if (other) snd_pcm_close(other);
+    _exit(err == -EBUSY ? 0 : 3);
+  }
+  int status = 0;
+  waitpid(child, &status, 0);
+  fact("child_exit", WIFEXITED(status) ? WEXITSTATUS(status) : 100 + WTERMSIG(status));
+  check(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the child's open of the parent's card was not EBUSY");
+  write_frames(pcm, data, frames / 2, frames);
+  alsa(snd_pcm_drain(pcm.handle), "drain");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: xensnd-pcm-scenario play|xrun|rewind|open-close|duplex|fork key=value...\n");
+    return 2;
+  }
+  for (int i = 2; i < argc; ++i) {
+    const char* eq = std::strchr(argv[i], '=');
+    if (eq == nullptr) {
+      std::fprintf(stderr, "bad argument %s (key=value)\n", argv[i]);
+      return 2;
+    }
+    g_args[std::string(argv[i], static_cast<size_t>(eq - argv[i]))] = eq + 1;
+  }
+  const std::string scenario = argv[1];
+  try {
+    if (scenario == "play") return scenario_play();
+    if (scenario == "xrun") return scenario_xrun();
+    if (scenario == "rewind") return scenario_rewind();
+    if (scenario == "open-close") return scenario_open_close();
+    if (scenario == "duplex") return scenario_duplex();
+    if (scenario == "fork") return scenario_fork();
+    std::fprintf(stderr, "unknown scenario %s\n", scenario.c_str());
+    return 2;
+  } catch (const std::exception& error) {
+    std::fprintf(stderr, "FAIL: %s\n", error.what());
+    return 1;
+  }
+}

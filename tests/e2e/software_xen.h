@@ -1,0 +1,77 @@
+// A fresh software Xen for one end-to-end test: the daemon (xensnd-simxen) in a temporary
+// run directory, a guest domain, the reference backend in dom0 and a vsnd device attached to
+// the guest. Every step waits for the readiness line of the program it started (no sleeps);
+// everything is stopped and the directory removed when the object goes away.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tests/e2e/child_process.h"
+
+namespace xensnd::e2e {
+
+struct SoftwareXenOptions {
+  // xl.cfg-style vsnd configuration of device 0.
+  std::string vsnd_config = default_vsnd_config();
+  std::vector<std::string> backend_args;  // beyond --sink wav:<dir>
+  bool attach = true;
+  static std::string default_vsnd_config();
+};
+
+struct DomainCounts {
+  uint64_t xs_connections = 0, xs_watches = 0, grants = 0, mappings = 0, ports = 0,
+           hypervisor_clients = 0;
+  std::string text;  // the daemon's reply
+};
+
+class SoftwareXen {
+ public:
+  static constexpr unsigned kGuest = 1;
+
+  explicit SoftwareXen(const SoftwareXenOptions& options = {});
+  ~SoftwareXen();
+  SoftwareXen(const SoftwareXen&) = delete;
+  SoftwareXen& operator=(const SoftwareXen&) = delete;
+
+  const std::filesystem::path& dir() const { return dir_; }
+  const std::filesystem::path& logs() const { return logs_; }
+  // The guest's environment with ALSA pointed at the build tree.
+  Environment guest_env() const;
+  const Environment& dom0_env() const { return dom0_env_; }
+
+  // The WAV the backend wrote for playback stream pcm/stream on its open number `open`.
+  std::filesystem::path sink_wav(unsigned pcm = 0, unsigned stream = 0, unsigned open = 1) const;
+  DomainCounts counts(unsigned domid) const;
+
+  ChildProcess& backend() { return *backend_; }
+  void kill_backend();
+  // Runs xensnd-toolstack with dom0's environment (e.g. {"vsnd-detach", ...}).
+  RunResult toolstack(const std::vector<std::string>& args, std::chrono::milliseconds timeout) const;
+
+  // Runs a program in the guest.
+  RunResult run_guest(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
+                      const std::string& name, std::optional<uid_t> run_as = std::nullopt) const;
+  std::unique_ptr<ChildProcess> start_guest(const std::vector<std::string>& argv, const std::string& name,
+                                            bool pipe_stdout = false) const;
+
+ private:
+  std::filesystem::path dir_, logs_, sink_dir_;
+  std::unique_ptr<ChildProcess> daemon_;
+  std::unique_ptr<ChildProcess> backend_;
+  Environment dom0_env_, guest_xen_env_;
+};
+
+// Paths of the build tree (set by CMake).
+std::filesystem::path build_alsa_config();
+std::filesystem::path scenario_tool();
+
+// Blocks (inotify, with a deadline) until `path` exists and holds more than `min_bytes`.
+bool wait_for_file_size(const std::filesystem::path& path, uintmax_t min_bytes,
+                        std::chrono::milliseconds timeout);
+
+}  // namespace xensnd::e2e
