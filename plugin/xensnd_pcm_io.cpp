@@ -214,12 +214,14 @@ snd_pcm_sframes_t XensndPcm::transfer(const snd_pcm_channel_area_t* areas, snd_p
                                       snd_pcm_uframes_t size) {
   std::unique_lock lock(mutex_);
   if (forked() || disconnected_) return -ENODEV;
-  if (!stream_->is_open() || frame_bytes_ == 0) return -EBADFD;
-  if (offset + size > buffer_frames_) return -EINVAL;
+  if (!stream_->is_open() || frame_bytes_ == 0 || buffer_frames_ == 0) return -EBADFD;
+  if (size > buffer_frames_) return -EINVAL;
   const std::span<std::byte> shared = stream_->buffer();
   if (shared.size() < buffer_frames_ * frame_bytes_) return -EIO;
 
   // The shared buffer mirrors ALSA's ring: frame n of the stream sits at n % buffer_size.
+  // `offset` indexes `areas` (the application's buffer for RW access, ioplug's ring for
+  // MMAP); the position in the ring is always the application pointer.
   const unsigned channels = io_.channels;
   const unsigned sample_bits = frame_bytes_ * 8 / channels;
   snd_pcm_channel_area_t shared_areas[channels];
@@ -227,11 +229,18 @@ snd_pcm_sframes_t XensndPcm::transfer(const snd_pcm_channel_area_t* areas, snd_p
     shared_areas[c] = {shared.data(), c * sample_bits, frame_bytes_ * 8};
 
   sync_appl_locked();
-  if (!playback()) {
-    snd_pcm_areas_copy(areas, offset, shared_areas, offset, channels, size, io_.format);
-    return static_cast<snd_pcm_sframes_t>(size);
-  }
-  snd_pcm_areas_copy(shared_areas, offset, areas, offset, channels, size, io_.format);
+  const uint64_t ring = appl_ % buffer_frames_;
+  const uint64_t first = std::min<uint64_t>(size, buffer_frames_ - ring);
+  const auto copy = [&](bool to_shared, uint64_t ring_at, uint64_t area_at, uint64_t frames) {
+    if (to_shared)
+      snd_pcm_areas_copy(shared_areas, ring_at, areas, area_at, channels, frames, io_.format);
+    else
+      snd_pcm_areas_copy(areas, area_at, shared_areas, ring_at, channels, frames, io_.format);
+  };
+  copy(playback(), ring, offset, first);
+  if (first < size) copy(playback(), 0, offset + first, size - first);
+  if (!playback()) return static_cast<snd_pcm_sframes_t>(size);
+
   // ioplug moves appl_ptr after we return; count the frames now.
   appl_ += size;
   appl_raw_ = boundary_ ? (appl_raw_ + size) % boundary_ : appl_raw_ + size;
