@@ -7,6 +7,22 @@
 
 namespace simxen::xs {
 
+namespace {
+
+// C xenstored's default quotas for unprivileged domains (quota-nb-entry-per-domain and
+// quota-max-entry-size): a guest hitting them gets ENOSPC, here as on Xen.
+constexpr size_t kGuestNodeLimit = 1000;
+constexpr size_t kGuestEntrySizeLimit = 2048;
+
+// The size of the node's record in xenstored's database: header, permissions, value, children.
+size_t entry_size(const Node& node) {
+  size_t size = 24 + 8 * node.perms.size() + node.value.size();
+  for (const auto& child : node.children) size += child.size() + 1;
+  return size;
+}
+
+}  // namespace
+
 NodeStore::NodeStore() {
   const PermList dom0_only{{0, kNone}};
   nodes_["/"] = Node{"", dom0_only, {"tool"}, next_generation_++};
@@ -69,13 +85,25 @@ ChangeEvent NodeStore::event_for(const std::string& path, bool exact) {
   return event;
 }
 
-Node* NodeStore::create(const std::string& path, const Caller& caller) {
+Node* NodeStore::create(const std::string& path, const Caller& caller, size_t value_size, int* error) {
   std::vector<std::string> missing{path};
   Node* parent = nullptr;
   while (!parent) {
     std::string name = parent_of(missing.back());
     parent = lookup(name);
     if (!parent) missing.push_back(name);
+  }
+  if (!caller.privileged) {
+    size_t owned = 0;
+    for (const auto& [name, node] : nodes_)
+      if (node.perms[0].domid == caller.domid) ++owned;
+    // Checked before anything changes, so a refused write leaves no half-made path behind.
+    if (owned + missing.size() > kGuestNodeLimit ||
+        entry_size(*parent) + basename_of(missing.back()).size() + 1 >= kGuestEntrySizeLimit ||
+        24 + 8 * parent->perms.size() + value_size >= kGuestEntrySizeLimit) {
+      *error = ENOSPC;
+      return nullptr;
+    }
   }
   std::string parent_name = parent_of(missing.back());
   Node* node = nullptr;
@@ -125,7 +153,13 @@ int NodeStore::write(const std::string& path, std::string value, const Caller& c
   Node* node = get_node(path, caller, kWrite, &error);
   if (!node) {
     if (error != ENOENT) return error;
-    node = create(path, caller);
+    node = create(path, caller, value.size(), &error);
+    if (!node) return error;
+  }
+  if (!caller.privileged) {
+    Node resized = *node;
+    resized.value = value;
+    if (entry_size(resized) >= kGuestEntrySizeLimit) return ENOSPC;
   }
   modify(*node, path).value = std::move(value);
   events->push_back(event_for(path, false));
@@ -137,7 +171,7 @@ int NodeStore::mkdir(const std::string& path, const Caller& caller,
   int error = 0;
   if (get_node(path, caller, kWrite, &error)) return 0;  // already there: fine
   if (error != ENOENT) return error;
-  create(path, caller);
+  if (!create(path, caller, 0, &error)) return error;
   events->push_back(event_for(path, false));
   return 0;
 }

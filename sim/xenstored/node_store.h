@@ -79,7 +79,7 @@ class NodeStore {
   Node& modify(Node& node, const std::string& path);
   Node* get_node(const std::string& path, const Caller& caller, unsigned need, int* error);
   int error_from_parents(const std::string& path, const Caller& caller, unsigned need, int error);
-  Node* create(const std::string& path, const Caller& caller);
+  Node* create(const std::string& path, const Caller& caller, size_t value_size, int* error);
   ChangeEvent event_for(const std::string& path, bool exact);
 
   std::map<std::string, Node> nodes_;

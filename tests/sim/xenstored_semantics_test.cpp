@@ -81,6 +81,24 @@ TEST_F(XenstoredSemantics, GuestWorksInWhatItWasGranted) {
   EXPECT_FALSE(dom0.read("/local/domain/5/data/x"));
 }
 
+TEST_F(XenstoredSemantics, GuestQuotasAreXenstoredsDefaults) {
+  EXPECT_TRUE(guest->write("data/small", std::string(1900, 'x')));
+  EXPECT_FALSE(guest->write("data/big", std::string(2100, 'x')));  // quota-max-entry-size
+  EXPECT_EQ(guest->last_errno(), ENOSPC);
+  EXPECT_FALSE(guest->read("data/big")) << "a refused write leaves nothing behind";
+  EXPECT_FALSE(guest->write("data/small", std::string(2100, 'x')));
+  EXPECT_EQ(guest->last_errno(), ENOSPC);
+  EXPECT_TRUE(dom0.write("/local/domain/5/data/big", std::string(4000, 'x')));  // dom0 has no quota
+  int written = 0;
+  for (int dir = 0; dir < 20 && written < 1100; ++dir)
+    for (int i = 0; i < 60; ++i, ++written)
+      if (!guest->write("data/d" + std::to_string(dir) + "/n" + std::to_string(i), "")) goto refused;
+refused:
+  EXPECT_EQ(guest->last_errno(), ENOSPC);
+  EXPECT_GT(written, 900);  // quota-nb-entry-per-domain: 1000 nodes owned by the guest
+  EXPECT_LT(written, 1000);
+}
+
 TEST_F(XenstoredSemantics, PermissionsAreInheritedAndGuestsOwnWhatTheyCreate) {
   ASSERT_TRUE(dom0.write("/shared", ""));
   ASSERT_TRUE(dom0.set_perms("/shared", {"n0", "b5"}));
