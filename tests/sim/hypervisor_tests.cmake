@@ -30,3 +30,14 @@ foreach(lib xengnttab xenevtchn)
       /usr/lib/${CMAKE_LIBRARY_ARCHITECTURE}/lib${lib}.so.1 $<TARGET_FILE:simxen_${lib}>)
   set_tests_properties(simxen_${lib}_exports_match_debian PROPERTIES LABELS sim)
 endforeach()
+
+# The same service inside the daemon, reached with nothing but the environment it prints.
+if(TARGET simtest_support AND TARGET xensnd-simxen)
+  add_executable(simxen_hypervisor_daemon_tests ${CMAKE_CURRENT_LIST_DIR}/hypervisor_daemon_tests.cpp)
+  target_link_libraries(simxen_hypervisor_daemon_tests PRIVATE
+    simtest_support PkgConfig::XENGNTTAB PkgConfig::XENEVTCHN GTest::gtest_main)
+  add_dependencies(simxen_hypervisor_daemon_tests simxen_xengnttab simxen_xenevtchn)
+  gtest_discover_tests(simxen_hypervisor_daemon_tests
+    DISCOVERY_MODE PRE_TEST
+    PROPERTIES LABELS sim ENVIRONMENT "LD_LIBRARY_PATH=${XENSND_SIM_LIBDIR}")
+endif()
