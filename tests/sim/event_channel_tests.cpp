@@ -239,6 +239,38 @@ TEST(EventChannel, BindRulesFollowXen) {
   EXPECT_EQ(guest.wait(), 0);
 }
 
+TEST(EventChannel, PortLimitRestrictAndUnsupportedCalls) {
+  HypervisorHarness harness;
+  DomainProcess guest(harness, 1, [&] {
+    // 1023 ports per domain (xl's default max_event_channels), over several handles.
+    std::vector<xenevtchn_handle*> handles;
+    int bound = 0;
+    for (int h = 0; h < 2; ++h) {
+      handles.push_back(open_nonblocking());
+      for (int i = 0; i < 600 && bound < 1023; ++i, ++bound)
+        require(xenevtchn_bind_unbound_port(handles.back(), 0) > 0, "bind within the limit");
+    }
+    errno = 0;
+    require(xenevtchn_bind_unbound_port(handles[0], 0) == -1 && errno == ENOSPC, "limit: ENOSPC");
+    require(xenevtchn_unbind(handles[0], 1) == 0, "unbind one");
+    require(xenevtchn_bind_unbound_port(handles[1], 0) == 1, "the lowest free port is reused");
+
+    xenevtchn_handle* restricted = open_nonblocking();
+    require(xenevtchn_restrict(restricted, 2) == 0, "restrict to domain 2");
+    errno = 0;
+    require(xenevtchn_restrict(restricted, 3) == -1 && errno == EACCES, "restricted once only");
+    errno = 0;
+    require(xenevtchn_bind_interdomain(restricted, 0, 5) == -1 && errno == EACCES, "other domain: EACCES");
+    errno = 0;
+    require(xenevtchn_bind_unbound_port(restricted, 2) == -1 && errno == EACCES, "unbound: EACCES");
+    errno = 0;
+    require(xenevtchn_bind_virq(restricted, 0) == -1 && errno == ENOSYS, "no virtual IRQs");
+    errno = 0;
+    require(xenevtchn_fdopen(nullptr, xenevtchn_fd(restricted), 0) == nullptr && errno == ENOSYS, "fdopen");
+  });
+  EXPECT_EQ(guest.wait(), 0);
+}
+
 TEST(EventChannel, BlockingPendingWaitsForTheEvent) {
   HypervisorHarness harness;
   LinkPair link;

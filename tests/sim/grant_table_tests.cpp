@@ -84,6 +84,36 @@ TEST(GrantTable, PagesOfSeparateSharesMapContiguously) {
   EXPECT_EQ(guest.wait(), 0);
 }
 
+TEST(GrantTable, MapOfManySeparateSharesCarriesAllTheirDescriptors) {
+  // 300 single-page shares: more memfds than one packet may carry (SCM_MAX_FD is 253).
+  HypervisorHarness harness;
+  LinkPair link;
+  DomainProcess guest(harness, 1, [&] {
+    xengntshr_handle* shr = xengntshr_open(nullptr, 0);
+    std::vector<uint32_t> refs(300);
+    for (uint32_t i = 0; i < refs.size(); ++i) {
+      auto* page = static_cast<uint32_t*>(xengntshr_share_pages(shr, 0, 1, &refs[i], 1));
+      require(page != nullptr, "share");
+      *page = i;
+    }
+    link.a.send_all(refs);
+    require(link.a.receive() == 1, "backend done");
+  });
+  DomainProcess backend(harness, 0, [&] {
+    std::vector<uint32_t> refs = link.b.receive_all();
+    xengnttab_handle* tab = xengnttab_open(nullptr, 0);
+    auto* pages = static_cast<char*>(
+        xengnttab_map_domain_grant_refs(tab, static_cast<uint32_t>(refs.size()), 1, refs.data(), PROT_READ));
+    require(pages != nullptr, "map 300 pages of 300 memfds: " + std::string(strerror(errno)));
+    for (uint32_t i = 0; i < refs.size(); ++i)
+      require(*reinterpret_cast<uint32_t*>(pages + i * kPage) == i, "page " + std::to_string(i));
+    require(xengnttab_unmap(tab, pages, static_cast<uint32_t>(refs.size())) == 0, "unmap");
+    link.b.send(1);
+  });
+  EXPECT_EQ(backend.wait(), 0);
+  EXPECT_EQ(guest.wait(), 0);
+}
+
 TEST(GrantTable, ReadOnlyGrantRefusesWritableMap) {
   HypervisorHarness harness;
   LinkPair link;
