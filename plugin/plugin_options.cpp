@@ -84,10 +84,12 @@ PluginOptions parse_plugin_options(snd_config_t* conf) {
       options.handshake_timeout = std::chrono::milliseconds(integer_value(node, 1, 600000));
     } else if (name == "response_timeout_ms") {
       options.response_timeout = std::chrono::milliseconds(integer_value(node, 1, 600000));
+    } else if (name == "position_timeout_ms") {
+      options.position_timeout = std::chrono::milliseconds(integer_value(node, 1, 600000));
     } else {
       throw OptionError("unknown option '" + name +
                         "' (known: device, pcm, stream, unique_id, delay, period_frames_min, "
-                        "handshake_timeout_ms, response_timeout_ms)");
+                        "handshake_timeout_ms, response_timeout_ms, position_timeout_ms)");
     }
   }
   if (options.unique_id && (options.pcm || options.stream))

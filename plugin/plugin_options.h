@@ -25,6 +25,9 @@ struct PluginOptions {
   unsigned period_frames_min = 32;
   std::chrono::milliseconds handshake_timeout{5000};
   std::chrono::milliseconds response_timeout{3000};
+  // A running stream with no CUR_POS event for this long (and at least 4 periods) means the
+  // backend is gone: a killed backend answers nothing, so no response is ever overdue.
+  std::chrono::milliseconds position_timeout{2000};
 };
 
 // A bad option: what() names the option and says what is wrong with it.

@@ -157,6 +157,18 @@ bool XensndPcm::update_locked() {
       check_watch_locked();
     if (disconnected_) return false;
     stream_->process();
+    // A backend that died sends nothing at all: no overdue response shows it when every
+    // request was answered, but a running stream without CUR_POS events does.
+    if (backend_running_ && !paused_) {
+      const Clock::time_point last = std::max(stream_->position_time(), resumed_at_);
+      const Clock::duration allowed = std::max<Clock::duration>(
+          options_.position_timeout, 4 * duration_of(period_frames_));
+      if (now - last > allowed)
+        throw BackendGoneError(
+            "the backend reported no play/capture position for " +
+            std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(now - last).count()) +
+            " ms while the stream was running");
+    }
     sync_appl_locked();
     if (playback()) {
       flush_playback_locked();
