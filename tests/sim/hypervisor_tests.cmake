@@ -41,3 +41,17 @@ if(TARGET simtest_support AND TARGET xensnd-simxen)
     DISCOVERY_MODE PRE_TEST
     PROPERTIES LABELS sim ENVIRONMENT "LD_LIBRARY_PATH=${XENSND_SIM_LIBDIR}")
 endif()
+
+# Figures for the fast paths (not a test): run with LD_LIBRARY_PATH=${XENSND_SIM_LIBDIR}.
+find_package(benchmark QUIET)
+if(benchmark_FOUND)
+  add_executable(simxen_hypervisor_bench
+    ${CMAKE_CURRENT_LIST_DIR}/hypervisor_bench.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/hypervisor_test_support.cpp)
+  target_include_directories(simxen_hypervisor_bench PRIVATE ${PROJECT_SOURCE_DIR})
+  target_compile_definitions(simxen_hypervisor_bench PRIVATE
+    SIMXEN_HARNESS_PATH="$<TARGET_FILE:simxen_hypervisor_harness>")
+  target_link_libraries(simxen_hypervisor_bench PRIVATE
+    PkgConfig::XENGNTTAB PkgConfig::XENEVTCHN benchmark::benchmark GTest::gtest)
+  add_dependencies(simxen_hypervisor_bench simxen_hypervisor_harness simxen_xengnttab simxen_xenevtchn)
+endif()
