@@ -1,7 +1,9 @@
 // The daemon's XenStore wire protocol, spoken by hand: replies and error strings as
 // xenstored sends them, and malformed input survived without disturbing other clients.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 
+#include <filesystem>
 #include <string>
 
 #include "raw_xenstore_client.h"
@@ -142,6 +144,34 @@ TEST_F(XenstoredWire, GuestMayNotUseDomainOperations) {
   EXPECT_EQ(dom0.call(XS_IS_DOMAIN_INTRODUCED, strings0({"3"})), "T\0"s);
   EXPECT_EQ(dom0.call(XS_IS_DOMAIN_INTRODUCED, strings0({"4"})), "F\0"s);
   EXPECT_EQ(guest.call(XS_GET_DOMAIN_PATH, strings0({"3"})), strings0({"/local/domain/3"}));
+}
+
+}  // namespace
+}  // namespace simtest
+
+namespace simtest {
+namespace {
+
+using namespace std::string_literals;
+
+TEST(XenstoredDaemon, PrintsTheEnvironmentAndStopsCleanlyOnSigterm) {
+  SimDaemon daemon;
+  EXPECT_EQ(daemon.environment().at("XENSTORED_PATH"), daemon.xenstored_path(0));
+  EXPECT_TRUE(std::filesystem::is_directory(daemon.environment().at("LD_LIBRARY_PATH")));
+  EXPECT_EQ(daemon.control("ping"), "ok");
+  EXPECT_EQ(daemon.control("domains"), "ok 0");
+  EXPECT_EQ(daemon.control("counts x"), "error bad domain id: x");
+  EXPECT_EQ(daemon.control("counts 9"), "error unknown domain 9");
+  EXPECT_EQ(daemon.control("reboot"), "error unknown command: reboot");
+  {
+    RawXenstoreClient client(daemon.xenstored_path(0));  // a client still connected at SIGTERM
+    EXPECT_EQ(client.call(XS_WATCH, strings0({"/x", "t"})), "OK\0"s);
+    int status = daemon.stop();
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status;  // also: no leak report
+  }
+  EXPECT_FALSE(std::filesystem::exists(daemon.xenstored_path(0)));
+  EXPECT_FALSE(std::filesystem::exists(daemon.run_dir() / "control"));
+  EXPECT_FALSE(std::filesystem::exists(daemon.run_dir() / "dom0"));
 }
 
 }  // namespace
