@@ -1,6 +1,7 @@
 #include "protocol/card_connection.h"
 
 #include <gmock/gmock.h>
+#include <poll.h>
 
 #include "protocol/errors.h"
 #include "tests/unit/connected_card_fixture.h"
@@ -184,6 +185,17 @@ TEST_F(ConnectedCardTest, BackendLeavingConnectedDisconnectsStreams) {
   EXPECT_THROW(stream0().trigger(Trigger::kStart), BackendGoneError);
   stream0().close();  // safe after the backend went away
   EXPECT_FALSE(stream0().is_open());
+}
+
+TEST_F(ConnectedCardTest, WatchFdSignalsBackendStateChanges) {
+  connect();
+  card->check_backend();  // consumes what the handshake queued
+  pollfd p{card->watch_fd(), POLLIN, 0};
+  EXPECT_EQ(::poll(&p, 1, 0), 0);
+  backend.set_state(6);
+  EXPECT_EQ(::poll(&p, 1, 0), 1);
+  EXPECT_FALSE(card->check_backend());
+  EXPECT_EQ(::poll(&p, 1, 0), 0);
 }
 
 TEST_F(ConnectedCardTest, DeviceRemovedDisconnectsAndTeardownDoesNotRecreateIt) {
