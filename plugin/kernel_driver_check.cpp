@@ -19,8 +19,8 @@ std::optional<std::string> kernel_driver_of(unsigned device_id, const std::strin
   return target.filename().string();
 }
 
-void refuse_if_kernel_driver_bound(unsigned device_id) {
-  const auto driver = kernel_driver_of(device_id);
+void refuse_if_kernel_driver_bound(unsigned device_id, const std::string& sysfs_root) {
+  const auto driver = kernel_driver_of(device_id, sysfs_root);
   if (!driver) return;
   const std::string device = "vsnd-" + std::to_string(device_id);
   throw FrontendError(

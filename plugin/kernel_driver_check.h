@@ -13,6 +13,6 @@ namespace xensnd::plugin {
 std::optional<std::string> kernel_driver_of(unsigned device_id, const std::string& sysfs_root = "/sys");
 
 // Throws FrontendError(EBUSY) with the blacklisting instructions when a driver is bound.
-void refuse_if_kernel_driver_bound(unsigned device_id);
+void refuse_if_kernel_driver_bound(unsigned device_id, const std::string& sysfs_root = "/sys");
 
 }  // namespace xensnd::plugin

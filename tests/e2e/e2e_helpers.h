@@ -22,6 +22,9 @@ struct PcmFormat {
   }
 };
 
+// Test names and failure messages show the label, not the bytes.
+inline void PrintTo(const PcmFormat& f, std::ostream* os) { *os << f.label(); }
+
 inline std::vector<uint8_t> make_clip(const PcmFormat& f, double seconds, uint32_t seed) {
   const size_t frames = static_cast<size_t>(f.rate * seconds);
   return pattern_bytes(frames * f.sample_bytes * f.channels, seed);

@@ -1,0 +1,84 @@
+#include "plugin/plugin_options.h"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+
+namespace xensnd::plugin {
+namespace {
+
+// Parses `text` as the body of a PCM definition and returns the options.
+PluginOptions parse(const std::string& text) {
+  snd_config_t* top = nullptr;
+  snd_input_t* in = nullptr;
+  const std::string conf = "pcm.test { " + text + " }";
+  EXPECT_EQ(snd_config_top(&top), 0);
+  EXPECT_EQ(snd_input_buffer_open(&in, conf.data(), static_cast<ssize_t>(conf.size())), 0);
+  EXPECT_EQ(snd_config_load(top, in), 0);
+  snd_input_close(in);
+  snd_config_t* node = nullptr;
+  EXPECT_EQ(snd_config_search(top, "pcm.test", &node), 0);
+  std::unique_ptr<snd_config_t, int (*)(snd_config_t*)> guard(top, snd_config_delete);
+  return parse_plugin_options(node);
+}
+
+std::string error_of(const std::string& text) {
+  try {
+    parse(text);
+  } catch (const OptionError& error) {
+    return error.what();
+  }
+  return "";
+}
+
+TEST(PluginOptions, DefaultsSelectFirstCardAndLeaveStreamOpen) {
+  const PluginOptions o = parse("type xensnd");
+  EXPECT_EQ(o.device, 0u);
+  EXPECT_FALSE(o.pcm);
+  EXPECT_FALSE(o.stream);
+  EXPECT_FALSE(o.unique_id);
+  EXPECT_EQ(o.delay_frames, 0);
+  EXPECT_EQ(o.response_timeout.count(), 3000);
+}
+
+TEST(PluginOptions, ReadsEveryOption) {
+  const PluginOptions o = parse(
+      "type xensnd comment \"x\" hint { show on } device 2 pcm 1 stream 3 delay -64 "
+      "period_frames_min 64 handshake_timeout_ms 900 response_timeout_ms 800 position_timeout_ms 700");
+  EXPECT_EQ(o.device, 2u);
+  EXPECT_EQ(o.pcm, 1u);
+  EXPECT_EQ(o.stream, 3u);
+  EXPECT_EQ(o.delay_frames, -64);
+  EXPECT_EQ(o.period_frames_min, 64u);
+  EXPECT_EQ(o.handshake_timeout.count(), 900);
+  EXPECT_EQ(o.response_timeout.count(), 800);
+  EXPECT_EQ(o.position_timeout.count(), 700);
+}
+
+TEST(PluginOptions, IntegersMayBeStrings) {
+  EXPECT_EQ(parse("device \"4\"").device, 4u);
+}
+
+TEST(PluginOptions, EmptyUniqueIdMeansNotGiven) {
+  EXPECT_FALSE(parse("unique_id \"\"").unique_id);
+  EXPECT_EQ(parse("unique_id \"alsa<default>\"").unique_id, "alsa<default>");
+}
+
+TEST(PluginOptions, UnknownOptionIsNamed) {
+  EXPECT_NE(error_of("volume 3").find("unknown option 'volume'"), std::string::npos);
+}
+
+TEST(PluginOptions, BadValuesAreNamedWithTheReason) {
+  EXPECT_NE(error_of("device \"zero\"").find("option 'device'"), std::string::npos);
+  EXPECT_NE(error_of("device -1").find("between 0 and"), std::string::npos);
+  EXPECT_NE(error_of("pcm { a 1 }").find("option 'pcm' must be an integer"), std::string::npos);
+  EXPECT_NE(error_of("unique_id 5").find("option 'unique_id' must be a string"), std::string::npos);
+}
+
+TEST(PluginOptions, UniqueIdExcludesPcmAndStream) {
+  EXPECT_NE(error_of("unique_id \"x\" pcm 0").find("'unique_id'"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace xensnd::plugin
