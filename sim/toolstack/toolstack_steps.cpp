@@ -174,16 +174,16 @@ void create_domain(XenstoreClient& xs, unsigned domid, const std::string& name, 
     make_node(xs, t, libxl, noperm);
     make_node(xs, t, libxl + "/device", noperm);
     xs.write(t, dom + "/vm", vm);
-    xs.write(t, dom + "/name", name);
+    xs.write(t, dom + "/name", name);  // libxl__domain_rename
+    for (const char* node : {"cpu", "memory", "device", "control"}) make_node(xs, t, dom + "/" + node, roperm);
+    for (const char* node : {"control/shutdown", "control/feature-poweroff", "control/feature-reboot",
+                             "control/feature-suspend", "control/sysrq", "device/suspend/event-channel",
+                             "data", "drivers", "feature", "attr", "error"})
+      make_node(xs, t, dom + "/" + node, rwperm);
+    xs.write(t, vm + "/uuid", uuid);
     xs.write(t, vm + "/name", name);
     xs.write(t, dom + "/control/platform-feature-multiprocessor-suspend", "1");
     xs.write(t, dom + "/control/platform-feature-xs_reset_watches", "1");
-    for (const char* node : {"cpu", "memory", "device", "control"}) make_node(xs, t, dom + "/" + node, roperm);
-    for (const char* node : {"control/shutdown", "control/feature-poweroff", "control/feature-reboot",
-                             "control/feature-suspend", "control/sysrq", "data", "drivers", "feature",
-                             "attr", "error"})
-      make_node(xs, t, dom + "/" + node, rwperm);
-    xs.write(t, vm + "/uuid", uuid);
     xs.write(t, libxl + "/type", "pv");
   });
   xs.in_transaction([&](xs_transaction_t t) {  // libxl__build_post

@@ -90,6 +90,8 @@ TEST_F(Toolstack, CreateDomainWritesXlsNodesAndPrintsTheGuestEnvironment) {
   EXPECT_EQ(nodes["/local/domain/3/device"], (NodeInfo{"", "n0,r3"}));
   EXPECT_EQ(nodes["/local/domain/3/data"], (NodeInfo{"", "n3"}));
   EXPECT_EQ(nodes["/local/domain/3/control/shutdown"], (NodeInfo{"", "n3"}));
+  EXPECT_EQ(nodes["/local/domain/3/control/platform-feature-xs_reset_watches"], (NodeInfo{"1", "n0,r3"}));
+  EXPECT_EQ(nodes["/local/domain/3/device/suspend/event-channel"], (NodeInfo{"", "n3"}));
   std::string vm = nodes["/local/domain/3/vm"].value;
   ASSERT_EQ(vm.rfind("/vm/", 0), 0u);
   EXPECT_EQ(dom0.read(vm + "/name"), "guest3");
