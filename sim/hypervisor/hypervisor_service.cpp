@@ -4,7 +4,9 @@
 #include "sim/hypervisor/hypervisor_service.h"
 
 #include <poll.h>
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -38,7 +40,18 @@ bool parse(std::span<const std::byte> message, T& out) {
 }  // namespace
 
 HypervisorService::HypervisorService(EventLoop& loop, std::filesystem::path run_dir)
-    : impl_(std::make_unique<Impl>(loop, std::move(run_dir))) {}
+    : impl_(std::make_unique<Impl>(loop, std::move(run_dir))) {
+  // Every share call's memfd and every event-channel handle is a descriptor held here: a
+  // guest's 1024 single-page grants alone would exhaust the usual soft limit of 1024.
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+  }
+  // Kept in reserve so that a connection can still be accepted (and refused) when out of
+  // descriptors; otherwise the listener would stay readable and the loop would spin.
+  impl_->spare_fd.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+}
 
 HypervisorService::~HypervisorService() {
   std::vector<uint16_t> ids;
@@ -159,6 +172,13 @@ void HypervisorService::Impl::accept_clients(uint16_t domid) {
   if (!dom) return;
   for (;;) {
     UniqueFd sock(::accept4(dom->listener.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
+    if (!sock.valid() && (errno == EMFILE || errno == ENFILE) && spare_fd.valid()) {
+      spare_fd.reset();
+      UniqueFd refused(::accept4(dom->listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+      refused.reset();
+      spare_fd.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+      continue;
+    }
     if (!sock.valid()) return;  // EAGAIN, or a connection that died while queued
     ucred cred{};
     socklen_t len = sizeof(cred);

@@ -117,6 +117,7 @@ struct HypervisorService::Impl {
   ClientId next_client = 1;
   uint64_t next_mapping = 1;
   std::vector<ClientId> broken_clients;
+  UniqueFd spare_fd;  // released to refuse a connection when descriptors run out
 
   // hypervisor_service.cpp
   void accept_clients(uint16_t domid);

@@ -25,8 +25,9 @@ constexpr uint32_t kNoNotify = static_cast<uint32_t>(-1);
 
 void* share(xengntdev_handle* xgs, uint32_t domid, int count, uint32_t* refs, int writable,
             uint32_t notify_offset, uint32_t notify_port) {
-  if (!xgs || !refs || count <= 0 || static_cast<uint32_t>(count) > wire::kMaxPagesPerRequest)
-    return fail<void*>(EINVAL, nullptr);
+  if (!xgs || !refs || count <= 0) return fail<void*>(EINVAL, nullptr);
+  // More than a guest may ever grant: gntalloc's answer to exceeding its limit.
+  if (static_cast<uint32_t>(count) > wire::kMaxPagesPerRequest) return fail<void*>(ENOSPC, nullptr);
   size_t bytes = size_t(count) * wire::kPageSize;
   simxen::UniqueFd memfd(::memfd_create("xen-granted-pages", MFD_CLOEXEC | MFD_ALLOW_SEALING));
   if (!memfd.valid()) return nullptr;
