@@ -117,12 +117,17 @@ void SndifStream::pump() {
     fail(std::string("event channel failure: ") + e.what());
   }
 
-  // Events before responses: a STOP/PAUSE response discards what was queued before it.
+  // Events before responses: events queued before a STOP/PAUSE response are discarded,
+  // those read while the request is pending here and the rest when its response arrives
+  // (handle_completion), so no old-epoch position is read as a new one.
   EventBatch batch = events_.read();
-  bool start_pending = std::any_of(pending_triggers_.begin(), pending_triggers_.end(), [](const auto& p) {
-    return p.second == Trigger::kStart || p.second == Trigger::kResume;
-  });
-  if (buffer_ && (run_state_ == RunState::kRunning || start_pending)) {
+  auto pending = [&](Trigger a, Trigger b) {
+    return std::any_of(pending_triggers_.begin(), pending_triggers_.end(),
+                       [&](const auto& p) { return p.second == a || p.second == b; });
+  };
+  bool start_pending = pending(Trigger::kStart, Trigger::kResume);
+  bool stop_pending = pending(Trigger::kStop, Trigger::kPause);
+  if (buffer_ && !stop_pending && (run_state_ == RunState::kRunning || start_pending)) {
     for (uint64_t position : batch.positions) {
       if (std::optional<std::string> problem = positions_.on_position(position))
         fail("bad CUR_POS event: " + *problem);

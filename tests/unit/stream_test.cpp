@@ -296,6 +296,33 @@ TEST_F(StreamTest, EventsQueuedBeforeStopResponseAreDiscarded) {
   EXPECT_FALSE(stream0().disconnected());
 }
 
+TEST_F(StreamTest, PauseDiscardsQueuedEventsAndResumeKeepsCounting) {
+  write(0, 16384);
+  start();
+  backend.send_position(0, 4096);
+  stream0().process();
+  backend.answer_hook = [this](size_t, const xensnd_req& req, xensnd_resp def) -> std::optional<xensnd_resp> {
+    if (req.operation == XENSND_OP_TRIGGER && req.op.trigger.type == XENSND_OP_TRIGGER_PAUSE)
+      backend.send_position(0, 8192);  // queued before the PAUSE response
+    return def;
+  };
+  stream0().trigger(Trigger::kPause);
+  stream0().process();
+  EXPECT_EQ(stream0().position_bytes(), 4096u);
+  stream0().trigger(Trigger::kResume);
+  backend.send_position(0, 12288);
+  stream0().process();
+  EXPECT_EQ(stream0().position_bytes(), 12288u);
+}
+
+TEST_F(StreamTest, EventsWhileStoppedAreIgnored) {
+  write(0, 4096);
+  backend.send_position(0, 1u << 30);  // nothing runs: not a position of ours
+  stream0().process();
+  EXPECT_EQ(stream0().position_bytes(), 0u);
+  EXPECT_FALSE(stream0().disconnected());
+}
+
 TEST_F(StreamTest, EpochsRestartAtZero) {
   // snd_be's ALSA path: the counter restarts after STOP.
   write(0, 16384);
