@@ -29,17 +29,36 @@ xengntdev_handle* open_handle(uint32_t hello_op) {
   return handle;
 }
 
+namespace {
+
+void say_goodbye(xengntdev_handle* handle) {
+  if (!handle->owned_by_caller()) return;  // a forked child: nothing here is its own
+  wire::Header bye{wire::kClose, sizeof(wire::Header)};
+  client::Response response;
+  client::transact(handle->sock.get(), &bye, sizeof(bye), {}, response);
+}
+
+}  // namespace
+
 int close_handle(xengntdev_handle* handle) {
   if (!handle) return 0;
-  if (handle->owned_by_caller()) {
+  {
     std::lock_guard guard(handle->lock);
-    wire::Header bye{wire::kClose, sizeof(wire::Header)};
-    client::Response response;
-    client::transact(handle->sock.get(), &bye, sizeof(bye), {}, response);
+    handle->closed = true;
+    if (!handle->idle()) return 0;
+    say_goodbye(handle);
   }
-  // Pages stay mapped, as after closing /dev/xen/gntdev: the caller unmaps them.
   delete handle;
   return 0;
+}
+
+void finish_if_closed(xengntdev_handle* handle) {
+  {
+    std::lock_guard guard(handle->lock);
+    if (!handle->closed || !handle->idle()) return;
+    say_goodbye(handle);
+  }
+  delete handle;
 }
 
 }  // namespace simxen::gnttab

@@ -32,15 +32,24 @@ struct xengntdev_handle {
   };
   std::vector<Mapping> mappings;
 
+  // Closed by the caller while pages were still shared or mapped. As with the device's
+  // file, which every mmap of it keeps open, the handle lives on until the last of them is
+  // unshared or unmapped (the real xengntshr_unshare never even looks at the handle).
+  bool closed = false;
+
   bool owned_by_caller() const;
+  bool idle() const { return shares.empty() && mappings.empty(); }
 };
 
 namespace simxen::gnttab {
 
 // Opens a handle and introduces it (wire::kHelloGnttab / kHelloGntshr). NULL + errno on error.
 xengntdev_handle* open_handle(uint32_t hello_op);
-// Tells the service the owner is done (if the caller is the owner) and frees the handle.
+// Tells the service the owner is done (if the caller is the owner) and frees the handle, or
+// only marks it closed while pages are still shared or mapped.
 int close_handle(xengntdev_handle* handle);
+// After an unshare/unmap (lock released): frees a closed handle that has become idle.
+void finish_if_closed(xengntdev_handle* handle);
 // Sets errno and returns `result`, for the C entry points.
 template <typename T>
 T fail(int error, T result) {

@@ -66,6 +66,7 @@ void* map_refs(xengntdev_handle* xgt, uint32_t count, const uint32_t* domids, ui
       !(prot & (PROT_READ | PROT_WRITE)))
     return fail<void*>(EINVAL, nullptr);
   std::lock_guard guard(xgt->lock);
+  if (xgt->closed) return fail<void*>(EBADF, nullptr);
   std::vector<std::byte> request(sizeof(wire::MapRequest) + size_t{count} * sizeof(wire::MapEntry));
   wire::MapRequest header{};
   header.h = {wire::kMap, static_cast<uint32_t>(request.size())};
@@ -142,15 +143,18 @@ void* xengnttab_map_grant_ref_notify(xengnttab_handle* xgt, uint32_t domid, uint
 
 int xengnttab_unmap(xengnttab_handle* xgt, void* start_address, uint32_t count) {
   if (!xgt) return fail(EBADF, -1);
-  std::lock_guard guard(xgt->lock);
-  auto it = std::find_if(xgt->mappings.begin(), xgt->mappings.end(),
-                         [&](const auto& m) { return m.addr == start_address; });
-  // As gntdev: only a whole mapping, named by its start and page count.
-  if (it == xgt->mappings.end() || it->count != count) return fail(EINVAL, -1);
-  if (::munmap(it->addr, size_t{count} * wire::kPageSize) < 0) return -1;
-  uint64_t id = it->id;
-  xgt->mappings.erase(it);
-  if (xgt->owned_by_caller()) forget_mapping(xgt, id);
+  {
+    std::lock_guard guard(xgt->lock);
+    auto it = std::find_if(xgt->mappings.begin(), xgt->mappings.end(),
+                           [&](const auto& m) { return m.addr == start_address; });
+    // As gntdev: only a whole mapping, named by its start and page count.
+    if (it == xgt->mappings.end() || it->count != count) return fail(EINVAL, -1);
+    if (::munmap(it->addr, size_t{count} * wire::kPageSize) < 0) return -1;
+    uint64_t id = it->id;
+    xgt->mappings.erase(it);
+    if (xgt->owned_by_caller()) forget_mapping(xgt, id);
+  }
+  simxen::gnttab::finish_if_closed(xgt);
   return 0;
 }
 

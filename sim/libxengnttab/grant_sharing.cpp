@@ -55,6 +55,10 @@ void* share(xengntdev_handle* xgs, uint32_t domid, int count, uint32_t* refs, in
     }
   }
   std::lock_guard guard(xgs->lock);
+  if (xgs->closed) {
+    ::munmap(addr, bytes);
+    return fail<void*>(EBADF, nullptr);
+  }
   client::Response response;
   int fd = memfd.get();
   int rc = client::transact(xgs->sock.get(), &request, sizeof(request), {&fd, 1}, response);
@@ -70,29 +74,7 @@ void* share(xengntdev_handle* xgs, uint32_t domid, int count, uint32_t* refs, in
   return addr;
 }
 
-}  // namespace
-
-extern "C" {
-
-xengntshr_handle* xengntshr_open(struct xentoollog_logger* /*logger*/, unsigned /*open_flags*/) {
-  return simxen::gnttab::open_handle(wire::kHelloGntshr);
-}
-
-int xengntshr_close(xengntshr_handle* xgs) { return simxen::gnttab::close_handle(xgs); }
-
-int xengntshr_fd(xengntshr_handle* xgs) { return xgs ? xgs->sock.get() : fail(EBADF, -1); }
-
-void* xengntshr_share_pages(xengntshr_handle* xgs, uint32_t domid, int count, uint32_t* refs, int writable) {
-  return share(xgs, domid, count, refs, writable, kNoNotify, kNoNotify);
-}
-
-void* xengntshr_share_page_notify(xengntshr_handle* xgs, uint32_t domid, uint32_t* ref, int writable,
-                                  uint32_t notify_offset, evtchn_port_t notify_port) {
-  return share(xgs, domid, 1, ref, writable, notify_offset, notify_port);
-}
-
-int xengntshr_unshare(xengntshr_handle* xgs, void* start_address, uint32_t count) {
-  if (!xgs) return fail(EBADF, -1);
+int unshare(xengntdev_handle* xgs, void* start_address, uint32_t count) {
   std::lock_guard guard(xgs->lock);
   auto* start = static_cast<std::byte*>(start_address);
   // Any whole pages of one share call, as munmap on gntalloc's mapping allows.
@@ -120,6 +102,34 @@ int xengntshr_unshare(xengntshr_handle* xgs, void* start_address, uint32_t count
   int rc = client::transact(xgs->sock.get(), request.data(), request.size(), {}, response);
   if (rc == 0) rc = response.error;
   return rc == 0 ? 0 : fail(rc, -1);
+}
+
+}  // namespace
+
+extern "C" {
+
+xengntshr_handle* xengntshr_open(struct xentoollog_logger* /*logger*/, unsigned /*open_flags*/) {
+  return simxen::gnttab::open_handle(wire::kHelloGntshr);
+}
+
+int xengntshr_close(xengntshr_handle* xgs) { return simxen::gnttab::close_handle(xgs); }
+
+int xengntshr_fd(xengntshr_handle* xgs) { return xgs ? xgs->sock.get() : fail(EBADF, -1); }
+
+void* xengntshr_share_pages(xengntshr_handle* xgs, uint32_t domid, int count, uint32_t* refs, int writable) {
+  return share(xgs, domid, count, refs, writable, kNoNotify, kNoNotify);
+}
+
+void* xengntshr_share_page_notify(xengntshr_handle* xgs, uint32_t domid, uint32_t* ref, int writable,
+                                  uint32_t notify_offset, evtchn_port_t notify_port) {
+  return share(xgs, domid, 1, ref, writable, notify_offset, notify_port);
+}
+
+int xengntshr_unshare(xengntshr_handle* xgs, void* start_address, uint32_t count) {
+  if (!xgs) return fail(EBADF, -1);
+  int rc = unshare(xgs, start_address, count);
+  simxen::gnttab::finish_if_closed(xgs);
+  return rc;
 }
 
 }  // extern "C"

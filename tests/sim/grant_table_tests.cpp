@@ -339,6 +339,41 @@ TEST(GrantTable, UnmapNeedsTheWholeMappingAndUnshareReleases) {
   EXPECT_EQ(guest.wait(), 0);
 }
 
+TEST(GrantTable, PagesOutliveTheirClosedHandleUntilUnsharedOrUnmapped) {
+  // As with the devices, whose file every mmap keeps open: closing a handle first is fine.
+  HypervisorHarness harness;
+  LinkPair link;
+  DomainProcess guest(harness, 1, [&] {
+    xengntshr_handle* shr = xengntshr_open(nullptr, 0);
+    uint32_t ref;
+    void* page = xengntshr_share_pages(shr, 0, 1, &ref, 1);
+    require(page != nullptr, "share");
+    require(xengntshr_close(shr) == 0, "close with the page still shared");
+    link.a.send(ref);
+    require(link.a.receive() == 1, "backend mapped after the close");
+    require(xengntshr_unshare(shr, page, 1) == 0, "unshare through the closed handle");
+    link.a.send(1);
+    require(link.a.receive() == 1, "backend done");
+  });
+  DomainProcess backend(harness, 0, [&] {
+    uint32_t ref = link.b.receive();
+    xengnttab_handle* tab = xengnttab_open(nullptr, 0);
+    void* page = xengnttab_map_grant_ref(tab, 1, ref, PROT_READ);
+    require(page != nullptr, "the grant survived its handle's close");
+    require(xengnttab_close(tab) == 0, "close with the page still mapped");
+    link.b.send(1);
+    require(link.b.receive() == 1, "guest unshared");
+    require(xengnttab_unmap(tab, page, 1) == 0, "unmap through the closed handle");
+    link.b.send(1);
+    require(link.b.receive() == 2, "counts seen");
+  });
+  EXPECT_EQ(guest.wait(), 0);
+  EXPECT_EQ(harness.counts(0), HypervisorCounts{}) << "closed and unmapped: nothing left, though alive";
+  EXPECT_EQ(harness.counts(1), HypervisorCounts{});
+  link.a.send(2);
+  EXPECT_EQ(backend.wait(), 0);
+}
+
 TEST(GrantTable, SaveRestoreInvalidatesTheGuestsGrants) {
   HypervisorHarness harness;
   LinkPair link;
