@@ -11,13 +11,14 @@ add_executable(simxen_hypervisor_tests
   ${CMAKE_CURRENT_LIST_DIR}/hypervisor_test_support.cpp
   ${CMAKE_CURRENT_LIST_DIR}/grant_table_tests.cpp
   ${CMAKE_CURRENT_LIST_DIR}/event_channel_tests.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/hypervisor_robustness_tests.cpp)
+  ${CMAKE_CURRENT_LIST_DIR}/hypervisor_robustness_tests.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/xenio_on_software_xen_tests.cpp)
 target_include_directories(simxen_hypervisor_tests PRIVATE ${PROJECT_SOURCE_DIR})
 target_compile_definitions(simxen_hypervisor_tests PRIVATE
   SIMXEN_HARNESS_PATH="$<TARGET_FILE:simxen_hypervisor_harness>"
   SIMXEN_LIBDIR="${XENSND_SIM_LIBDIR}")
 target_link_libraries(simxen_hypervisor_tests PRIVATE
-  PkgConfig::XENGNTTAB PkgConfig::XENEVTCHN GTest::gtest_main ${CMAKE_DL_LIBS})
+  xensnd_xenio PkgConfig::XENGNTTAB PkgConfig::XENEVTCHN GTest::gtest_main ${CMAKE_DL_LIBS})
 add_dependencies(simxen_hypervisor_tests simxen_hypervisor_harness simxen_xengnttab simxen_xenevtchn)
 gtest_discover_tests(simxen_hypervisor_tests
   DISCOVERY_MODE PRE_TEST
