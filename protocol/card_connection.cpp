@@ -50,8 +50,13 @@ class SndifCardConnection final : public CardConnection {
   int watch_fd() const override { return frontend_->watch_fd(); }
 
   bool check_backend() override {
+    // Drained even when already disconnected: a watch fd left readable would spin the
+    // caller's poll().
+    try {
+      frontend_->drain_watch_events();
+    } catch (const xenio::XenError&) {
+    }
     if (!connected_) return false;
-    frontend_->drain_watch_events();
     std::string reason;
     try {
       if (!frontend_->device_exists()) {

@@ -196,6 +196,11 @@ TEST_F(ConnectedCardTest, WatchFdSignalsBackendStateChanges) {
   EXPECT_EQ(::poll(&p, 1, 0), 1);
   EXPECT_FALSE(card->check_backend());
   EXPECT_EQ(::poll(&p, 1, 0), 0);
+  // Once disconnected, later changes are still consumed (no busy poll loop).
+  backend.set_state(2);
+  EXPECT_EQ(::poll(&p, 1, 0), 1);
+  EXPECT_FALSE(card->check_backend());
+  EXPECT_EQ(::poll(&p, 1, 0), 0);
 }
 
 TEST_F(ConnectedCardTest, DeviceRemovedDisconnectsAndTeardownDoesNotRecreateIt) {
