@@ -28,8 +28,15 @@ class SndifCardConnection final : public CardConnection {
   }
 
   ~SndifCardConnection() override {
-    for (auto& stream : streams_) stream->close();
-    auto deadline = std::chrono::steady_clock::now() + options_.teardown_timeout;
+    bool backend_failed = false;
+    for (auto& stream : streams_) {
+      stream->close();
+      backend_failed = backend_failed || stream->disconnected();
+    }
+    // A backend that stopped answering (or broke the protocol) will not release the
+    // connection either: do not make the application wait for it twice.
+    auto deadline = std::chrono::steady_clock::now() +
+                    (backend_failed ? std::chrono::milliseconds(0) : options_.teardown_timeout);
     try {
       frontend_->begin_disconnect(deadline);
     } catch (...) {

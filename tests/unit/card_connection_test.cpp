@@ -203,6 +203,22 @@ TEST_F(ConnectedCardTest, WatchFdSignalsBackendStateChanges) {
   EXPECT_EQ(::poll(&p, 1, 0), 0);
 }
 
+TEST_F(ConnectedCardTest, TeardownDoesNotWaitForABackendThatStoppedAnswering) {
+  ConnectOptions o = options();
+  o.teardown_timeout = std::chrono::milliseconds(3000);
+  card = connect_card(platform, o);
+  open_default();
+  backend.hold = true;             // alive in XenStore, silent on the ring
+  backend.never_connect = true;    // and it will not react to Closing either
+  store.set_change_hook(nullptr);  // (the fake stops following the frontend)
+  auto begin = std::chrono::steady_clock::now();
+  card.reset();
+  // CLOSE times out (300 ms + the buffer's 86 ms); the 3 s teardown wait is skipped.
+  EXPECT_LT(std::chrono::steady_clock::now() - begin, std::chrono::milliseconds(2500));
+  EXPECT_EQ(store.value("device/vsnd/0/state"), "6");
+  EXPECT_EQ(grants.live_grants(), 0u);
+}
+
 TEST_F(ConnectedCardTest, DeviceRemovedDisconnectsAndTeardownDoesNotRecreateIt) {
   connect();
   store.remove("device/vsnd/0");
