@@ -13,7 +13,7 @@ rootfs_init() {
     [[ -e "$root/bin/$applet" ]] || ln -s busybox "$root/bin/$applet"
   done
   printf 'root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000:user:/tmp:/bin/sh\n' > "$root/etc/passwd"
-  printf 'root:x:0:\nuser:x:1000:\nxen:x:900:\n' > "$root/etc/group"
+  printf 'root:x:0:\nuser:x:1000:\nxen:x:900:user\n' > "$root/etc/group"
 }
 
 # Copies a file to the same path inside the tree (or to DEST), keeping it executable.

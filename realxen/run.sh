@@ -4,6 +4,8 @@
 # Usage: realxen/run.sh IMAGES_DIR SCENARIO [LOG]
 #   IMAGES_DIR  what build-images.sh made; LOG defaults to IMAGES_DIR/SCENARIO.log
 # Environment: REALXEN_TIMEOUT (seconds for the whole boot, default 300),
+#              REALXEN_TRACE=1 (backend at trace level, a mismatching recording dumped in base64;
+#              2 also logs every XenStore change of the vsnd device),
 #              REALXEN_ACCEL (tcg, the default and what CI runs; kvm where /dev/kvm works).
 # Exit status: 0 PASS, 1 FAIL (reason printed), 2 could not run (reason printed).
 set -uo pipefail
@@ -34,7 +36,7 @@ timeout --kill-after=10 "$limit" qemu-system-x86_64 \
   -nographic -monitor none -serial "file:$log" -nic none -no-reboot \
   -kernel "$images/xen" \
   -append "console=com1 loglvl=all guest_loglvl=all console_timestamps=boot dom0_mem=1024M,max:1024M dom0_max_vcpus=2" \
-  -initrd "$images/vmlinuz console=hvc0 earlyprintk=xen rdinit=/init quiet xensnd.scenario=$scenario xensnd.limit=$inner_limit,$images/dom0.cpio.gz" \
+  -initrd "$images/vmlinuz console=hvc0 earlyprintk=xen rdinit=/init quiet xensnd.scenario=$scenario xensnd.limit=$inner_limit xensnd.trace=${REALXEN_TRACE:-0},$images/dom0.cpio.gz" \
   </dev/null >"$log.qemu" 2>&1
 qemu_status=$?
 elapsed=$(( $(date +%s) - start ))

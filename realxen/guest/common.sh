@@ -9,7 +9,7 @@ say() { echo "[$(cut -d' ' -f1 /proc/uptime)] $MARK: $*"; }
 fail() { say "FAIL $*"; echo "$*" >> /run/failures; }
 check() {  # check DESCRIPTION COMMAND... : run, and record a failure with the description
   local what=$1; shift
-  if "$@"; then say "ok $what"; else fail "$what"; fi
+  if "$@"; then say "ok $what"; else fail "$what"; return 1; fi
 }
 
 # Waits for a condition without guessing how long it takes: polls until COMMAND succeeds or
@@ -61,3 +61,12 @@ wav_data_bytes() {
 
 # Monotonic milliseconds (for figures only, never for pass/fail decisions).
 now_ms() { awk '{printf "%d\n", $1 * 1000}' /proc/uptime; }
+
+# The domU's side of a rendezvous with dom0 through XenStore: the guest's own data/ directory
+# (/local/domain/<domid>/data, which xl creates writable by the guest, and which dom0 may
+# write as the privileged domain).
+guest_signal() { xenstore-write "data/$1" "${2:-1}"; }
+guest_has_signal() { xenstore-read "data/$1" >/dev/null 2>&1; }
+
+# The raw format of every test clip, for aplay/arecord.
+RAW="-t raw -f S16_LE -c 2 -r 48000"

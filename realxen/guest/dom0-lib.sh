@@ -104,6 +104,15 @@ collect_played() {
   done
 }
 
+# With REALXEN_TRACE=1, the first BYTES of FILE in base64 between marker lines, for analysis
+# on the host (realxen/decode-dump.sh LOG NAME).
+dump_file() {
+  [ "$(cmdline_value xensnd.trace)" -ge 1 ] || return 0
+  say "dump-begin $(basename "$1")"
+  head -c "$2" "$1" | base64
+  say "dump-end $(basename "$1")"
+}
+
 # Where PLAYED departs from CLIP, for the failure message: the first differing byte, and
 # whether the clip sits intact at a later offset (frames inserted before it).
 describe_difference() {
@@ -149,22 +158,45 @@ played_files() {
   for f in /run/out/vsnd-*.wav; do [ -f "$f" ] && echo "$(basename "$f"):$(wav_data_bytes "$f")B"; done | tr '\n' ' '
 }
 
+# Logs every change below PATH with the value it took and dom0's uptime (REALXEN_TRACE=1):
+# the handshake as XenStore saw it.
+trace_xenstore() {
+  local path
+  for path in "$@"; do trace_one "$path" & done
+}
+trace_one() {
+  ( xenstore-watch "$1" | while IFS= read -r path; do
+      echo "[$(cut -d' ' -f1 /proc/uptime)] $path = $(xenstore-read "$path" 2>/dev/null || echo '(removed)')"
+    done >> /run/xenstore-trace.log 2>&1 )
+}
+show_xenstore_trace() {
+  [ -f /run/xenstore-trace.log ] || return 0
+  while IFS= read -r line; do echo "[xenstore] $line"; done < /run/xenstore-trace.log
+}
+
 # dom0's half of a playback + capture scenario: the backend records every playback stream
 # into /run/out and plays /clips/source.wav to every capture stream; the domU (SCENARIO) plays
 # /clips/play.raw and reports the md5 of what it recorded as "value capture_md5=...".
 run_playback_capture() {
   local scenario=$1
   mkdir -p /run/out
-  start_backend --sink wav:/run/out --source wav:/clips/source.wav --no-volume --log-level debug || return
+  start_backend --sink wav:/run/out --source wav:/clips/source.wav --no-volume --log-level "$([ "$(cmdline_value xensnd.trace)" -ge 1 ] && echo trace || echo debug)" || return
+  [ "$(cmdline_value xensnd.trace)" = 2 ] && trace_xenstore /local/domain/1/device/vsnd /local/domain/0/backend/vsnd
   start_guest "$scenario" yes || { show_backend_log; return; }
   wait_guest_end 180
   stop_backend
   show_backend_log
+  show_xenstore_trace
   say "backend wrote: $(played_files)"
   collect_played 0-0 /run/played.raw
   local got; got=$(played_exactly /run/played.raw play)
-  check "playback: the backend received $got (it logged $(grep -c underrun "$BACKEND_LOG") underruns)" [ $? -eq 0 ]
+  check "playback: the backend received $got (it logged $(grep -c underrun "$BACKEND_LOG") underruns)" [ $? -eq 0 ] ||
+    dump_file /run/played.raw 98304
   got=$(guest_value capture_md5)
   check "capture: arecord got exactly the source's frames ($got; the backend logged $(grep -c overrun "$BACKEND_LOG") overruns)" \
     [ "$got" = "$(cat /clips/source.md5)" ]
 }
+
+# dom0's side of the rendezvous (see guest_signal in common.sh).
+dom0_signal() { xenstore-write "/local/domain/$(guest_domid)/data/$1" "${2:-1}"; }
+dom0_has_signal() { xenstore-read "/local/domain/$(guest_domid)/data/$1" >/dev/null 2>&1; }
