@@ -52,6 +52,7 @@ std::shared_ptr<PeerHandle> peer_handle(xenevtchn_handle* xce, const wire::PeerI
                                         std::vector<UniqueFd>& fds) {
   if (auto known = xce->peers[info.handle_id].lock()) return known;
   if (fds.size() != 2) return nullptr;
+  std::erase_if(xce->peers, [](const auto& entry) { return entry.second.expired(); });
   auto peer = std::make_shared<PeerHandle>();
   peer->slots = map_state(fds[1].get());
   if (!peer->slots) return nullptr;

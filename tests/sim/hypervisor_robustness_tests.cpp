@@ -15,6 +15,7 @@ extern "C" {
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -148,6 +149,42 @@ TEST(HypervisorService, ClientsDisconnectingMidRequestAreForgotten) {
     ASSERT_EQ(quitter.send(&hello, sizeof(hello)), 0);
   }
   EXPECT_EQ(harness.counts(1).clients, 0u);
+}
+
+TEST(HypervisorService, RemovingADomainReleasesItAndLeavesPeersUnbound) {
+  HypervisorHarness harness;
+  LinkPair peers, to_backend, to_guest;
+  DomainProcess guest(harness, 1, [&] {
+    xenevtchn_handle* xce = xenevtchn_open(nullptr, 0);
+    xengntshr_handle* shr = xengntshr_open(nullptr, 0);
+    uint32_t ref;
+    require(xengntshr_share_pages(shr, 0, 1, &ref, 1) != nullptr, "share");
+    peers.a.send_all({static_cast<uint32_t>(xenevtchn_bind_unbound_port(xce, 0)), ref});
+    to_guest.b.receive();  // parked until the test ends
+  });
+  DomainProcess backend(harness, 0, [&] {
+    std::vector<uint32_t> got = peers.b.receive_all();
+    xenevtchn_handle* xce = xenevtchn_open(nullptr, 0);
+    int port = xenevtchn_bind_interdomain(xce, 1, got[0]);
+    require(port > 0, "bind");
+    to_backend.b.send(1);
+    require(to_backend.b.receive() == 1, "domain 1 removed");
+    require(xenevtchn_notify(xce, static_cast<uint32_t>(port)) == 0, "notify a destroyed domain's port: 0");
+    xengnttab_handle* tab = xengnttab_open(nullptr, 0);
+    errno = 0;
+    require(xengnttab_map_grant_ref(tab, 1, got[1], PROT_READ) == nullptr && errno == EINVAL,
+            "a destroyed domain's grant: EINVAL");
+  });
+  ASSERT_EQ(to_backend.a.receive(), 1u);
+  EXPECT_EQ(harness.counts(1).ports, 1u);
+  harness.remove(1);
+  EXPECT_EQ(harness.counts(1), HypervisorCounts{});
+  EXPECT_FALSE(std::filesystem::exists(socket_of(harness, 1)));
+  EXPECT_EQ(harness.counts(0).ports, 1u) << "the backend's end stays, unbound";
+  to_backend.a.send(1);
+  EXPECT_EQ(backend.wait(), 0);
+  to_guest.a.send(1);
+  EXPECT_EQ(guest.wait(), 0);
 }
 
 TEST(DropInLibraries, AreTheOnesLoaded) {

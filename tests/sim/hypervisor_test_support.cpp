@@ -137,6 +137,8 @@ HypervisorCounts HypervisorHarness::counts(uint16_t domid) {
 
 void HypervisorHarness::invalidate(uint16_t domid) { command("invalidate " + std::to_string(domid)); }
 
+void HypervisorHarness::remove(uint16_t domid) { command("remove " + std::to_string(domid)); }
+
 std::string HypervisorHarness::xenstored_path(uint16_t domid) const {
   return run_dir_ + "/dom" + std::to_string(domid) + "/socket";
 }

@@ -50,6 +50,7 @@ class HypervisorHarness {
   const std::string& run_dir() const { return run_dir_; }
   HypervisorCounts counts(uint16_t domid);
   void invalidate(uint16_t domid);
+  void remove(uint16_t domid);
   // What a process of `domid` gets as XENSTORED_PATH (the hypervisor socket sits beside it).
   std::string xenstored_path(uint16_t domid) const;
 
