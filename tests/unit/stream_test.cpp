@@ -450,6 +450,21 @@ TEST_F(StreamTest, BackendRefusingOpenReleasesTheBuffer) {
   EXPECT_EQ(grants.live_grants(), before);
 }
 
+TEST_F(ConnectedCardTest, LargeBufferChainsDirectoryPagesEndToEnd) {
+  store.write("device/vsnd/0/buffer-size", std::to_string(1100 * 4096));
+  grants.set_limit(4096);
+  connect();
+  StreamParams p{XENSND_PCM_FORMAT_S16_LE, 2, 48000, 1100 * 4096, 4096};
+  stream0().open(p);
+  EXPECT_EQ(backend.stream(0).buffer_pages.size(), 1100u);  // walked across two directory pages
+  auto buf = stream0().buffer();
+  buf[1099 * 4096 + 7] = std::byte{0x5a};
+  stream0().send_write(1099 * 4096, 4096);
+  stream0().process();
+  ASSERT_EQ(backend.stream(0).played.size(), 4096u);
+  EXPECT_EQ(backend.stream(0).played[7], 0x5a);
+}
+
 class CaptureStreamTest : public ConnectedCardTest {
  protected:
   void SetUp() override {
