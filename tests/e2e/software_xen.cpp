@@ -89,7 +89,8 @@ SoftwareXen::SoftwareXen(const SoftwareXenOptions& options) {
   if (!guest_xen_env_.count("XENSTORED_PATH"))
     throw std::runtime_error("create-domain printed no environment: " + created.out);
 
-  std::vector<std::string> backend_argv{XENSND_E2E_BACKEND, "--sink", "wav:" + sink_dir_.string()};
+  std::vector<std::string> backend_argv{XENSND_E2E_BACKEND, "--sink",
+                                        options.wav_sink ? "wav:" + sink_dir_.string() : "null"};
   backend_argv.insert(backend_argv.end(), options.backend_args.begin(), options.backend_args.end());
   // Debugging aid: XENSND_E2E_BACKEND_ARGS="--log-level trace" (space-separated).
   if (const char* extra = std::getenv("XENSND_E2E_BACKEND_ARGS")) {
@@ -179,15 +180,18 @@ std::unique_ptr<ChildProcess> SoftwareXen::start_guest(const std::vector<std::st
   return std::make_unique<ChildProcess>(argv, guest_env(), logs_, name, pipe_stdout);
 }
 
-bool wait_for_file_size(const fs::path& path, uintmax_t min_bytes, std::chrono::milliseconds timeout) {
+namespace {
+
+// Waits with inotify on the parent directory until `ready()` holds.
+template <typename Ready>
+bool wait_in_directory(const fs::path& path, std::chrono::milliseconds timeout, Ready ready) {
   const int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
   if (fd < 0) return false;
-  ::inotify_add_watch(fd, path.parent_path().c_str(), IN_CREATE | IN_MODIFY | IN_CLOSE_WRITE);
+  ::inotify_add_watch(fd, path.parent_path().c_str(), IN_CREATE | IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO);
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   bool ok = false;
   for (;;) {
-    std::error_code error;
-    if (fs::exists(path, error) && fs::file_size(path, error) > min_bytes && !error) {
+    if (ready()) {
       ok = true;
       break;
     }
@@ -201,6 +205,22 @@ bool wait_for_file_size(const fs::path& path, uintmax_t min_bytes, std::chrono::
   }
   ::close(fd);
   return ok;
+}
+
+}  // namespace
+
+bool wait_for_path(const fs::path& path, std::chrono::milliseconds timeout) {
+  return wait_in_directory(path, timeout, [&] {
+    std::error_code error;
+    return fs::exists(fs::symlink_status(path, error));
+  });
+}
+
+bool wait_for_file_size(const fs::path& path, uintmax_t min_bytes, std::chrono::milliseconds timeout) {
+  return wait_in_directory(path, timeout, [&] {
+    std::error_code error;
+    return fs::exists(path, error) && fs::file_size(path, error) > min_bytes && !error;
+  });
 }
 
 }  // namespace xensnd::e2e

@@ -18,7 +18,8 @@ namespace xensnd::e2e {
 struct SoftwareXenOptions {
   // xl.cfg-style vsnd configuration of device 0.
   std::string vsnd_config = default_vsnd_config();
-  std::vector<std::string> backend_args;  // beyond --sink wav:<dir>
+  std::vector<std::string> backend_args;  // beyond --sink
+  bool wav_sink = true;  // false: the backend's null sink (benchmarks)
   bool attach = true;
   static std::string default_vsnd_config();
 };
@@ -70,6 +71,8 @@ class SoftwareXen {
 std::filesystem::path build_alsa_config();
 std::filesystem::path scenario_tool();
 
+// Blocks (inotify, with a deadline) until `path` exists (any file type).
+bool wait_for_path(const std::filesystem::path& path, std::chrono::milliseconds timeout);
 // Blocks (inotify, with a deadline) until `path` exists and holds more than `min_bytes`.
 bool wait_for_file_size(const std::filesystem::path& path, uintmax_t min_bytes,
                         std::chrono::milliseconds timeout);

@@ -1,0 +1,321 @@
+// xensnd-bench: the figures of the plugin's performance targets, measured on the software Xen
+// with the reference backend paced in real time (48 kHz, stereo, S16_LE):
+//   - CPU time of `aplay` per second of audio through xensnd, next to the same aplay through
+//     ALSA's pulse plugin into a PulseAudio null sink, for period sizes 1024, 256, 128;
+//   - system calls per period in steady state (strace -c, difference of two durations);
+//   - throughput with the backend in free-run mode, next to `aplay -D null`;
+//   - open-to-first-CUR_POS latency;
+//   - the smallest period size that plays without an xrun;
+//   - the plugin's memory: peak RSS of aplay through xensnd minus aplay to `null`.
+//
+//   xensnd-bench [--seconds N] [--xrun-seconds N] [--skip-pulse] [--skip-strace]
+//   xensnd-bench --latency-probe PERIOD   (internal: runs inside the guest environment)
+#include <alsa/asoundlib.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <signal.h>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "tests/e2e/child_process.h"
+#include "tests/e2e/software_xen.h"
+
+namespace {
+
+using namespace xensnd::e2e;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+constexpr unsigned kRate = 48000;
+constexpr unsigned kFrameBytes = 4;
+
+struct Settings {
+  unsigned seconds = 5;
+  unsigned xrun_seconds = 30;
+  bool pulse = true;
+  bool strace = true;
+};
+
+struct Usage {
+  ExitStatus status;
+  double cpu_seconds = 0;
+  long max_rss_kib = 0;
+  double wall_seconds = 0;
+  std::string err;
+};
+
+// Runs argv to completion and reports its own CPU time and peak RSS (wait4's rusage).
+Usage measure(const std::vector<std::string>& argv, const Environment& env, const std::filesystem::path& logs,
+              const std::string& name) {
+  std::vector<std::string> env_strings;
+  for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
+  std::vector<char*> envp, args;
+  for (auto& s : env_strings) envp.push_back(s.data());
+  envp.push_back(nullptr);
+  std::vector<std::string> argv_copy = argv;
+  for (auto& s : argv_copy) args.push_back(s.data());
+  args.push_back(nullptr);
+  const std::string err_path = (logs / (name + ".err")).string();
+  const auto started = Clock::now();
+  std::fflush(nullptr);  // or the child inherits (and prints) our buffered output
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    std::freopen(err_path.c_str(), "w", stderr);
+    std::freopen("/dev/null", "w", stdout);
+    ::execvpe(args[0], args.data(), envp.data());
+    ::_exit(127);
+  }
+  int status = 0;
+  rusage usage{};
+  ::wait4(pid, &status, 0, &usage);
+  Usage result;
+  result.wall_seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  result.status.exited = WIFEXITED(status);
+  result.status.code = WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status);
+  result.cpu_seconds = usage.ru_utime.tv_sec + usage.ru_utime.tv_usec / 1e6 + usage.ru_stime.tv_sec +
+                       usage.ru_stime.tv_usec / 1e6;
+  result.max_rss_kib = usage.ru_maxrss;
+  std::ifstream in(err_path);
+  std::stringstream text;
+  text << in.rdbuf();
+  result.err = text.str();
+  return result;
+}
+
+std::vector<std::string> aplay(const std::string& device, unsigned period, unsigned seconds) {
+  return {"aplay", "-q", "-D", device, "-t", "raw", "-f", "S16_LE", "-r", std::to_string(kRate), "-c", "2",
+          "--period-size=" + std::to_string(period), "--buffer-size=" + std::to_string(4 * period),
+          "-d", std::to_string(seconds), "/dev/zero"};
+}
+
+// A PulseAudio daemon with a null sink (paced by its own clock), reached through PULSE_SERVER.
+class PulseNullSink {
+ public:
+  explicit PulseNullSink(const std::filesystem::path& dir) : dir_(dir) {
+    std::filesystem::create_directories(dir_);
+    Environment env{{"PATH", "/usr/bin:/bin"}, {"HOME", dir_.string()}, {"XDG_RUNTIME_DIR", dir_.string()}};
+    const std::string socket = (dir_ / "native").string();
+    daemon_ = std::make_unique<ChildProcess>(
+        std::vector<std::string>{"pulseaudio", "-n", "--daemonize=no", "--exit-idle-time=-1", "--disallow-exit",
+                                 "--log-target=stderr", "-L", "module-null-sink sink_name=bench",
+                                 "-L", "module-native-protocol-unix socket=" + socket + " auth-anonymous=1"},
+        env, dir_, "pulseaudio");
+    ok_ = wait_for_path(socket, 10s);
+    server_ = "unix:" + socket;
+  }
+  ~PulseNullSink() {
+    daemon_->signal(SIGTERM);
+    daemon_->wait(5s);
+  }
+  bool ok() const { return ok_; }
+  const std::string& server() const { return server_; }
+
+ private:
+  std::filesystem::path dir_;
+  std::unique_ptr<ChildProcess> daemon_;
+  std::string server_;
+  bool ok_ = false;
+};
+
+// Total system calls of a run, from `strace -f -c`.
+std::optional<long> count_syscalls(const std::vector<std::string>& argv, const Environment& env,
+                                   const std::filesystem::path& logs, const std::string& name) {
+  const auto summary = logs / (name + ".strace");
+  std::vector<std::string> traced{"strace", "-f", "-c", "-o", summary.string()};
+  traced.insert(traced.end(), argv.begin(), argv.end());
+  Usage run = measure(traced, env, logs, name);
+  if (!run.status.success()) return std::nullopt;
+  std::ifstream in(summary);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.find("total") == std::string::npos) continue;
+    std::istringstream words(line);
+    std::vector<std::string> w;
+    for (std::string x; words >> x;) w.push_back(x);
+    // "% time seconds usecs/call calls errors syscall": calls is the 4th column, or the 3rd
+    // when usecs/call is empty on the total line.
+    for (size_t i = w.size(); i-- > 0;)
+      if (w[i] != "total" && std::all_of(w[i].begin(), w[i].end(), ::isdigit)) {
+        // The last all-digit column before "total" may be errors; take the calls column.
+        std::vector<long> numbers;
+        for (const auto& x : w)
+          if (!x.empty() && std::all_of(x.begin(), x.end(), ::isdigit)) numbers.push_back(std::stol(x));
+        if (numbers.empty()) return std::nullopt;
+        return numbers.size() >= 2 ? numbers[numbers.size() - 2] : numbers.back();
+      }
+  }
+  return std::nullopt;
+}
+
+int latency_probe(unsigned period) {
+  const auto t0 = Clock::now();
+  snd_pcm_t* pcm = nullptr;
+  if (snd_pcm_open(&pcm, "xensnd", SND_PCM_STREAM_PLAYBACK, 0) < 0) return 1;
+  if (snd_pcm_set_params(pcm, SND_PCM_FORMAT_S16_LE, SND_PCM_ACCESS_RW_INTERLEAVED, 2, kRate, 0,
+                         period * 4 * 1'000'000ull / kRate) < 0)
+    return 1;
+  std::vector<uint8_t> zeros(period * 4 * kFrameBytes);
+  snd_pcm_writei(pcm, zeros.data(), period * 4);  // fills the buffer: starts the stream
+  // The first CUR_POS moves the hardware pointer.
+  for (;;) {
+    snd_pcm_status_t* status;
+    snd_pcm_status_alloca(&status);
+    snd_pcm_status(pcm, status);
+    if (snd_pcm_status_get_avail(status) > 0) break;
+    if (Clock::now() - t0 > 10s) return 1;
+    snd_pcm_wait(pcm, 100);
+  }
+  const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+  std::printf("%.2f\n", ms);
+  snd_pcm_drop(pcm);
+  snd_pcm_close(pcm);
+  return 0;
+}
+
+void print_row(const std::string& label, const std::string& value) {
+  std::printf("  %-58s %s\n", label.c_str(), value.c_str());
+}
+std::string fixed(double v, int digits = 2) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  return buf;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  Settings settings;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--latency-probe" && i + 1 < argc) return latency_probe(static_cast<unsigned>(std::atoi(argv[++i])));
+    if (a == "--seconds" && i + 1 < argc) settings.seconds = static_cast<unsigned>(std::atoi(argv[++i]));
+    else if (a == "--xrun-seconds" && i + 1 < argc) settings.xrun_seconds = static_cast<unsigned>(std::atoi(argv[++i]));
+    else if (a == "--skip-pulse") settings.pulse = false;
+    else if (a == "--skip-strace") settings.strace = false;
+    else {
+      std::fprintf(stderr, "usage: xensnd-bench [--seconds N] [--xrun-seconds N] [--skip-pulse] [--skip-strace]\n");
+      return 2;
+    }
+  }
+  const unsigned periods[] = {1024, 256, 128};
+  std::printf("xensnd benchmark: software Xen, reference backend paced in real time, 48 kHz stereo S16_LE\n");
+  std::printf("(aplay runs of %u s; buffer = 4 periods)\n\n", settings.seconds);
+
+  std::string tmpl = (std::filesystem::temp_directory_path() / "xensnd-bench-XXXXXX").string();
+  if (::mkdtemp(tmpl.data()) == nullptr) return 1;
+  const std::filesystem::path work = tmpl;
+  std::unique_ptr<PulseNullSink> pulse;
+  if (settings.pulse) {
+    pulse = std::make_unique<PulseNullSink>(work / "pulse");
+    if (!pulse->ok()) {
+      std::printf("  (PulseAudio did not start: pulse figures skipped)\n");
+      pulse.reset();
+    }
+  }
+
+  std::printf("CPU time of aplay per second of audio (ms CPU / s audio)\n");
+  long xensnd_rss = 0;
+  for (unsigned period : periods) {
+    SoftwareXenOptions options;
+    options.wav_sink = false;
+    SoftwareXen xen(options);
+    Usage x = measure(aplay("xensnd", period, settings.seconds), xen.guest_env(), xen.logs(), "aplay");
+    std::string line = x.status.success() ? fixed(x.cpu_seconds * 1000 / settings.seconds) + " xensnd"
+                                          : "xensnd failed: " + x.err;
+    if (period == 1024) xensnd_rss = x.max_rss_kib;
+    if (pulse) {
+      Environment env = xen.guest_env();
+      env["PULSE_SERVER"] = pulse->server();
+      Usage p = measure(aplay("pulse", period, settings.seconds), env, xen.logs(), "aplay-pulse");
+      line += p.status.success() ? ", " + fixed(p.cpu_seconds * 1000 / settings.seconds) + " pulse" +
+                                       (x.cpu_seconds > 0 ? " (xensnd/pulse " + fixed(x.cpu_seconds / p.cpu_seconds) + ")" : "")
+                                 : ", pulse failed";
+    }
+    print_row("period " + std::to_string(period) + " frames", line);
+  }
+
+  if (settings.strace) {
+    std::printf("\nSystem calls per period in steady state (strace -f -c, %u s minus 1 s runs)\n", settings.seconds + 1);
+    for (unsigned period : periods) {
+      SoftwareXenOptions options;
+      options.wav_sink = false;
+      SoftwareXen xen(options);
+      auto shortrun = count_syscalls(aplay("xensnd", period, 1), xen.guest_env(), xen.logs(), "strace-short");
+      auto longrun = count_syscalls(aplay("xensnd", period, settings.seconds + 1), xen.guest_env(), xen.logs(), "strace-long");
+      if (!shortrun || !longrun) {
+        print_row("period " + std::to_string(period) + " frames", "strace failed");
+        continue;
+      }
+      const double periods_played = double(settings.seconds) * kRate / period;
+      print_row("period " + std::to_string(period) + " frames",
+                fixed(double(*longrun - *shortrun) / periods_played) + " syscalls/period (aplay's own included)");
+    }
+  }
+
+  std::printf("\nThroughput, backend in free-run mode (MB/s of PCM data)\n");
+  {
+    SoftwareXenOptions options;
+    options.wav_sink = false;
+    options.backend_args = {"--free-run"};
+    SoftwareXen xen(options);
+    const unsigned audio_seconds = 60;
+    const double mb = double(audio_seconds) * kRate * kFrameBytes / 1e6;
+    Usage x = measure(aplay("xensnd", 4096, audio_seconds), xen.guest_env(), xen.logs(), "aplay-free");
+    Usage n = measure(aplay("null", 4096, audio_seconds), xen.guest_env(), xen.logs(), "aplay-null");
+    print_row("xensnd (period 4096)", x.status.success() ? fixed(mb / x.wall_seconds, 1) + " MB/s" : "failed: " + x.err);
+    print_row("aplay -D null (ALSA's own plumbing)", n.status.success() ? fixed(mb / n.wall_seconds, 1) + " MB/s" : "failed");
+  }
+
+  std::printf("\nOpen to first CUR_POS (snd_pcm_open ... first hardware pointer move)\n");
+  for (unsigned period : {1024u, 128u}) {
+    SoftwareXen xen;
+    char self[4096] = {};
+    const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0) break;
+    RunResult probe = run({self, "--latency-probe", std::to_string(period)}, xen.guest_env(), xen.logs(),
+                          "latency", 20s);
+    print_row("period " + std::to_string(period) + " frames",
+              probe.status.success() ? probe.out.substr(0, probe.out.find('\n')) + " ms" : "failed: " + probe.err);
+  }
+
+  std::printf("\nSmallest period without an xrun over %u s\n", settings.xrun_seconds);
+  {
+    std::optional<unsigned> smallest;
+    for (unsigned period : {256u, 128u, 64u, 32u}) {
+      SoftwareXenOptions options;
+      options.wav_sink = false;
+      SoftwareXen xen(options);
+      Usage x = measure(aplay("xensnd", period, settings.xrun_seconds), xen.guest_env(), xen.logs(), "aplay-xrun");
+      const bool clean = x.status.success() && x.err.find("underrun") == std::string::npos;
+      print_row("period " + std::to_string(period) + " frames", clean ? "no xrun" : "xrun or failure");
+      if (!clean) break;
+      smallest = period;
+    }
+    print_row("smallest clean period", smallest ? std::to_string(*smallest) + " frames" : "none");
+  }
+
+  std::printf("\nMemory (peak RSS of aplay, period 1024, buffer 4096 frames = 16 KiB)\n");
+  {
+    SoftwareXen xen;
+    Usage null = measure(aplay("null", 1024, 1), xen.guest_env(), xen.logs(), "aplay-null-rss");
+    print_row("aplay -D xensnd", std::to_string(xensnd_rss) + " KiB");
+    print_row("aplay -D null", std::to_string(null.max_rss_kib) + " KiB");
+    print_row("plugin's share (difference)", std::to_string(xensnd_rss - null.max_rss_kib) + " KiB");
+  }
+  pulse.reset();
+  std::error_code ignored;
+  std::filesystem::remove_all(work, ignored);
+  return 0;
+}
