@@ -29,7 +29,7 @@ RequestRing::Pushed RequestRing::push(xensnd_req request, Clock::time_point dead
   xensnd_req* slot = RING_GET_REQUEST(&ring_, ring_.req_prod_pvt);
   std::memcpy(slot, &request, sizeof request);
   ++ring_.req_prod_pvt;
-  outstanding_[request.id] = {request.operation, deadline};
+  outstanding_[request.id] = {request.operation, deadline, deadline - Clock::now()};
   int notify = 0;
   RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&ring_, notify);
   return {request.id, notify != 0};
@@ -85,6 +85,11 @@ void RequestRing::check_deadlines(Clock::time_point now) const {
     if (o.deadline <= now)
       throw BackendGoneError("backend did not answer " + operation_name(o.operation) + " (request " +
                              std::to_string(id) + ") in time");
+}
+
+void RequestRing::restart_deadlines(Clock::time_point now, uint8_t operation) {
+  for (auto& [id, o] : outstanding_)
+    if (o.operation == operation) o.deadline = now + o.allowance;
 }
 
 }  // namespace xensnd

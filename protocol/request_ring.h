@@ -58,11 +58,15 @@ class RequestRing {
   std::optional<Clock::time_point> next_deadline() const;
   // Throws BackendGoneError naming the oldest overdue request, if any.
   void check_deadlines(Clock::time_point now) const;
+  // Gives every outstanding request of `operation` its whole allowance again from `now`
+  // (a WRITE cannot complete while the stream is paused; its time starts at RESUME).
+  void restart_deadlines(Clock::time_point now, uint8_t operation);
 
  private:
   struct Outstanding {
     uint8_t operation;
     Clock::time_point deadline;
+    Clock::duration allowance;  // deadline - push time
   };
 
   xen_sndif_front_ring_t ring_{};

@@ -143,6 +143,11 @@ void SndifStream::pump() {
   }
   for (Completion& c : done) handle_completion(c);
 
+  if (run_state_ == RunState::kPaused) {
+    // Data requests queued before or during a pause complete only after RESUME.
+    ring_.restart_deadlines(Clock::now(), XENSND_OP_WRITE);
+    ring_.restart_deadlines(Clock::now(), XENSND_OP_READ);
+  }
   try {
     ring_.check_deadlines(Clock::now());
   } catch (const BackendGoneError& e) {
@@ -169,7 +174,11 @@ void SndifStream::handle_completion(Completion& c) {
     if (c.status.errno_value == 0) {
       switch (t) {
         case Trigger::kStart:
+          run_state_ = RunState::kRunning;
+          break;
         case Trigger::kResume:
+          ring_.restart_deadlines(Clock::now(), XENSND_OP_WRITE);
+          ring_.restart_deadlines(Clock::now(), XENSND_OP_READ);
           run_state_ = RunState::kRunning;
           break;
         case Trigger::kPause:

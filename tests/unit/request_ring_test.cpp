@@ -187,5 +187,17 @@ TEST_F(RequestRingTest, PerRequestDeadlines) {
   EXPECT_THROW(ring_.check_deadlines(now + 6s), BackendGoneError);
 }
 
+TEST_F(RequestRingTest, RestartDeadlinesOfOneOperation) {
+  auto now = Clock::now();
+  ring_.push(request(XENSND_OP_WRITE), now + 1s);
+  ring_.push(request(XENSND_OP_TRIGGER), now + 1s);
+  ring_.restart_deadlines(now + 10s, XENSND_OP_WRITE);
+  // The TRIGGER keeps its deadline, the WRITE got its second again from +10 s.
+  EXPECT_THROW(ring_.check_deadlines(now + 2s), BackendGoneError);
+  auto next = ring_.next_deadline();
+  ASSERT_TRUE(next);
+  EXPECT_LE(*next, now + 1s + 10ms);
+}
+
 }  // namespace
 }  // namespace xensnd

@@ -410,6 +410,27 @@ TEST_F(StreamTest, WriteTimeoutIsExtendedByTheBufferDuration) {
   EXPECT_THAT(stream0().disconnect_reason(), HasSubstr("WRITE"));
 }
 
+TEST_F(StreamTest, WritesDuringAPauseDoNotTimeOut) {
+  write(0, 4096);
+  start();
+  stream0().trigger(Trigger::kPause);
+  backend.hold = true;  // a paused device takes no data: the WRITE waits for RESUME
+  write(4096, 4096);
+  // 300 ms + 86 ms allowance; paused for longer than that.
+  auto begin = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - begin < 600ms) stream0().wait(100ms);
+  EXPECT_FALSE(stream0().disconnected());
+  backend.hold = false;
+  backend.answer_held();
+  stream0().trigger(Trigger::kResume);
+  stream0().process();
+  EXPECT_EQ(stream0().completed_write_bytes(), 8192u);
+  // Once running, the allowance applies again.
+  backend.hold = true;
+  write(0, 4096);
+  EXPECT_THROW(while (true) stream0().wait(100ms), BackendGoneError);
+}
+
 TEST_F(StreamTest, CloseRevokesTheBufferAndReopenWorks) {
   size_t grants_open = grants.live_grants();
   stream0().close();
