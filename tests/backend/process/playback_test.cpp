@@ -125,3 +125,24 @@ TEST_F(PlaybackTest, StarvingTheDeviceIsAnObservableUnderrun) {
 
 }  // namespace
 }  // namespace backendtest
+
+namespace backendtest {
+namespace {
+
+// WRITE is answered only once the paced device accepted the data: eight periods through a
+// four-period device take at least four periods of real time after START.
+TEST_F(PlaybackTest, WriteIsAnsweredOnlyOnceTheDeviceAcceptedIt) {
+  start_backend({});
+  ASSERT_EQ(open_stream(0), 0);
+  for (uint64_t p = 0; p < 4; ++p) ASSERT_EQ(write_period(0, p), 0);
+  ASSERT_EQ(trigger(0, XENSND_OP_TRIGGER_START), 0);
+  auto started = std::chrono::steady_clock::now();
+  for (uint64_t p = 4; p < 8; ++p) ASSERT_EQ(write_period(0, p), 0);
+  auto took = std::chrono::steady_clock::now() - started;
+  // Four periods of 20 ms must have been played to make room (a little clock slack).
+  EXPECT_GE(took, 78ms);
+  EXPECT_LT(took, 500ms);
+}
+
+}  // namespace
+}  // namespace backendtest

@@ -126,3 +126,28 @@ TEST_F(ProtocolTest, VolumeAndMuteApplyToThePlayedSamples) {
 
 }  // namespace
 }  // namespace backendtest
+
+namespace backendtest {
+namespace {
+
+// ring.h's hold-off, exactly like libxenbe: a response is pushed, but the frontend is
+// notified only when its rsp_event asks for that response.
+TEST_F(ProtocolTest, NotifiesOnlyWhenRspEventAsks) {
+  start_backend({});
+  ASSERT_EQ(open_stream(0), 0);
+  frontend_->take_events(0);
+  // A frontend that left rsp_event behind (never re-armed): the answer comes silently.
+  RING_IDX cons = frontend_->rsp_cons(0);
+  frontend_->set_rsp_event(0, cons + 5);
+  frontend_->send(0, ScriptedFrontend::simple_request(XENSND_OP_HW_PARAM_QUERY));
+  EXPECT_FALSE(frontend_->notified_within(300ms));
+  EXPECT_EQ(frontend_->shared_rsp_prod(0), cons + 1);  // answered, not notified
+  ASSERT_TRUE(frontend_->wait_response(0));
+  // Re-armed as RING_FINAL_CHECK_FOR_RESPONSES does: the next answer is notified.
+  frontend_->set_rsp_event(0, frontend_->rsp_cons(0) + 1);
+  frontend_->send(0, ScriptedFrontend::simple_request(XENSND_OP_HW_PARAM_QUERY));
+  EXPECT_TRUE(frontend_->notified_within(2s));
+}
+
+}  // namespace
+}  // namespace backendtest

@@ -203,6 +203,18 @@ uint32_t ScriptedFrontend::event_prod(size_t stream) {
 }
 uint32_t ScriptedFrontend::event_cons(size_t stream) { return streams_.at(stream).event_cons; }
 
+void ScriptedFrontend::set_rsp_event(size_t stream, RING_IDX value) {
+  std::atomic_ref<RING_IDX>(streams_.at(stream).ring.sring->rsp_event).store(value, std::memory_order_seq_cst);
+}
+
+RING_IDX ScriptedFrontend::shared_rsp_prod(size_t stream) {
+  return std::atomic_ref<RING_IDX>(streams_.at(stream).ring.sring->rsp_prod).load(std::memory_order_acquire);
+}
+
+bool ScriptedFrontend::notified_within(std::chrono::milliseconds timeout) {
+  return wait_notification(std::chrono::steady_clock::now() + timeout);
+}
+
 xensnd_req ScriptedFrontend::open_request(uint32_t rate, uint8_t format, uint8_t channels, uint32_t buffer_bytes,
                                           uint32_t period_bytes, grant_ref_t directory) {
   xensnd_req r{};

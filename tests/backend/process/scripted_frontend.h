@@ -63,6 +63,14 @@ class ScriptedFrontend {
   uint32_t event_prod(size_t stream);
   uint32_t event_cons(size_t stream);
 
+  // Sets the shared ring's rsp_event, as a frontend that does (not) keep it current would.
+  void set_rsp_event(size_t stream, RING_IDX value);
+  RING_IDX rsp_cons(size_t stream) { return streams_.at(stream).ring.rsp_cons; }
+  // The backend's published response index (read from the shared ring).
+  RING_IDX shared_rsp_prod(size_t stream);
+  // Whether any of our event channels is notified within `timeout` (acknowledges it).
+  bool notified_within(std::chrono::milliseconds timeout);
+
   // Request builders.
   static xensnd_req open_request(uint32_t rate, uint8_t format, uint8_t channels, uint32_t buffer_bytes,
                                  uint32_t period_bytes, grant_ref_t directory);
