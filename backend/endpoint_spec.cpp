@@ -1,5 +1,6 @@
 #include "backend/endpoint_spec.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -105,15 +106,18 @@ class WavSource final : public CaptureSource {
 };
 
 // Records what a playback stream of the same card played. It waits (delivering silence)
-// until two periods are buffered, so that the two streams' ticks can interleave in any order
-// without starving it; a shortfall after that is filled with silence and logged.
+// until two periods and at least 100 ms are buffered, so that the two streams' ticks can
+// interleave in any order and either thread can be scheduled late without starving it; a
+// shortfall after that is filled with silence and logged.
 class LoopbackSource final : public CaptureSource {
  public:
   LoopbackSource(LoopbackBus& bus, LoopbackBus::StreamKey from, const PcmParams& params, Log& log)
       : bus_(bus), from_(from), params_(params), log_(log) {}
   void capture(std::span<std::byte> out) override {
     if (!primed_) {
-      if (bus_.available(from_) < 2 * static_cast<size_t>(params_.period_bytes)) {
+      size_t jitter_bytes = std::max<size_t>(2 * size_t{params_.period_bytes},
+                                             size_t{params_.rate / 10} * params_.frame_bytes());
+      if (bus_.available(from_) < jitter_bytes) {
         fill_silence(params_.format, params_.sample_bytes, out);
         return;
       }
@@ -124,8 +128,8 @@ class LoopbackSource final : public CaptureSource {
       // Whole frames only, so the channels stay aligned.
       n -= n % params_.frame_bytes();
       ++shortfalls_;
-      log_.debug("loopback from ", from_.first, "/", from_.second, " short by ", out.size() - n,
-                 " bytes (", shortfalls_, " times)");
+      log_.warning("loopback from ", from_.first, "/", from_.second, " short by ", out.size() - n,
+                   " bytes (", shortfalls_, " times): silence recorded instead");
       fill_silence(params_.format, params_.sample_bytes, out.subspan(n));
     }
   }

@@ -64,12 +64,18 @@ std::vector<std::string> VsndDevice::watched_paths() const {
 }
 
 void VsndDevice::write_state(XenbusState state) {
-  // Only where the toolstack created the node: a removed device is not recreated.
-  if (!store_.read(backend_path_ + "/state")) {
+  // Only where the toolstack created the node, checked in the same transaction: a device
+  // the toolstack is removing is never recreated by a late write.
+  const std::string path = backend_path_ + "/state";
+  bool exists = xenio::run_transaction(store_, [&](xenio::XenStore::Transaction t) {
+    if (!store_.read(path, t)) return false;
+    store_.write(path, state_text(state), t);
+    return true;
+  });
+  if (!exists) {
     gone_ = true;
     return;
   }
-  store_.write(backend_path_ + "/state", state_text(state));
   state_ = state;
   log_.debug(name_, ": backend state ", static_cast<int>(state));
 }
@@ -82,6 +88,18 @@ void VsndDevice::update() {
     gone_ = true;
     return;
   }
+  if (store_.read(backend_path_ + "/online") == "0") {
+    // The toolstack is removing the device (libxl writes online=0 and state Closing, then
+    // waits for Closed before deleting the directories).
+    if (!removing_) {
+      removing_ = true;
+      log_.info(name_, ": the toolstack is removing the device");
+      disconnect();
+      write_state(XenbusStateClosed);
+    }
+    return;
+  }
+  removing_ = false;  // re-attached under the same path before we saw the removal
   if (failed_) return;
   if (!started_) {
     started_ = true;

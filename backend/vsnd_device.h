@@ -58,6 +58,7 @@ class VsndDevice {
   bool started_ = false;
   bool failed_ = false;
   bool gone_ = false;
+  bool removing_ = false;  // online = 0
   XenbusState state_ = XenbusStateUnknown;  // what we last wrote
   std::atomic<bool> closing_requested_{false};
   LoopbackBus loopback_;

@@ -57,8 +57,8 @@ int32_t BackendFixture::open_stream(size_t stream, uint32_t buffer_bytes) {
   return frontend_->call(stream, request).status;
 }
 
-int32_t BackendFixture::write_period(size_t stream, uint64_t index) {
-  uint32_t offset = static_cast<uint32_t>((index % (kBufferBytes / kPeriodBytes)) * kPeriodBytes);
+int32_t BackendFixture::write_period(size_t stream, uint64_t index, uint32_t buffer_bytes) {
+  uint32_t offset = static_cast<uint32_t>((index % (buffer_bytes / kPeriodBytes)) * kPeriodBytes);
   std::byte* data = frontend_->buffer(stream) + offset;
   for (uint32_t i = 0; i < kPeriodBytes; ++i) data[i] = pattern(index * kPeriodBytes + i);
   return frontend_->call(stream, ScriptedFrontend::rw_request(XENSND_OP_WRITE, offset, kPeriodBytes)).status;

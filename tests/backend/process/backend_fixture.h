@@ -40,7 +40,7 @@ class BackendFixture : public ::testing::Test {
   int32_t open_stream(size_t stream, uint32_t buffer_bytes = kBufferBytes);
   // Fills period `index` of the stream's buffer (at its ring position) with the test pattern
   // and WRITEs it; returns the status.
-  int32_t write_period(size_t stream, uint64_t index);
+  int32_t write_period(size_t stream, uint64_t index, uint32_t buffer_bytes = kBufferBytes);
   int32_t trigger(size_t stream, uint8_t type);
   // The test pattern: byte `i` of the playback stream; never 0, so loopback can find it.
   static std::byte pattern(uint64_t i) { return std::byte(1 + (i * 31 + 7) % 251); }

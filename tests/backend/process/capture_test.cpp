@@ -65,9 +65,11 @@ TEST_F(CaptureTest, SineSourceIsNotSilent) {
 
 TEST_F(CaptureTest, LoopbackRecordsWhatThePlaybackStreamPlays) {
   start_backend({"--source", "0/1=loopback:0/0"});
-  ASSERT_EQ(open_stream(0), 0);
+  // Playback keeps 16 periods queued: 320 ms of slack for this process' scheduling.
+  constexpr uint32_t kBigBuffer = 16 * kPeriodBytes;
+  ASSERT_EQ(open_stream(0, kBigBuffer), 0);
   ASSERT_EQ(open_stream(1), 0);
-  for (uint64_t p = 0; p < 4; ++p) ASSERT_EQ(write_period(0, p), 0);
+  for (uint64_t p = 0; p < 16; ++p) ASSERT_EQ(write_period(0, p, kBigBuffer), 0);
   ASSERT_EQ(trigger(0, XENSND_OP_TRIGGER_START), 0);
   ASSERT_EQ(trigger(1, XENSND_OP_TRIGGER_START), 0);
   // One period recorded, one played, in step: both streams run at 48 kHz.
@@ -75,7 +77,7 @@ TEST_F(CaptureTest, LoopbackRecordsWhatThePlaybackStreamPlays) {
   for (uint64_t p = 0; p < 16; ++p) {
     auto part = read_periods(1);
     captured.insert(captured.end(), part.begin(), part.end());
-    ASSERT_EQ(write_period(0, 4 + p), 0);
+    ASSERT_EQ(write_period(0, 16 + p, kBigBuffer), 0);
   }
   // Silence until the loopback had two periods, then the played bytes, in order.
   auto first = std::find_if(captured.begin(), captured.end(), [](std::byte b) { return b != std::byte{0}; });

@@ -82,3 +82,40 @@ TEST_F(LifecycleTest, BadCommandLineAndUnreachableXenStoreExitWithAMessage) {
 
 }  // namespace
 }  // namespace backendtest
+
+namespace backendtest {
+namespace {
+
+TEST_F(LifecycleTest, ToolstackDetachClosesTheDeviceAndReattachIsServed) {
+  start_backend({});
+  ASSERT_EQ(open_stream(0), 0);
+  auto env = sim_->environment();
+  auto detached = simtest::run_process({XENSND_TOOLSTACK_EXE, "vsnd-detach", "--domid", "1", "--devid", "0",
+                                        "--timeout", "5"}, env);
+  ASSERT_EQ(detached.exit_code, 0) << detached.err;
+  EXPECT_EQ(detached.err.find("did not close"), std::string::npos) << detached.err << backend_->log();
+  frontend_.reset();
+  frontend_ = nullptr;
+  auto attached = simtest::run_process(
+      {XENSND_TOOLSTACK_EXE, "vsnd-attach", "--domid", "1", "--devid", "0", "--config", kCardConfig}, env);
+  ASSERT_EQ(attached.exit_code, 0) << attached.err;
+  frontend_ = std::make_unique<ScriptedFrontend>(1, 0, 0, 2);
+  connect();
+  EXPECT_EQ(open_stream(0), 0);
+}
+
+TEST_F(LifecycleTest, ServesTheGuestAgainAfterSaveRestore) {
+  start_backend({});
+  ASSERT_EQ(open_stream(0), 0);
+  auto restored = simtest::run_process({XENSND_TOOLSTACK_EXE, "save-restore", "--domid", "1"}, sim_->environment());
+  ASSERT_EQ(restored.exit_code, 0) << restored.err;
+  // The restored guest's frontend starts over: fresh grants and ports, state Initialising.
+  frontend_->drop_transport();
+  ASSERT_TRUE(frontend_->wait_backend_state(2)) << backend_->log();
+  frontend_->publish();
+  ASSERT_TRUE(frontend_->wait_backend_state(4)) << backend_->log();
+  EXPECT_EQ(open_stream(0), 0);
+}
+
+}  // namespace
+}  // namespace backendtest

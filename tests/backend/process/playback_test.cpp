@@ -19,21 +19,23 @@ class PlaybackTest : public BackendFixture {};
 
 TEST_F(PlaybackTest, CurPosFollowsRealTimeAndTheWavHoldsExactlyTheFramesWritten) {
   start_backend({"--sink", "wav:" + dir_});
-  ASSERT_EQ(open_stream(0), 0);
+  // A 16-period buffer kept full: 320 ms of slack for this test process' scheduling on a
+  // loaded machine, so an underrun here is the backend's fault.
+  constexpr uint32_t kBigBuffer = 16 * kPeriodBytes;
+  ASSERT_EQ(open_stream(0, kBigBuffer), 0);
   constexpr uint64_t kPeriods = 30;  // 600 ms
-  ASSERT_EQ(write_period(0, 0), 0);
-  ASSERT_EQ(write_period(0, 1), 0);
+  uint64_t written = 0;
+  while (written < 16) ASSERT_EQ(write_period(0, written++, kBigBuffer), 0);
   ASSERT_EQ(trigger(0, XENSND_OP_TRIGGER_START), 0);
   std::vector<PositionEvent> events;
-  uint64_t written = 2;
   while (events.empty() || events.back().position < kPeriods * kPeriodBytes) {
     auto event = frontend_->wait_event(0, 2s);
     ASSERT_TRUE(event) << "no CUR_POS after position " << (events.empty() ? 0 : events.back().position);
     ASSERT_EQ(event->type, XENSND_EVT_CUR_POS);
     events.push_back({Clock::now(), event->op.cur_pos.position});
-    // Keep two periods queued, as a frontend does.
-    while (written < kPeriods && written * kPeriodBytes < event->op.cur_pos.position + 2 * kPeriodBytes)
-      ASSERT_EQ(write_period(0, written++), 0);
+    // Keep the buffer full, as a frontend does.
+    while (written < kPeriods && written * kPeriodBytes < event->op.cur_pos.position + kBigBuffer)
+      ASSERT_EQ(write_period(0, written++, kBigBuffer), 0);
   }
   ASSERT_EQ(frontend_->call(0, ScriptedFrontend::simple_request(XENSND_OP_CLOSE)).status, 0);
 
@@ -47,7 +49,10 @@ TEST_F(PlaybackTest, CurPosFollowsRealTimeAndTheWavHoldsExactlyTheFramesWritten)
   double seconds = std::chrono::duration<double>(events.back().when - events.front().when).count();
   double expected = double(events.back().position - events.front().position) / (kRate * kFrameBytes);
   std::printf("played %.3f s of audio in %.3f s\n", expected, seconds);
-  EXPECT_NEAR(seconds, expected, 0.1 * expected + 0.03);
+  // Events cannot come early (that would be faster than real time); they may come a little
+  // late when this process is not scheduled at once.
+  EXPECT_GE(seconds, 0.95 * expected);
+  EXPECT_LE(seconds, 1.25 * expected + 0.05);
 
   // The WAV: header for 48 kHz s16 stereo, data exactly the written frames in order.
   xensnd::backend::WavReader wav(dir_ + "/vsnd-1-0-0-0-1.wav");
@@ -141,7 +146,7 @@ TEST_F(PlaybackTest, WriteIsAnsweredOnlyOnceTheDeviceAcceptedIt) {
   auto took = std::chrono::steady_clock::now() - started;
   // Four periods of 20 ms must have been played to make room (a little clock slack).
   EXPECT_GE(took, 78ms);
-  EXPECT_LT(took, 500ms);
+  EXPECT_LT(took, 2s);
 }
 
 }  // namespace
