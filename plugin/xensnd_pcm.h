@@ -83,6 +83,7 @@ class XensndPcm {
   // Progress: consume responses and events, move hw_, keep requests flowing. Returns false
   // when the stream is disconnected.
   bool update_locked();
+  void process_events_locked(Clock::time_point now, bool force = false);
   void sync_appl_locked();
   void flush_playback_locked();
   void issue_reads_locked();
@@ -136,6 +137,7 @@ class XensndPcm {
   Clock::time_point resumed_at_{};
   bool disconnected_ = false;
   Clock::time_point last_watch_check_{};
+  Clock::time_point last_process_{};  // when stream_->process() last ran
 };
 
 }  // namespace xensnd::plugin

@@ -17,6 +17,7 @@ namespace {
 
 constexpr long kWatchdogNs = 250'000'000;  // overdue-response and backend checks while running
 constexpr auto kWatchCheckInterval = std::chrono::milliseconds(500);
+constexpr auto kProcessInterval = std::chrono::microseconds(500);
 
 bool readable(int fd) {
   pollfd p{fd, POLLIN, 0};
@@ -147,6 +148,15 @@ bool XensndPcm::playback_drained_locked(Clock::time_point now) const {
   return now >= reference + duration_of(appl_ - position) + duration_of(period_frames_);
 }
 
+void XensndPcm::process_events_locked(Clock::time_point now, bool force) {
+  // One write() or read() of the application calls us several times within microseconds
+  // (avail, transfer, avail again); events are consumed once per burst, which keeps the
+  // steady state at a few system calls per period. poll_revents always consumes.
+  if (!force && now - last_process_ < kProcessInterval) return;
+  last_process_ = now;
+  stream_->process();
+}
+
 bool XensndPcm::update_locked() {
   if (disconnected_) return false;
   if (!stream_->is_open()) return true;
@@ -156,7 +166,7 @@ bool XensndPcm::update_locked() {
     if (now - last_watch_check_ >= kWatchCheckInterval && readable(card_->watch_fd()))
       check_watch_locked();
     if (disconnected_) return false;
-    stream_->process();
+    process_events_locked(now);
     // A backend that died sends nothing at all: no overdue response shows it when every
     // request was answered, but a running stream without CUR_POS events does.
     if (backend_running_ && !paused_) {
@@ -197,6 +207,7 @@ bool XensndPcm::wait_for_progress_unlocked(std::unique_lock<std::mutex>& lock,
   const int ready = ::poll(fds, 2, static_cast<int>(std::max<long>(timeout.count(), 1)));
   const int poll_errno = errno;
   lock.lock();
+  if (ready > 0 && fds[0].revents) last_process_ = Clock::time_point{};
   if (ready > 0 && fds[1].revents) check_watch_locked();
   if (ready < 0 && poll_errno == EINTR) return false;
   return ready > 0;
@@ -257,7 +268,7 @@ snd_pcm_sframes_t XensndPcm::transfer(const snd_pcm_channel_area_t* areas, snd_p
   appl_ += size;
   appl_raw_ = boundary_ ? (appl_raw_ + size) % boundary_ : appl_raw_ + size;
   try {
-    stream_->process();
+    process_events_locked(Clock::now());
     flush_playback_locked();
     // Wait for ring space (never for responses) when the ring is full; non-blocking
     // applications leave the rest to the next poll.
@@ -342,6 +353,8 @@ int XensndPcm::poll_revents(pollfd* fds, unsigned nfds, unsigned short* revents)
     }
     if (nfds >= 3 && fds[2].revents) drain_timer();
     if (nfds >= 2 && fds[1].revents && !disconnected_) check_watch_locked();
+    // What woke the poller is consumed now, whatever the last burst did.
+    if (nfds >= 1 && fds[0].revents) last_process_ = Clock::time_point{};
   }
   // Consumes responses and events through pointer(); also ends a non-blocking drain.
   const snd_pcm_sframes_t avail = snd_pcm_avail_update(io_.pcm);

@@ -41,7 +41,7 @@ TEST(Capture, FullDuplexLoopbackInOneProcess) {
   write_file(xen.dir() / "clip.raw", clip);
   const auto out = xen.dir() / "captured.raw";
   RunResult r = xen.run_guest({scenario_tool().string(), "duplex", "input=" + (xen.dir() / "clip.raw").string(),
-                               "output=" + out.string()},
+                               "output=" + out.string(), "period=2048", "periods=8"},
                               std::chrono::seconds(40), "duplex");
   ASSERT_TRUE(r.status.success()) << failure_text(r);
   expect_sink_equals(xen, clip);

@@ -294,10 +294,14 @@ int scenario_duplex() {
       if (r > 0) written += static_cast<size_t>(r);
       else if (r != -EAGAIN) alsa(static_cast<int>(r), "duplex writei");
     }
-    snd_pcm_sframes_t r = snd_pcm_readi(capture.handle, captured.data() + read * capture.frame_bytes,
-                                        std::min<size_t>(capture_frames - read, capture.period));
-    if (r > 0) read += static_cast<size_t>(r);
-    else if (r != -EAGAIN) alsa(static_cast<int>(r), "duplex readi");
+    // Drain everything captured so far: the capture side must never fall behind.
+    for (;;) {
+      snd_pcm_sframes_t r = snd_pcm_readi(capture.handle, captured.data() + read * capture.frame_bytes,
+                                          std::min<size_t>(capture_frames - read, capture.period));
+      if (r > 0) read += static_cast<size_t>(r);
+      else if (r != -EAGAIN) alsa(static_cast<int>(r), "duplex readi");
+      if (r <= 0 || read >= capture_frames) break;
+    }
     snd_pcm_poll_descriptors(play.handle, fds.data(), static_cast<unsigned>(np));
     snd_pcm_poll_descriptors(capture.handle, fds.data() + np, static_cast<unsigned>(nc));
     poll(fds.data(), fds.size(), 100);
