@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <exception>
+#include <string>
 
 #include "backend/backend_service.h"
 #include "backend/options.h"
@@ -13,6 +14,10 @@ int main(int argc, char** argv) {
   if (!parsed.options) {
     std::fprintf(parsed.exit_code ? stderr : stdout, "%s\n", parsed.message.c_str());
     return parsed.exit_code;
+  }
+  if (std::string problem = check_endpoints(*parsed.options); !problem.empty()) {
+    std::fprintf(stderr, "xensnd-backend: %s\n", problem.c_str());
+    return 2;
   }
   // Blocked before any thread exists, so every ring thread inherits the mask and the
   // signals are read only by the main loop's signalfd.

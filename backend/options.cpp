@@ -1,6 +1,11 @@
 #include "backend/options.h"
 
+#include "backend/wav_file.h"
+
 #include <algorithm>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <charconv>
 #include <string_view>
 
@@ -78,6 +83,33 @@ below /local/domain/<own id>/backend/vsnd, playing into sinks and recording from
 Prints "xensnd-backend: ready <path>" on stdout once it watches for devices.
 Exits 0 on SIGINT/SIGTERM, 2 on a bad command line, 1 on a fatal Xen error.
 )";
+}
+
+std::string check_endpoints(const BackendOptions& options) {
+  auto check_sink = [](const SinkSpec& sink) -> std::string {
+    if (sink.kind != SinkSpec::Kind::kWav) return {};
+    struct stat info{};
+    if (stat(sink.argument.c_str(), &info) != 0 || !S_ISDIR(info.st_mode))
+      return "WAV sink directory " + sink.argument + " does not exist";
+    if (access(sink.argument.c_str(), W_OK) != 0) return "WAV sink directory " + sink.argument + " is not writable";
+    return {};
+  };
+  auto check_source = [](const SourceSpec& source) -> std::string {
+    if (source.kind != SourceSpec::Kind::kWav) return {};
+    try {
+      WavReader reader(source.argument);
+    } catch (const std::exception& e) {
+      return std::string("WAV source ") + e.what();
+    }
+    return {};
+  };
+  std::string problem = check_sink(options.sink);
+  for (const auto& [key, sink] : options.stream_sinks)
+    if (problem.empty()) problem = check_sink(sink);
+  if (problem.empty()) problem = check_source(options.source);
+  for (const auto& [key, source] : options.stream_sources)
+    if (problem.empty()) problem = check_source(source);
+  return problem;
 }
 
 ParsedCommandLine parse_command_line(int argc, char** argv) {

@@ -47,6 +47,10 @@ struct ParsedCommandLine {
 };
 
 ParsedCommandLine parse_command_line(int argc, char** argv);
+// Checks what can be checked before any stream opens: WAV sink directories are writable
+// directories, WAV source files are readable WAVE files. Returns a message naming the
+// problem, or an empty string.
+std::string check_endpoints(const BackendOptions& options);
 std::string usage_text();
 
 }  // namespace xensnd::backend

@@ -73,6 +73,12 @@ TEST_F(LifecycleTest, BadCommandLineAndUnreachableXenStoreExitWithAMessage) {
   auto bad = simtest::run_process({XENSND_BACKEND_EXE, "--sink", "speaker"});
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("unknown sink 'speaker'"), std::string::npos) << bad.err;
+  auto no_dir = simtest::run_process({XENSND_BACKEND_EXE, "--sink", "wav:" + dir_ + "/missing"});
+  EXPECT_EQ(no_dir.exit_code, 2);
+  EXPECT_NE(no_dir.err.find(dir_ + "/missing does not exist"), std::string::npos) << no_dir.err;
+  auto no_file = simtest::run_process({XENSND_BACKEND_EXE, "--source", "0/1=wav:" + dir_ + "/none.wav"});
+  EXPECT_EQ(no_file.exit_code, 2);
+  EXPECT_NE(no_file.err.find(dir_ + "/none.wav"), std::string::npos) << no_file.err;
   auto env = sim_->environment();
   env["XENSTORED_PATH"] = dir_ + "/no-such-socket";
   auto unreachable = simtest::run_process({XENSND_BACKEND_EXE}, env);

@@ -151,3 +151,51 @@ TEST_F(PlaybackTest, WriteIsAnsweredOnlyOnceTheDeviceAcceptedIt) {
 
 }  // namespace
 }  // namespace backendtest
+
+namespace backendtest {
+namespace {
+
+// Free-run: no pacing. Two seconds of audio are taken as fast as they come (well under
+// real time), with every frame in the WAV.
+TEST_F(PlaybackTest, FreeRunConsumesWithoutPacing) {
+  start_backend({"--free-run", "--sink", "wav:" + dir_});
+  ASSERT_EQ(open_stream(0), 0);
+  ASSERT_EQ(trigger(0, XENSND_OP_TRIGGER_START), 0);
+  constexpr uint64_t kPeriods = 100;  // 2 s at 48 kHz
+  auto started = std::chrono::steady_clock::now();
+  for (uint64_t p = 0; p < kPeriods; ++p) ASSERT_EQ(write_period(0, p), 0);
+  auto took = std::chrono::steady_clock::now() - started;
+  std::printf("2 s of audio taken in %.3f s\n", std::chrono::duration<double>(took).count());
+  EXPECT_LT(took, 1s);
+  ASSERT_EQ(frontend_->call(0, ScriptedFrontend::simple_request(XENSND_OP_CLOSE)).status, 0);
+  xensnd::backend::WavReader wav(dir_ + "/vsnd-1-0-0-0-1.wav");
+  ASSERT_EQ(wav.data_bytes(), kPeriods * kPeriodBytes);
+  std::vector<std::byte> data(wav.data_bytes());
+  ASSERT_EQ(wav.read(data), data.size());
+  for (size_t i = 0; i < data.size(); ++i) ASSERT_EQ(data[i], pattern(i)) << "byte " << i;
+}
+
+// The host ALSA sink, on alsa-lib's always-present "null" device.
+TEST_F(PlaybackTest, AlsaSinkPlaysIntoAHostDevice) {
+  start_backend({"--sink", "alsa:null"});
+  ASSERT_EQ(open_stream(0), 0);
+  ASSERT_EQ(write_period(0, 0), 0);
+  ASSERT_EQ(write_period(0, 1), 0);
+  ASSERT_EQ(trigger(0, XENSND_OP_TRIGGER_START), 0);
+  ASSERT_TRUE(frontend_->wait_event(0));
+  ASSERT_EQ(frontend_->call(0, ScriptedFrontend::simple_request(XENSND_OP_CLOSE)).status, 0);
+  std::string log = backend_->log();
+  EXPECT_NE(log.find("playing into ALSA device null"), std::string::npos) << log;
+  EXPECT_EQ(log.find("sink failed"), std::string::npos) << log;
+}
+
+// A sink that cannot be opened fails OPEN with -EIO and a message, not the process.
+TEST_F(PlaybackTest, AnUnopenableAlsaDeviceFailsOpen) {
+  start_backend({"--sink", "alsa:no_such_device_here"});
+  EXPECT_EQ(open_stream(0), -5);
+  EXPECT_NE(backend_->log().find("cannot open ALSA device no_such_device_here"), std::string::npos);
+  EXPECT_EQ(open_stream(1), 0);  // the process serves on
+}
+
+}  // namespace
+}  // namespace backendtest
