@@ -58,6 +58,38 @@ TEST(Lifecycle, BackendKilledMidStreamEndsAplayWithAnErrorWithin5s) {
   EXPECT_FALSE(aplay->stderr_text().empty());
 }
 
+TEST(Lifecycle, AfterTheBackendDiedTheNextOpenReconnects) {
+  SoftwareXen xen;
+  auto aplay = start_long_aplay(xen, "aplay-orphaned");
+  ASSERT_TRUE(wait_for_file_size(xen.sink_wav(), 48000, 10s)) << "playback never started";
+  xen.kill_backend();
+  EXPECT_FALSE(aplay->wait(10s).success());
+  // A new backend finds the dead connection's nodes; the next open resets the card.
+  xen.restart_backend();
+  const auto clip = make_clip(kFormat, 0.3, 65);
+  write_file(xen.dir() / "clip.raw", clip);
+  RunResult next = aplay_raw(xen, kFormat, xen.dir() / "clip.raw");
+  ASSERT_TRUE(next.status.success()) << failure_text(next);
+  expect_sink_equals(xen, clip, 1);
+  const DomainCounts counts = xen.counts(SoftwareXen::kGuest);
+  EXPECT_EQ(counts.grants, 0u) << counts.text;
+}
+
+TEST(Lifecycle, BufferBeyondTheGuestsGrantsIsRefusedAtHwParams) {
+  SoftwareXenOptions options;
+  options.vsnd_config = "CARD, short-name=big, sample-rates=48000, sample-formats=s16_le, buffer-size=16777216 | "
+                        "PCM, name=main | STREAM, unique-id=speaker, type=P";
+  SoftwareXen xen(options);
+  write_file(xen.dir() / "clip.raw", make_clip(kFormat, 0.1, 66));
+  // 2^20 frames of 4 bytes: 1024 pages and a directory, more than gntalloc's 1024 grants.
+  RunResult r = aplay_raw(xen, kFormat, xen.dir() / "clip.raw", "xensnd", {"--buffer-size=1048576"});
+  EXPECT_FALSE(r.status.success());
+  EXPECT_FALSE(r.status.timed_out);
+  EXPECT_NE(r.err.find("grant"), std::string::npos) << r.err;
+  const DomainCounts counts = xen.counts(SoftwareXen::kGuest);
+  EXPECT_EQ(counts.grants, 0u) << counts.text;
+}
+
 TEST(Lifecycle, AplayKilledThenTheNextAplayWorks) {
   SoftwareXen xen;
   auto aplay = start_long_aplay(xen, "aplay-killed");

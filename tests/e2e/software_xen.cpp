@@ -97,9 +97,8 @@ SoftwareXen::SoftwareXen(const SoftwareXenOptions& options) {
     std::istringstream words(extra);
     for (std::string word; words >> word;) backend_argv.push_back(word);
   }
-  backend_ = std::make_unique<ChildProcess>(backend_argv, dom0_env_, logs_, "backend", true);
-  if (!backend_->read_lines_until("xensnd-backend: ready", 10s))
-    throw std::runtime_error("xensnd-backend did not get ready: " + backend_->stderr_text());
+  backend_argv_ = backend_argv;
+  start_backend();
 
   if (options.attach) {
     RunResult attached = toolstack({"vsnd-attach", "--domid", std::to_string(kGuest), "--devid", "0",
@@ -157,6 +156,15 @@ DomainCounts SoftwareXen::counts(unsigned domid) const {
   }
   return counts;
 }
+
+void SoftwareXen::start_backend() {
+  const std::string name = backend_starts_++ == 0 ? "backend" : "backend-" + std::to_string(backend_starts_);
+  backend_ = std::make_unique<ChildProcess>(backend_argv_, dom0_env_, logs_, name, true);
+  if (!backend_->read_lines_until("xensnd-backend: ready", 10s))
+    throw std::runtime_error("xensnd-backend did not get ready: " + backend_->stderr_text());
+}
+
+void SoftwareXen::restart_backend() { start_backend(); }
 
 void SoftwareXen::kill_backend() {
   backend_->signal(SIGKILL);

@@ -51,6 +51,8 @@ class SoftwareXen {
 
   ChildProcess& backend() { return *backend_; }
   void kill_backend();
+  // Starts a new backend (after kill_backend), with the options the first one had.
+  void restart_backend();
   // Runs xensnd-toolstack with dom0's environment (e.g. {"vsnd-detach", ...}).
   RunResult toolstack(const std::vector<std::string>& args, std::chrono::milliseconds timeout) const;
 
@@ -65,6 +67,9 @@ class SoftwareXen {
   std::unique_ptr<ChildProcess> daemon_;
   std::unique_ptr<ChildProcess> backend_;
   Environment dom0_env_, guest_xen_env_;
+  std::vector<std::string> backend_argv_;
+  unsigned backend_starts_ = 0;
+  void start_backend();
 };
 
 // Paths of the build tree (set by CMake).
