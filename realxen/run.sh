@@ -3,7 +3,7 @@
 # dom0 running one scenario, and exits with the scenario's result.
 # Usage: realxen/run.sh IMAGES_DIR SCENARIO [LOG]
 #   IMAGES_DIR  what build-images.sh made; LOG defaults to IMAGES_DIR/SCENARIO.log
-# Environment: REALXEN_TIMEOUT (seconds for the whole boot, default 300),
+# Environment: REALXEN_TIMEOUT (seconds for the whole boot, default 420),
 #              REALXEN_TRACE=1 (backend at trace level, a mismatching recording dumped in base64;
 #              2 also logs every XenStore change of the vsnd device),
 #              REALXEN_ACCEL (tcg, the default and what CI runs; kvm where /dev/kvm works).
@@ -12,7 +12,7 @@ set -uo pipefail
 images=${1:?usage: run.sh IMAGES_DIR SCENARIO [LOG]}
 scenario=${2:?usage: run.sh IMAGES_DIR SCENARIO [LOG]}
 log=${3:-$images/$scenario.log}
-limit=${REALXEN_TIMEOUT:-300}
+limit=${REALXEN_TIMEOUT:-420}
 accel=${REALXEN_ACCEL:-tcg}
 MARK=XENSND-REALXEN
 

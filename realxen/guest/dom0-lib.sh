@@ -4,11 +4,11 @@ GUEST=guest
 GUEST_LOG=/var/log/xen/console/guest-$GUEST.log
 
 # The vsnd card every scenario gives the guest: one PCM device with a playback and a capture
-# stream, 48 kHz stereo S16 (what the test clips are), buffers up to 1.36 s (a domU under
+# stream, 48 kHz stereo S16 (what the test clips are), buffers up to 2.7 s (a domU under
 # software emulation on a loaded machine stalls for hundreds of milliseconds, and the checks
 # compare bytes, so no xrun may happen). Written in xl.cfg's syntax, so the XenStore layout
 # and permissions are xl's own.
-VSND_CARD="'CARD, backend=0, short-name=xensnd, long-name=xensnd real-Xen test card, sample-rates=48000, sample-formats=s16_le, channels-min=2, channels-max=2, buffer-size=262144', 'PCM, name=pcm0', 'STREAM, unique-id=play0, type=p', 'STREAM, unique-id=cap0, type=c'"
+VSND_CARD="'CARD, backend=0, short-name=xensnd, long-name=xensnd real-Xen test card, sample-rates=48000, sample-formats=s16_le, channels-min=2, channels-max=2, buffer-size=524288', 'PCM, name=pcm0', 'STREAM, unique-id=play0, type=p', 'STREAM, unique-id=cap0, type=c'"
 
 # write_guest_cfg SCENARIO WITH_VSND(yes|no)
 write_guest_cfg() {

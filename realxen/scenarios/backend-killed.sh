@@ -32,7 +32,7 @@ scenario_dom0() {
 scenario_guest() {
   [ -f /realxen-has-plugin ] || { fail "the domU image has no xensnd plugin"; return; }
   modprobe xen-evtchn && modprobe xen-gntalloc || { fail "modprobe xen-evtchn xen-gntalloc"; return; }
-  aplay -q -D xensnd $RAW -B 1000000 /clips/long.raw > /tmp/aplay1.err 2>&1 &
+  aplay -q -D xensnd $RAW -B 2000000 /clips/long.raw > /tmp/aplay1.err 2>&1 &
   local pid=$!
   if ! wait_until 120 guest_has_signal backend-killed; then
     fail "dom0 never killed the backend"; kill "$pid"; return
@@ -50,5 +50,5 @@ scenario_guest() {
   fi
   guest_signal first-aplay-ended
   wait_until 60 guest_has_signal backend-restarted || { fail "dom0 never restarted the backend"; return; }
-  check "a second aplay through xensnd after the backend restarted exits 0" aplay -q -D xensnd $RAW -B 1000000 /clips/play.raw
+  check "a second aplay through xensnd after the backend restarted exits 0" aplay -q -D xensnd $RAW -B 2000000 /clips/play.raw
 }

@@ -38,7 +38,7 @@ backend_open_figures() {
 # Runs aplay under busybox time and reports its wall, user and system seconds as values.
 timed_play() {
   local who=$1; shift
-  if time -p -o /tmp/time.$who aplay -q "$@" $RAW -B 1000000 /clips/long.raw; then
+  if time -p -o /tmp/time.$who aplay -q "$@" $RAW /clips/long.raw; then
     say "value ${who}_wall_s=$(awk '/^real/ {print $2}' /tmp/time.$who)"
     say "value ${who}_user_s=$(awk '/^user/ {print $2}' /tmp/time.$who)"
     say "value ${who}_sys_s=$(awk '/^sys/ {print $2}' /tmp/time.$who)"

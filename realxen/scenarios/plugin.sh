@@ -11,10 +11,10 @@ scenario_guest() {
   [ -f /realxen-has-plugin ] || { fail "the domU image has no xensnd plugin (build libasound_module_pcm_xensnd.so, then the images)"; return; }
   modprobe xen-evtchn && modprobe xen-gntalloc || { fail "modprobe xen-evtchn xen-gntalloc"; return; }
   check "no kernel sound driver is loaded" [ ! -e /proc/asound/cards ] || [ -z "$(grep -v 'no soundcards' /proc/asound/cards)" ]
-  # 1 s buffers: a domU under emulation on a busy machine stalls for hundreds of
-  # milliseconds, and an xrun would make the frames differ (the checks are bit-exact).
+  # 2 s buffers: a domU under emulation on a busy machine was seen to stall for a second,
+  # and an xrun would make the frames differ (the checks are bit-exact).
   local raw="-t raw -f S16_LE -c 2 -r 48000"
-  check "aplay -D xensnd exits 0" aplay -q -D xensnd $raw -B 1000000 /clips/play.raw
-  check "arecord -D xensnd exits 0" arecord -q -D xensnd $raw -B 1000000 -s "$(cat /clips/source.frames)" /tmp/capture.raw
+  check "aplay -D xensnd exits 0" aplay -q -D xensnd $raw -B 2000000 /clips/play.raw
+  check "arecord -D xensnd exits 0" arecord -q -D xensnd $raw -B 2000000 -s "$(cat /clips/source.frames)" /tmp/capture.raw
   say "value capture_md5=$(md5sum < /tmp/capture.raw | cut -d' ' -f1)"
 }
