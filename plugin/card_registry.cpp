@@ -1,5 +1,6 @@
 #include "plugin/card_registry.h"
 
+#include <alsa/asoundlib.h>
 #include <pthread.h>
 
 #include <atomic>
@@ -115,6 +116,9 @@ std::shared_ptr<SharedCard> acquire_card(const CardRequest& request) {
   options.device_id = request.device_id;
   options.handshake_timeout = request.handshake_timeout;
   options.response_timeout = request.response_timeout;
+  // Warnings go through alsa-lib's error handler, which the host application may redirect
+  // (PulseAudio logs it), rather than straight to stderr.
+  options.warn = [](const std::string& message) { SNDERR("xensnd: warning: %s", message.c_str()); };
   std::unique_ptr<CardConnection> connection;
   try {
     connection = connect_card(*platform, options);
