@@ -313,6 +313,28 @@ int scenario_duplex() {
   return 0;
 }
 
+// snd_pcm_abort() from another thread ends a blocking drain early.
+int scenario_abort() {
+  const std::vector<uint8_t> data = read_input();
+  Pcm pcm;
+  open_pcm(pcm, SND_PCM_STREAM_PLAYBACK, 0, SND_PCM_ACCESS_RW_INTERLEAVED);
+  const size_t frames = std::min(data.size() / pcm.frame_bytes, static_cast<size_t>(pcm.buffer));
+  write_frames(pcm, data, 0, frames);
+  if (snd_pcm_state(pcm.handle) == SND_PCM_STATE_PREPARED) alsa(snd_pcm_start(pcm.handle), "start");
+  std::thread aborter([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(num("abort_after_ms", 100)));  // the stimulus
+    snd_pcm_abort(pcm.handle);
+  });
+  const auto started = Clock::now();
+  const int err = snd_pcm_drain(pcm.handle);
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
+  aborter.join();
+  fact("drain_result", err);
+  fact("drain_ms", took);
+  fact("buffer_ms", static_cast<long>(frames * 1000 / static_cast<size_t>(num("rate", 48000))));
+  return 0;
+}
+
 int scenario_fork() {
   const std::vector<uint8_t> data = read_input();
   Pcm pcm;
@@ -360,6 +382,7 @@ int main(int argc, char** argv) {
     if (scenario == "open-close") return scenario_open_close();
     if (scenario == "duplex") return scenario_duplex();
     if (scenario == "fork") return scenario_fork();
+    if (scenario == "abort") return scenario_abort();
     std::fprintf(stderr, "unknown scenario %s\n", scenario.c_str());
     return 2;
   } catch (const std::exception& error) {

@@ -57,6 +57,18 @@ TEST(StreamControl, DrainFromPreparedStartsTheStream) {
   expect_sink_equals(xen, clip);
 }
 
+TEST(StreamControl, AbortEndsABlockingDrain) {
+  SoftwareXen xen;
+  const auto clip = make_clip(kFormat, 1.0, 51);
+  // A 1 s buffer, full; snd_pcm_abort() 100 ms into the drain.
+  RunResult r = scenario(xen, {"abort", clip_arg(xen, clip), "period=4800", "periods=10"}, "abort");
+  ASSERT_TRUE(r.status.success()) << failure_text(r);
+  ASSERT_NE(r.out.find("fact drain_ms="), std::string::npos) << r.out;
+  const long drain_ms = std::stol(r.out.substr(r.out.find("fact drain_ms=") + 14));
+  EXPECT_LT(drain_ms, 600) << "drain ignored snd_pcm_abort()";
+  EXPECT_NE(r.out.find("fact drain_result=-4"), std::string::npos) << "drain did not report EINTR:\n" << r.out;
+}
+
 TEST(StreamControl, NonBlockingWrites) {
   SoftwareXen xen;
   const auto clip = make_clip(kFormat, 0.5, 45);
