@@ -52,5 +52,14 @@ TEST(Capture, FullDuplexLoopbackInOneProcess) {
       << "the played clip does not appear in the " << captured.size() << " captured bytes";
 }
 
+TEST(Capture, OverrunIsEpipeAndPrepareRecovers) {
+  SoftwareXenOptions options;
+  options.backend_args = {"--source", "sine:440"};
+  SoftwareXen xen(options);
+  RunResult r = xen.run_guest({scenario_tool().string(), "overrun"}, std::chrono::seconds(30), "overrun");
+  ASSERT_TRUE(r.status.success()) << failure_text(r);
+  EXPECT_NE(r.out.find("fact read_after_starving=-32"), std::string::npos) << r.out;
+}
+
 }  // namespace
 }  // namespace xensnd::e2e

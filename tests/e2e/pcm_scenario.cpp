@@ -313,6 +313,29 @@ int scenario_duplex() {
   return 0;
 }
 
+// Capture that is not read overruns (-EPIPE); prepare recovers and capture goes on.
+int scenario_overrun() {
+  Pcm pcm;
+  open_pcm(pcm, SND_PCM_STREAM_CAPTURE, 0, SND_PCM_ACCESS_RW_INTERLEAVED);
+  std::vector<uint8_t> buffer(pcm.period * pcm.frame_bytes);
+  alsa(snd_pcm_start(pcm.handle), "start");
+  const auto buffer_time = std::chrono::microseconds(pcm.buffer * 1'000'000 / static_cast<size_t>(num("rate", 48000)));
+  std::this_thread::sleep_for(buffer_time * 2 + 200ms);  // not reading: the stimulus
+  snd_pcm_sframes_t r = snd_pcm_readi(pcm.handle, buffer.data(), pcm.period);
+  fact("read_after_starving", r);
+  check(r == -EPIPE, "expected -EPIPE after an overrun, got " + std::to_string(r));
+  alsa(snd_pcm_prepare(pcm.handle), "prepare after overrun");
+  alsa(snd_pcm_start(pcm.handle), "restart");
+  size_t got = 0;
+  while (got < 4 * pcm.period) {
+    r = snd_pcm_readi(pcm.handle, buffer.data(), pcm.period);
+    alsa(static_cast<int>(std::min<snd_pcm_sframes_t>(r, 0)), "readi after recovery");
+    got += static_cast<size_t>(r);
+  }
+  fact("read_after_recovery", got);
+  return 0;
+}
+
 // snd_pcm_abort() from another thread ends a blocking drain early.
 int scenario_abort() {
   const std::vector<uint8_t> data = read_input();
@@ -383,6 +406,7 @@ int main(int argc, char** argv) {
     if (scenario == "duplex") return scenario_duplex();
     if (scenario == "fork") return scenario_fork();
     if (scenario == "abort") return scenario_abort();
+    if (scenario == "overrun") return scenario_overrun();
     std::fprintf(stderr, "unknown scenario %s\n", scenario.c_str());
     return 2;
   } catch (const std::exception& error) {
