@@ -116,6 +116,9 @@ std::shared_ptr<SharedCard> acquire_card(const CardRequest& request) {
   options.device_id = request.device_id;
   options.handshake_timeout = request.handshake_timeout;
   options.response_timeout = request.response_timeout;
+  // A live backend answers Closing within milliseconds; a dead one never does, and the
+  // application is waiting in snd_pcm_close() (the next open resets a stale card anyway).
+  options.teardown_timeout = std::chrono::milliseconds(1000);
   // Warnings go through alsa-lib's error handler, which the host application may redirect
   // (PulseAudio logs it), rather than straight to stderr.
   options.warn = [](const std::string& message) { SNDERR("xensnd: warning: %s", message.c_str()); };
