@@ -19,8 +19,8 @@ scenario_dom0() {
 }
 
 # From the backend's log, for the Nth playback session (kernel: the first, xensnd: the
-# second): HW_PARAM_QUERY requests before its OPEN, and milliseconds from its first request
-# (the application's open) to TRIGGER START.
+# second): HW_PARAM_QUERY requests before its OPEN, milliseconds from its first request to
+# TRIGGER START, and for xensnd from the card's connection (made inside snd_pcm_open) to START.
 backend_open_figures() {
   local session; [ "$1" = kernel ] && session=1 || session=2
   awk -v want="$session" '
@@ -29,9 +29,14 @@ backend_open_figures() {
       if (!open) { if (!first) first = t($0); if ($0 ~ /HW_PARAM_QUERY/) q++ }
       if ($0 ~ / OPEN$/) { open = 1; opens++ }
     }
-    / stream 0\/0: START / { if (open && !started) { started = 1; if (opens == want) { printf "hw_param_queries=%d open_to_start_ms=%d\n", q, (t($0) - first) * 1000; done = 1; exit } } }
+    /: connected$/ { connected = t($0) }
+    / stream 0\/0: START / { if (open && !started) { started = 1; if (opens == want) {
+      printf "hw_param_queries=%d first_request_to_start_ms=%d", q, (t($0) - first) * 1000 + 0.5
+      # xensnd connects the card inside snd_pcm_open; the kernel driver did at modprobe.
+      if (want == 2) printf " connect_to_start_ms=%d", (t($0) - connected) * 1000 + 0.5
+      printf "\n"; done = 1; exit } } }
     / stream 0\/0: closed / { open = 0; started = 0; first = ""; q = 0 }
-    END { if (!done) print "hw_param_queries=? open_to_start_ms=?" }
+    END { if (!done) print "hw_param_queries=? first_request_to_start_ms=?" }
   ' "$BACKEND_LOG"
 }
 

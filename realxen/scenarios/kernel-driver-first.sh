@@ -11,8 +11,8 @@ scenario_dom0() {
   stop_backend
   show_backend_log
   collect_played 0-0 /run/played.raw
-  local got; got=$(played_exactly /run/played.raw play)
-  check "after unbinding: the backend received $got" [ $? -eq 0 ]
+  local got exact; got=$(played_exactly /run/played.raw play); exact=$?
+  check "after unbinding: the backend received $got" [ "$exact" -eq 0 ]
 }
 
 scenario_guest() {
