@@ -225,7 +225,7 @@ int main(int argc, char** argv) {
     }
   }
 
-  std::printf("CPU time of aplay per second of audio (ms CPU / s audio)\n");
+  std::printf("CPU time of aplay per second of audio (ms CPU / s audio; target: xensnd/pulse <= 0.5)\n");
   long xensnd_rss = 0;
   for (unsigned period : periods) {
     SoftwareXenOptions options;
@@ -247,7 +247,8 @@ int main(int argc, char** argv) {
   }
 
   if (settings.strace) {
-    std::printf("\nSystem calls per period in steady state (strace -f -c, %u s minus 1 s runs)\n", settings.seconds + 1);
+    std::printf("\nSystem calls per period in steady state (strace -f -c, %u s minus 1 s runs; target <= 4)\n",
+                settings.seconds + 1);
     for (unsigned period : periods) {
       SoftwareXenOptions options;
       options.wav_sink = false;
@@ -290,7 +291,7 @@ int main(int argc, char** argv) {
               probe.status.success() ? probe.out.substr(0, probe.out.find('\n')) + " ms" : "failed: " + probe.err);
   }
 
-  std::printf("\nSmallest period without an xrun over %u s\n", settings.xrun_seconds);
+  std::printf("\nSmallest period without an xrun over %u s (target: 128 frames)\n", settings.xrun_seconds);
   {
     std::optional<unsigned> smallest;
     for (unsigned period : {256u, 128u, 64u, 32u}) {
@@ -306,7 +307,7 @@ int main(int argc, char** argv) {
     print_row("smallest clean period", smallest ? std::to_string(*smallest) + " frames" : "none");
   }
 
-  std::printf("\nMemory (peak RSS of aplay, period 1024, buffer 4096 frames = 16 KiB)\n");
+  std::printf("\nMemory (peak RSS of aplay, period 1024, buffer 4096 frames = 16 KiB; target <= buffer + 2 MiB)\n");
   {
     SoftwareXen xen;
     Usage null = measure(aplay("null", 1024, 1), xen.guest_env(), xen.logs(), "aplay-null-rss");
