@@ -6,8 +6,10 @@
 
 #include <cerrno>
 #include <charconv>
+#include <cstdio>
 #include <cstring>
 #include <map>
+#include <new>
 #include <stdexcept>
 #include <system_error>
 
@@ -213,7 +215,11 @@ void XenstoreServer::Impl::on_readable(int fd) {
     if (conn.input.size() - consumed < sizeof request.header + request.header.len) break;
     request.payload.assign(conn.input, consumed + sizeof request.header, request.header.len);
     consumed += sizeof request.header + request.header.len;
-    handle(conn, request);
+    try {
+      handle(conn, request);
+    } catch (const std::bad_alloc&) {
+      reply_error(conn, request, ENOMEM);
+    }
   }
   conn.input.erase(0, consumed);
   reap();
@@ -483,8 +489,16 @@ void XenstoreServer::Impl::handle_domain_request(Connection& conn, const Request
     case XS_INTRODUCE:
       if (*domid == 0) return reply_error(conn, request, EINVAL);
       if (!known) {
-        add_domain(static_cast<uint16_t>(*domid));
-        if (hooks.introduced) hooks.introduced(static_cast<uint16_t>(*domid));
+        try {
+          add_domain(static_cast<uint16_t>(*domid));
+          if (hooks.introduced) hooks.introduced(static_cast<uint16_t>(*domid));
+        } catch (const std::exception& error) {
+          // A domain only half set up is worse than none: undo, and tell the toolstack.
+          std::fprintf(stderr, "xensnd-simxen: cannot introduce domain %u: %s\n", *domid, error.what());
+          if (hooks.released) hooks.released(static_cast<uint16_t>(*domid));
+          remove_domain(static_cast<uint16_t>(*domid));
+          return reply_error(conn, request, EIO);
+        }
         fire_special("@introduceDomain");
       }
       return reply_ok(conn, request);

@@ -144,6 +144,13 @@ TEST_F(XenstoredWire, GuestMayNotUseDomainOperations) {
   EXPECT_EQ(dom0.call(XS_IS_DOMAIN_INTRODUCED, strings0({"3"})), "T\0"s);
   EXPECT_EQ(dom0.call(XS_IS_DOMAIN_INTRODUCED, strings0({"4"})), "F\0"s);
   EXPECT_EQ(guest.call(XS_GET_DOMAIN_PATH, strings0({"3"})), strings0({"/local/domain/3"}));
+  EXPECT_EQ(dom0.call(XS_INTRODUCE, strings0({"3", "0", "0"})), "OK\0"s);  // again: harmless
+  EXPECT_EQ(dom0.call(XS_INTRODUCE, strings0({"0", "0", "0"})), "ERROR:EINVAL");
+  EXPECT_EQ(dom0.call(XS_RELEASE, strings0({"0"})), "ERROR:EINVAL");
+  EXPECT_EQ(dom0.call(XS_RELEASE, strings0({"4"})), "ERROR:ENOENT");
+  EXPECT_EQ(dom0.call(XS_RELEASE, strings0({"3"})), "OK\0"s);
+  EXPECT_FALSE(guest.receive()) << "a released domain's connections are closed";
+  EXPECT_EQ(daemon.control("domains"), "ok 0");
 }
 
 }  // namespace
