@@ -71,15 +71,20 @@ void BackendService::rescan() {
           log_.warning(root_, "/", frontend_text, "/", device_text, " is not a device id: ignored");
           continue;
         }
-        add_device(frontend, device_id);
+        try {
+          add_device(frontend, device_id);
+        } catch (const std::exception& e) {
+          // One device's trouble (a node vanishing mid-read...) never stops the others.
+          log_.error("vsnd ", frontend, "/", device_id, ": cannot set up: ", e.what());
+        }
       }
     }
   }
   for (auto it = devices_.begin(); it != devices_.end();) {
     try {
       it->second->update();
-    } catch (const xenio::XenError& e) {
-      log_.error("vsnd ", it->first.first, "/", it->first.second, ": XenStore: ", e.what());
+    } catch (const std::exception& e) {
+      log_.error("vsnd ", it->first.first, "/", it->first.second, ": ", e.what());
     }
     if (it->second->gone()) {
       for (const std::string& watched : it->second->watched_paths()) {
