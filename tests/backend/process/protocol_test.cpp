@@ -155,3 +155,38 @@ TEST_F(ProtocolTest, NotifiesOnlyWhenRspEventAsks) {
 
 }  // namespace
 }  // namespace backendtest
+
+namespace backendtest {
+namespace {
+
+// As snd_be: more than the device holds, written before START, blocks the ring thread for
+// good. The backend says so, and a frontend closing the device still gets it back.
+TEST_F(ProtocolTest, WritingPastTheDeviceBeforeStartBlocksLikeSndBe) {
+  start_backend({"--device-buffer", std::to_string(2 * kPeriodBytes)});
+  ASSERT_EQ(open_stream(0), 0);
+  ASSERT_EQ(write_period(0, 0), 0);
+  ASSERT_EQ(write_period(0, 1), 0);
+  frontend_->send(0, ScriptedFrontend::rw_request(XENSND_OP_WRITE, 2 * kPeriodBytes, kPeriodBytes));
+  EXPECT_FALSE(frontend_->wait_response(0, 300ms));
+  EXPECT_NE(backend_->log().find("snd_be deadlocks here"), std::string::npos) << backend_->log();
+  frontend_->set_state(5);
+  EXPECT_TRUE(frontend_->wait_backend_state(2)) << backend_->log();
+}
+
+// A req_prod more than a ring ahead: that stream is no longer served, nothing crashes, the
+// other streams and the device's life cycle go on.
+TEST_F(ProtocolTest, ARunawayRequestIndexStopsOnlyThatStream) {
+  start_backend({});
+  frontend_->publish_bogus_req_prod(0, 1000);
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (backend_->log().find("ring protocol violated") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline)
+    frontend_->notified_within(20ms);
+  EXPECT_NE(backend_->log().find("ring protocol violated"), std::string::npos) << backend_->log();
+  EXPECT_EQ(open_stream(1), 0);
+  frontend_->set_state(5);
+  EXPECT_TRUE(frontend_->wait_backend_state(2)) << backend_->log();
+}
+
+}  // namespace
+}  // namespace backendtest

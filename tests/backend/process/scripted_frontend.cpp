@@ -211,6 +211,12 @@ RING_IDX ScriptedFrontend::shared_rsp_prod(size_t stream) {
   return std::atomic_ref<RING_IDX>(streams_.at(stream).ring.sring->rsp_prod).load(std::memory_order_acquire);
 }
 
+void ScriptedFrontend::publish_bogus_req_prod(size_t stream, RING_IDX ahead) {
+  Stream& s = streams_.at(stream);
+  std::atomic_ref<RING_IDX>(s.ring.sring->req_prod).store(s.ring.req_prod_pvt + ahead, std::memory_order_release);
+  s.request_port.notify();
+}
+
 bool ScriptedFrontend::notified_within(std::chrono::milliseconds timeout) {
   return wait_notification(std::chrono::steady_clock::now() + timeout);
 }

@@ -71,6 +71,10 @@ class ScriptedFrontend {
   // Whether any of our event channels is notified within `timeout` (acknowledges it).
   bool notified_within(std::chrono::milliseconds timeout);
 
+  // Publishes a req_prod `ahead` entries beyond what was really produced, and notifies: a
+  // broken or hostile frontend.
+  void publish_bogus_req_prod(size_t stream, RING_IDX ahead);
+
   // Request builders.
   static xensnd_req open_request(uint32_t rate, uint8_t format, uint8_t channels, uint32_t buffer_bytes,
                                  uint32_t period_bytes, grant_ref_t directory);
