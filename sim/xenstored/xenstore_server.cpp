@@ -209,6 +209,8 @@ void XenstoreServer::Impl::on_readable(int fd) {
     std::memcpy(&request.header, conn.input.data() + consumed, sizeof request.header);
     if (request.header.len > XENSTORE_PAYLOAD_MAX) {
       // xenstored drops a client that announces an oversized message: it cannot resync.
+      std::fprintf(stderr, "xensnd-simxen: dropped a dom%u client announcing a %u-byte message\n",
+                   static_cast<unsigned>(conn.domid), request.header.len);
       conn.dead = true;
       break;
     }
@@ -228,6 +230,8 @@ void XenstoreServer::Impl::on_readable(int fd) {
 void XenstoreServer::Impl::queue(Connection& conn, std::string bytes) {
   if (conn.dead) return;
   if (conn.output.size() - conn.output_sent + bytes.size() > kOutputLimit) {
+    std::fprintf(stderr, "xensnd-simxen: dropped a dom%u client that stopped reading its replies\n",
+                 static_cast<unsigned>(conn.domid));
     conn.dead = true;
     return;
   }
