@@ -125,3 +125,26 @@ TEST_F(LifecycleTest, ServesTheGuestAgainAfterSaveRestore) {
 
 }  // namespace
 }  // namespace backendtest
+
+namespace backendtest {
+namespace {
+
+// A card configuration the backend cannot use (here: a stream of a PCM that does not start
+// at index 0) keeps the device Closed, with the reason in the log.
+TEST_F(LifecycleTest, ABrokenCardConfigurationKeepsTheDeviceClosed) {
+  start_backend({}, false);
+  ASSERT_TRUE(frontend_->wait_backend_state(2));
+  frontend_->write_node("2/0/type", "p");
+  frontend_->write_node("2/0/unique-id", "stray");
+  frontend_->publish();
+  ASSERT_TRUE(frontend_->wait_backend_state(6)) << backend_->log();
+  std::string log = backend_->log();
+  size_t at = log.find("cannot connect: ");
+  ASSERT_NE(at, std::string::npos) << log;
+  std::string reason = log.substr(at, log.find('\n', at) - at);
+  std::printf("%s\n", reason.c_str());
+  EXPECT_NE(reason.find("/local/domain/1/device/vsnd/0"), std::string::npos) << reason;
+}
+
+}  // namespace
+}  // namespace backendtest

@@ -61,6 +61,10 @@ void ScriptedFrontend::drop_transport() {
   }
 }
 
+void ScriptedFrontend::write_node(const std::string& relative, const std::string& value) {
+  store_->write(frontend_path_ + "/" + relative, value);
+}
+
 void ScriptedFrontend::set_state(int state) { store_->write(frontend_path_ + "/state", std::to_string(state)); }
 
 std::optional<int> ScriptedFrontend::backend_state() {

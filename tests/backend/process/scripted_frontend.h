@@ -38,6 +38,8 @@ class ScriptedFrontend {
   // (except those named in `skip`, e.g. "0/evt-ring-ref"), then state Initialised.
   void publish(const std::set<std::string>& skip = {});
   void set_state(int state);
+  // Writes a node below the device directory (the card configuration is ours to spoil).
+  void write_node(const std::string& relative, const std::string& value);
   std::optional<int> backend_state();
   // Waits (on a XenStore watch) until the backend's state is `state`.
   bool wait_backend_state(int state, std::chrono::milliseconds timeout = 5s);
