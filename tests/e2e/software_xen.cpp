@@ -62,6 +62,14 @@ std::string SoftwareXenOptions::default_vsnd_config() {
          "STREAM, unique-id=microphone, type=C";
 }
 
+bool sanitizer_build() {
+#ifdef XENSND_E2E_PRELOAD
+  return true;
+#else
+  return false;
+#endif
+}
+
 fs::path build_alsa_config() { return XENSND_E2E_ALSA_CONF; }
 fs::path scenario_tool() { return XENSND_E2E_SCENARIO_TOOL; }
 

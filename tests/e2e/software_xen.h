@@ -72,6 +72,10 @@ class SoftwareXen {
   void start_backend();
 };
 
+// True in the ASan/UBSan build, where programs we did not build get the sanitizer runtimes
+// preloaded.
+bool sanitizer_build();
+
 // Paths of the build tree (set by CMake).
 std::filesystem::path build_alsa_config();
 std::filesystem::path scenario_tool();
