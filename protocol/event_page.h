@@ -29,6 +29,8 @@ class EventPageReader {
 
   // Consumes every event published so far.
   EventBatch read();
+  // The same into `batch`, reusing its storage (no allocation once it has grown).
+  void read(EventBatch& batch);
   // Drops every event published so far (those queued before a STOP or PAUSE response).
   void discard_all();
   uint64_t overruns() const { return overruns_; }
