@@ -4,6 +4,7 @@
 #include <poll.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 
@@ -112,7 +113,18 @@ void SndifStream::block_until_event_or(Clock::time_point until) {
 void SndifStream::pump() {
   try {
     // Acknowledge and unmask first: anything arriving after this wakes poll() again.
-    while (std::optional<xenio::EventPort> port = channels_->pending()) channels_->unmask(*port);
+    // A delivered port stays masked until unmask(), so with both of this handle's ports
+    // taken nothing else can be pending: no further read to learn that (a system call
+    // per period), and a backend notifying in a tight loop cannot keep us here (unmasking
+    // inside the loop would let it). Unmask re-delivers what arrived meanwhile.
+    std::array<xenio::EventPort, 2> taken{};
+    size_t count = 0;
+    for (int reads = 0; count < taken.size() && reads < 4; ++reads) {
+      std::optional<xenio::EventPort> port = channels_->pending();
+      if (!port) break;
+      if (std::find(taken.begin(), taken.begin() + count, *port) == taken.begin() + count) taken[count++] = *port;
+    }
+    for (size_t i = 0; i < count; ++i) channels_->unmask(taken[i]);
   } catch (const xenio::XenError& e) {
     fail(std::string("event channel failure: ") + e.what());
   }

@@ -471,6 +471,90 @@ TEST_F(StreamTest, BackendRefusingOpenReleasesTheBuffer) {
   EXPECT_EQ(grants.live_grants(), before);
 }
 
+// Event channels that count pending() calls and can play a backend that notifies again
+// the moment a port is unmasked (a tight loop of notifications).
+struct EventChannelProbe {
+  int pending_calls = 0;
+  bool flood = false;
+};
+
+class ProbedEventChannels final : public xenio::EventChannels {
+ public:
+  ProbedEventChannels(std::unique_ptr<xenio::EventChannels> inner, FakeEventHub& hub, EventChannelProbe& probe)
+      : inner_(std::move(inner)), hub_(hub), probe_(probe) {}
+  xenio::EventPort bind_unbound(xenio::DomainId remote) override { return inner_->bind_unbound(remote); }
+  xenio::EventPort bind_interdomain(xenio::DomainId remote, xenio::EventPort port) override {
+    return inner_->bind_interdomain(remote, port);
+  }
+  void unbind(xenio::EventPort port) override { inner_->unbind(port); }
+  void notify(xenio::EventPort port) override { inner_->notify(port); }
+  std::optional<xenio::EventPort> pending() override {
+    // A frontend that keeps reading is stuck: fail loudly instead of hanging the test.
+    if (++probe_.pending_calls > 1000) throw xenio::XenError(ELOOP, "probe: pending() called 1000 times");
+    return inner_->pending();
+  }
+  void unmask(xenio::EventPort port) override {
+    inner_->unmask(port);
+    if (probe_.flood) hub_.notify_frontend(port);
+  }
+  int fd() const override { return inner_->fd(); }
+
+ private:
+  std::unique_ptr<xenio::EventChannels> inner_;
+  FakeEventHub& hub_;
+  EventChannelProbe& probe_;
+};
+
+class ProbedPlatform final : public xenio::Platform {
+ public:
+  ProbedPlatform(FakePlatform& inner, FakeEventHub& hub, EventChannelProbe& probe)
+      : inner_(inner), hub_(hub), probe_(probe) {}
+  std::unique_ptr<xenio::XenStore> open_xenstore() override { return inner_.open_xenstore(); }
+  std::unique_ptr<xenio::GrantSharer> open_grant_sharer() override { return inner_.open_grant_sharer(); }
+  std::unique_ptr<xenio::EventChannels> open_event_channels() override {
+    return std::make_unique<ProbedEventChannels>(inner_.open_event_channels(), hub_, probe_);
+  }
+
+ private:
+  FakePlatform& inner_;
+  FakeEventHub& hub_;
+  EventChannelProbe& probe_;
+};
+
+class ProbedStreamTest : public ConnectedCardTest {
+ protected:
+  void SetUp() override {
+    ConnectedCardTest::SetUp();
+    card = connect_card(probed, options());
+    open_default();
+    stream0().trigger(Trigger::kStart);
+    stream0().process();
+  }
+  EventChannelProbe probe;
+  ProbedPlatform probed{platform, hub, probe};
+};
+
+TEST_F(ProbedStreamTest, BothPortsSeenNeedNoFurtherRead) {
+  // A period's work: a WRITE answered and a CUR_POS event. Both ports are masked once
+  // delivered, so a third read could only say "nothing": a wasted system call.
+  stream0().send_write(0, 4096);
+  backend.send_position(0, 4096);
+  probe.pending_calls = 0;
+  stream0().process();
+  EXPECT_EQ(probe.pending_calls, 2);
+  EXPECT_EQ(stream0().position_bytes(), 4096u);
+  EXPECT_EQ(stream0().completed_write_bytes(), 4096u);
+}
+
+TEST_F(ProbedStreamTest, BackendNotifyingInATightLoopCannotKeepProcessBusy) {
+  backend.send_position(0, 0);
+  probe.flood = true;
+  probe.pending_calls = 0;
+  EXPECT_NO_THROW(stream0().process());
+  EXPECT_LE(probe.pending_calls, 4);
+  EXPECT_FALSE(stream0().disconnected()) << stream0().disconnect_reason();
+}
+
 TEST_F(ConnectedCardTest, LargeBufferChainsDirectoryPagesEndToEnd) {
   store.write("device/vsnd/0/buffer-size", std::to_string(1100 * 4096));
   grants.set_limit(4096);
