@@ -27,8 +27,9 @@ write_guest_cfg() {
 }
 
 guest_domid() { xl domid "$GUEST" 2>/dev/null; }
-guest_running() { xl domid "$GUEST" >/dev/null 2>&1; }
-guest_gone() { ! guest_running; }
+# Polled: a XenStore read, not xl (whose start-up under emulation would load dom0's CPUs and
+# slow the backend under test). libxl removes the domain's home last when it destroys it.
+guest_gone() { ! xenstore-exists "/local/domain/$GUEST_DOMID"; }
 
 # Creates the domU and echoes its console to ours, each line prefixed, as it arrives.
 start_guest() {
@@ -38,7 +39,8 @@ start_guest() {
     fail "xl create"
     return 1
   fi
-  say "domU created, domid $(guest_domid)"
+  GUEST_DOMID=$(guest_domid)
+  say "domU created, domid $GUEST_DOMID"
 }
 
 # Waits for the domU to power itself off (bounded), then for its verdict in its log.
@@ -200,5 +202,6 @@ run_playback_capture() {
 }
 
 # dom0's side of the rendezvous (see guest_signal in common.sh).
-dom0_signal() { xenstore-write "/local/domain/$(guest_domid)/data/$1" "${2:-1}"; }
-dom0_has_signal() { xenstore-read "/local/domain/$(guest_domid)/data/$1" >/dev/null 2>&1; }
+# (The domid is looked up once: xl is too heavy to run in a polling loop.)
+dom0_signal() { xenstore-write "/local/domain/$GUEST_DOMID/data/$1" "${2:-1}"; }
+dom0_has_signal() { xenstore-read "/local/domain/$GUEST_DOMID/data/$1" >/dev/null 2>&1; }

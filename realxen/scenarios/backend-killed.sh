@@ -8,7 +8,10 @@ scenario_dom0() {
   start_backend --sink wav:/run/out-killed --no-volume --log-level debug || return
   start_guest backend-killed yes || { show_backend_log; return; }
   # Mid-stream: the backend has played a second of the 5 s clip.
-  if wait_until 120 eval '[ "$(wav_data_bytes /run/out-killed/vsnd-1-0-0-0-1.wav)" -ge 192000 ]'; then
+  wait_until 120 eval '[ "$(wav_data_bytes /run/out-killed/vsnd-1-0-0-0-1.wav)" -ge 192000 ] || dom0_has_signal first-aplay-ended'
+  if dom0_has_signal first-aplay-ended; then
+    fail "the first aplay ended before the backend was killed (see the domU's log)"
+  elif [ "$(wav_data_bytes /run/out-killed/vsnd-1-0-0-0-1.wav)" -ge 192000 ]; then
     kill -KILL "$BACKEND_PID"
     dom0_signal backend-killed
     say "backend killed mid-stream ($(wav_data_bytes /run/out-killed/vsnd-1-0-0-0-1.wav) bytes played)"
@@ -34,8 +37,15 @@ scenario_guest() {
   modprobe xen-evtchn && modprobe xen-gntalloc || { fail "modprobe xen-evtchn xen-gntalloc"; return; }
   aplay -q -D xensnd $RAW -B 2000000 /clips/long.raw > /tmp/aplay1.err 2>&1 &
   local pid=$!
-  if ! wait_until 120 guest_has_signal backend-killed; then
+  if ! wait_until 120 eval 'guest_has_signal backend-killed || ! kill -0 '"$pid"' 2>/dev/null'; then
     fail "dom0 never killed the backend"; kill "$pid"; return
+  fi
+  if ! guest_has_signal backend-killed; then
+    wait "$pid"; local early=$?
+    cat /tmp/aplay1.err
+    fail "the first aplay ended (status $early) before dom0 killed the backend: $(tail -n 2 /tmp/aplay1.err | tr '\n' ' ')"
+    guest_signal first-aplay-ended
+    return
   fi
   local killed; killed=$(now_ms)
   if wait_until 5 eval '! kill -0 '"$pid"' 2>/dev/null'; then
