@@ -61,11 +61,26 @@ bool equal_ignoring_case(std::string_view a, std::string_view b) {
   return true;
 }
 
+// libxl (xl.cfg's vsnd=) writes the float formats by its own enum names, not by sndif.h's
+// strings: accept both spellings, or a card configured by xl would lose its float formats.
+struct FormatAlias {
+  std::string_view name;
+  uint8_t value;
+};
+constexpr std::array<FormatAlias, 4> kLibxlFloatNames{{
+    {"f32_le", XENSND_PCM_FORMAT_F32_LE},
+    {"f32_be", XENSND_PCM_FORMAT_F32_BE},
+    {"f64_le", XENSND_PCM_FORMAT_F64_LE},
+    {"f64_be", XENSND_PCM_FORMAT_F64_BE},
+}};
+
 }  // namespace
 
 std::optional<uint8_t> sndif_format_from_string(std::string_view name) {
   for (const FormatRow& row : kFormats)
     if (equal_ignoring_case(name, row.name)) return row.value;
+  for (const FormatAlias& alias : kLibxlFloatNames)
+    if (equal_ignoring_case(name, alias.name)) return alias.value;
   return std::nullopt;
 }
 

@@ -19,6 +19,12 @@ TEST(PcmFormat, NamesFollowSndifH) {
   EXPECT_EQ(sndif_format_from_string("s16_le"), XENSND_PCM_FORMAT_S16_LE);
   EXPECT_EQ(sndif_format_from_string("float_le"), XENSND_PCM_FORMAT_F32_LE);
   EXPECT_EQ(sndif_format_from_string("float64_be"), XENSND_PCM_FORMAT_F64_BE);
+  // libxl's spelling of the same formats (what xl writes for vsnd=).
+  EXPECT_EQ(sndif_format_from_string("f32_le"), XENSND_PCM_FORMAT_F32_LE);
+  EXPECT_EQ(sndif_format_from_string("F32_BE"), XENSND_PCM_FORMAT_F32_BE);
+  EXPECT_EQ(sndif_format_from_string("f64_le"), XENSND_PCM_FORMAT_F64_LE);
+  EXPECT_EQ(sndif_format_from_string("f64_be"), XENSND_PCM_FORMAT_F64_BE);
+  EXPECT_EQ(sndif_format_from_string("f16_le"), std::nullopt);
   EXPECT_EQ(sndif_format_from_string("iec958_subframe_le"), XENSND_PCM_FORMAT_IEC958_SUBFRAME_LE);
   EXPECT_EQ(sndif_format_from_string("S16_LE"), XENSND_PCM_FORMAT_S16_LE);  // toolstacks vary in case
   EXPECT_EQ(sndif_format_name(XENSND_PCM_FORMAT_MU_LAW), "mu_law");
