@@ -1,5 +1,6 @@
 #include "protocol/request_ring.h"
 
+#include <algorithm>
 #include <atomic>
 #include <stdexcept>
 
@@ -17,6 +18,15 @@ RequestRing::RequestRing(void* page) {
   auto* shared = static_cast<xen_sndif_sring*>(page);
   SHARED_RING_INIT(shared);
   FRONT_RING_INIT(&ring_, shared, abi::kXenPageSize);
+  outstanding_.reserve(capacity());
+}
+
+std::vector<RequestRing::Outstanding>::const_iterator RequestRing::find(uint16_t id) const {
+  return std::find_if(outstanding_.begin(), outstanding_.end(), [id](const Outstanding& o) { return o.id == id; });
+}
+
+std::vector<RequestRing::Outstanding>::iterator RequestRing::find(uint16_t id) {
+  return std::find_if(outstanding_.begin(), outstanding_.end(), [id](const Outstanding& o) { return o.id == id; });
 }
 
 size_t RequestRing::capacity() const { return RING_SIZE(&ring_); }
@@ -24,12 +34,12 @@ size_t RequestRing::capacity() const { return RING_SIZE(&ring_); }
 RequestRing::Pushed RequestRing::push(xensnd_req request, Clock::time_point deadline) {
   if (free_slots() == 0) throw std::logic_error("RequestRing::push on a full ring");
   // Fresh ids: skip any still waiting for an answer (at most capacity() of them).
-  while (outstanding_.count(next_id_)) ++next_id_;
+  while (is_outstanding(next_id_)) ++next_id_;
   request.id = next_id_++;
   xensnd_req* slot = RING_GET_REQUEST(&ring_, ring_.req_prod_pvt);
   std::memcpy(slot, &request, sizeof request);
   ++ring_.req_prod_pvt;
-  outstanding_[request.id] = {request.operation, deadline, deadline - Clock::now()};
+  outstanding_.push_back({request.id, request.operation, deadline, deadline - Clock::now()});
   int notify = 0;
   RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&ring_, notify);
   return {request.id, notify != 0};
@@ -37,6 +47,12 @@ RequestRing::Pushed RequestRing::push(xensnd_req request, Clock::time_point dead
 
 std::vector<Completion> RequestRing::collect() {
   std::vector<Completion> done;
+  collect(done);
+  return done;
+}
+
+void RequestRing::collect(std::vector<Completion>& done) {
+  done.clear();
   int more = 0;
   do {
     RING_IDX prod = load_shared(ring_.sring->rsp_prod);
@@ -55,13 +71,13 @@ std::vector<Completion> RequestRing::collect() {
       c.id = c.response.id;
       c.operation = c.response.operation;
       c.raw_status = c.response.status;
-      auto it = outstanding_.find(c.id);
+      auto it = find(c.id);
       if (it == outstanding_.end())
         throw BackendGoneError("backend answered an unknown request id " + std::to_string(c.id) +
                                " (" + operation_name(c.operation) + ")");
-      if (it->second.operation != c.operation)
+      if (it->operation != c.operation)
         throw BackendGoneError("backend answered request " + std::to_string(c.id) + " (" +
-                               operation_name(it->second.operation) + ") as " +
+                               operation_name(it->operation) + ") as " +
                                operation_name(c.operation));
       outstanding_.erase(it);
       c.status = map_response_status(c.raw_status, c.operation);
@@ -70,25 +86,24 @@ std::vector<Completion> RequestRing::collect() {
     // Re-arms rsp_event so the backend notifies us of the next response.
     RING_FINAL_CHECK_FOR_RESPONSES(&ring_, more);
   } while (more);
-  return done;
 }
 
 std::optional<RequestRing::Clock::time_point> RequestRing::next_deadline() const {
   std::optional<Clock::time_point> earliest;
-  for (const auto& [id, o] : outstanding_)
+  for (const Outstanding& o : outstanding_)
     if (!earliest || o.deadline < *earliest) earliest = o.deadline;
   return earliest;
 }
 
 void RequestRing::check_deadlines(Clock::time_point now) const {
-  for (const auto& [id, o] : outstanding_)
+  for (const Outstanding& o : outstanding_)
     if (o.deadline <= now)
       throw BackendGoneError("backend did not answer " + operation_name(o.operation) + " (request " +
-                             std::to_string(id) + ") in time");
+                             std::to_string(o.id) + ") in time");
 }
 
 void RequestRing::restart_deadlines(Clock::time_point now, uint8_t operation) {
-  for (auto& [id, o] : outstanding_)
+  for (Outstanding& o : outstanding_)
     if (o.operation == operation) o.deadline = now + o.allowance;
 }
 

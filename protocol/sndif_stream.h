@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include "protocol/errors.h"
 #include "protocol/event_page.h"
@@ -66,6 +67,7 @@ class SndifStream final : public Stream {
  private:
   using Clock = std::chrono::steady_clock;
   struct DataRequest {
+    uint16_t id;
     uint8_t operation;
     uint32_t length;
   };
@@ -100,7 +102,10 @@ class SndifStream final : public Stream {
   RunState run_state_ = RunState::kStopped;
   PositionTracker positions_;
   Clock::time_point position_time_{};
-  std::map<uint16_t, DataRequest> data_requests_;
+  // Reserved to the ring's size: the audio path does not allocate per period.
+  std::vector<DataRequest> data_requests_;
+  std::vector<Completion> completions_;
+  EventBatch events_batch_;
   std::map<uint16_t, Trigger> pending_triggers_;
   std::map<uint16_t, Completion> control_answers_;
   uint64_t completed_write_bytes_ = 0;

@@ -54,7 +54,11 @@ SndifStream::SndifStream(const StreamConfig& config, xenio::Platform& platform, 
       event_port_(*channels_, channels_->bind_unbound(backend)),
       ring_(ring_page_->data()),
       events_(event_page_->data()),
-      positions_(config.type) {}
+      positions_(config.type) {
+  data_requests_.reserve(ring_.capacity());
+  completions_.reserve(ring_.capacity());
+  events_batch_.positions.reserve(XENSND_IN_RING_LEN);
+}
 
 SndifStream::~SndifStream() { release_buffer(); }
 
@@ -132,7 +136,8 @@ void SndifStream::pump() {
   // Events before responses: events queued before a STOP/PAUSE response are discarded,
   // those read while the request is pending here and the rest when its response arrives
   // (handle_completion), so no old-epoch position is read as a new one.
-  EventBatch batch = events_.read();
+  EventBatch& batch = events_batch_;
+  events_.read(batch);
   auto pending = [&](Trigger a, Trigger b) {
     return std::any_of(pending_triggers_.begin(), pending_triggers_.end(),
                        [&](const auto& p) { return p.second == a || p.second == b; });
@@ -147,13 +152,12 @@ void SndifStream::pump() {
     }
   }
 
-  std::vector<Completion> done;
   try {
-    done = ring_.collect();
+    ring_.collect(completions_);
   } catch (const BackendGoneError& e) {
     fail(e.what());
   }
-  for (Completion& c : done) handle_completion(c);
+  for (Completion& c : completions_) handle_completion(c);
 
   if (run_state_ == RunState::kPaused) {
     // Data requests queued before or during a pause complete only after RESUME.
@@ -168,8 +172,10 @@ void SndifStream::pump() {
 }
 
 void SndifStream::handle_completion(Completion& c) {
-  if (auto data = data_requests_.find(c.id); data != data_requests_.end()) {
-    uint32_t length = data->second.length;
+  auto data = std::find_if(data_requests_.begin(), data_requests_.end(),
+                           [&](const DataRequest& d) { return d.id == c.id; });
+  if (data != data_requests_.end()) {
+    uint32_t length = data->length;
     data_requests_.erase(data);
     if (c.status.errno_value != 0) {
       if (!failed_data_request_) failed_data_request_.emplace(c.status.errno_value, c.status.message);
@@ -375,7 +381,7 @@ void SndifStream::send_data(uint8_t operation, uint32_t offset, uint32_t length)
   req.op.rw.length = length;
   // A WRITE is answered once the backend's device took the data: up to a buffer's time.
   uint16_t id = push(req, timeouts_.response + buffer_duration());
-  data_requests_[id] = {operation, length};
+  data_requests_.push_back({id, operation, length});
   if (playback) positions_.on_data_sent(length);
 }
 
