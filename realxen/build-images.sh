@@ -79,6 +79,19 @@ if [[ -n $plugin ]]; then
   # /usr/share/alsa/alsa.conf.d: do the same.
   cp "$here/../conf/50-xensnd.conf" "$domu/usr/share/alsa/alsa.conf.d/"
   ln -s /usr/share/alsa/alsa.conf.d/50-xensnd.conf "$domu/etc/alsa/conf.d/50-xensnd.conf"
+  # The scenarios play through this PCM: xensnd with the handshake and response timeouts
+  # scaled for an emulated dom0 on a busy machine, which was seen to take over 5 s (the
+  # defaults, tuned for hardware) to answer a state change. The position timeout — how fast
+  # a dead backend is detected, which scenario 3 bounds — stays the default.
+  cat > "$domu/etc/asound.conf" <<'CONF'
+pcm.realxen {
+	type xensnd
+	device 0
+	pcm 0
+	handshake_timeout_ms 30000
+	response_timeout_ms 10000
+}
+CONF
   touch "$domu/realxen-has-plugin"
 fi
 mkdir -p "$domu/clips" "$domu/realxen/scenarios"

@@ -19,7 +19,7 @@ wait_until() {
   local deadline=$(( $(date +%s) + seconds ))
   until "$@"; do
     [ "$(date +%s)" -ge "$deadline" ] && return 1
-    usleep 100000
+    usleep 250000   # every poll starts processes: keep dom0's CPUs for the backend
   done
 }
 

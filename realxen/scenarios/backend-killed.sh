@@ -3,15 +3,18 @@
 # healthy — after dom0 restarts the backend, a second aplay through xensnd plays the clip
 # exactly (the plugin resets the card the dead session left Connected).
 
+mid_stream() { [ "$(stat -c %s /run/out-killed/vsnd-1-0-0-0-1.wav 2>/dev/null || echo 0)" -ge 96100 ]; }
+
 scenario_dom0() {
   mkdir -p /run/out-killed /run/out
   start_backend --sink wav:/run/out-killed --no-volume --log-level debug || return
   start_guest backend-killed yes || { show_backend_log; return; }
-  # Mid-stream: the backend has played a second of the 5 s clip.
-  wait_until 120 eval '[ "$(wav_data_bytes /run/out-killed/vsnd-1-0-0-0-1.wav)" -ge 192000 ] || dom0_has_signal first-aplay-ended'
+  # Mid-stream: the backend has played half a second of the 5 s clip (the file's size is
+  # enough to tell, and cheap to poll).
+  wait_until 120 eval 'mid_stream || dom0_has_signal first-aplay-ended'
   if dom0_has_signal first-aplay-ended; then
     fail "the first aplay ended before the backend was killed (see the domU's log)"
-  elif [ "$(wav_data_bytes /run/out-killed/vsnd-1-0-0-0-1.wav)" -ge 192000 ]; then
+  elif mid_stream; then
     kill -KILL "$BACKEND_PID"
     dom0_signal backend-killed
     say "backend killed mid-stream ($(wav_data_bytes /run/out-killed/vsnd-1-0-0-0-1.wav) bytes played)"
@@ -22,7 +25,7 @@ scenario_dom0() {
       fail "the domU never reported the end of the first aplay"
     fi
   else
-    fail "the first aplay never got 1 s of audio to the backend"
+    fail "the first aplay never got half a second of audio to the backend"
   fi
   wait_guest_end 150
   stop_backend
@@ -35,7 +38,9 @@ scenario_dom0() {
 scenario_guest() {
   [ -f /realxen-has-plugin ] || { fail "the domU image has no xensnd plugin"; return; }
   modprobe xen-evtchn && modprobe xen-gntalloc || { fail "modprobe xen-evtchn xen-gntalloc"; return; }
-  aplay -q -D xensnd $RAW -B 2000000 /clips/long.raw > /tmp/aplay1.err 2>&1 &
+  # aplay's default buffer (at most 0.5 s): the 5 s clip is still mostly ahead when dom0
+  # sees half a second of it played.
+  aplay -q -D realxen $RAW /clips/long.raw > /tmp/aplay1.err 2>&1 &
   local pid=$!
   if ! wait_until 120 eval 'guest_has_signal backend-killed || ! kill -0 '"$pid"' 2>/dev/null'; then
     fail "dom0 never killed the backend"; kill "$pid"; return
@@ -60,5 +65,5 @@ scenario_guest() {
   fi
   guest_signal first-aplay-ended
   wait_until 60 guest_has_signal backend-restarted || { fail "dom0 never restarted the backend"; return; }
-  check "a second aplay through xensnd after the backend restarted exits 0" aplay -q -D xensnd $RAW -B 2000000 /clips/play.raw
+  check "a second aplay through xensnd after the backend restarted exits 0" aplay -q -D realxen $RAW -B 2000000 /clips/play.raw
 }

@@ -1,6 +1,6 @@
 # Scenario 6, figures (printed, not asserted): the same 5 s clip played to the same backend,
 # first by the kernel's snd-xen-front (aplay -D hw:0,0), then — after unbinding it — by
-# xensnd (aplay -D xensnd). For each: open-to-START time and HW_PARAM_QUERY round trips at
+# xensnd (aplay -D realxen, type xensnd). For each: open-to-START time and HW_PARAM_QUERY round trips at
 # open (from the backend's log), wall time and CPU time of aplay (guest clock, which under
 # software emulation tracks wall time only loosely).
 # It fails only when a run does not play at all (no figures without a run behind them).
@@ -59,5 +59,5 @@ scenario_guest() {
   local driver; driver=$(basename "$(readlink /sys/bus/xen/devices/vsnd-0/driver)")
   echo vsnd-0 > "/sys/bus/xen/drivers/$driver/unbind" || { fail "unbinding vsnd-0"; return; }
   [ -f /realxen-has-plugin ] || { fail "the domU image has no xensnd plugin"; return; }
-  timed_play xensnd -D xensnd
+  timed_play xensnd -D realxen
 }

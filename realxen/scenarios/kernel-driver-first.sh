@@ -31,5 +31,5 @@ scenario_guest() {
   echo vsnd-0 > "/sys/bus/xen/drivers/$driver/unbind" || { fail "unbinding vsnd-0 from $driver"; return; }
   check "vsnd-0 has no driver after unbinding" [ ! -e /sys/bus/xen/devices/vsnd-0/driver ]
   say "frontend state after unbinding: $(xenstore-read device/vsnd/0/state)"
-  check "aplay -D xensnd plays after unbinding" aplay -q -D xensnd $RAW -B 2000000 /clips/play.raw
+  check "aplay -D realxen (type xensnd) plays after unbinding" aplay -q -D realxen $RAW -B 2000000 /clips/play.raw
 }

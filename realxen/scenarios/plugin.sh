@@ -1,5 +1,5 @@
 # Scenario 1, the product on real Xen: the same domU and vsnd card as kernel-frontend, but no
-# kernel sound driver: aplay and arecord go through `-D xensnd`, i.e. the real alsa-lib loads
+# kernel sound driver: aplay and arecord go through `-D realxen` (type xensnd), i.e. the real alsa-lib loads
 # libasound_module_pcm_xensnd.so, which talks sndif to xensnd-backend in dom0 through
 # /dev/xen/xenbus, /dev/xen/gntalloc and /dev/xen/evtchn, with xl's XenStore layout and
 # permissions. Pass: the backend received exactly the clip's frames, and arecord got exactly
@@ -14,7 +14,7 @@ scenario_guest() {
   # 2 s buffers: a domU under emulation on a busy machine was seen to stall for a second,
   # and an xrun would make the frames differ (the checks are bit-exact).
   local raw="-t raw -f S16_LE -c 2 -r 48000"
-  check "aplay -D xensnd exits 0" aplay -q -D xensnd $raw -B 2000000 /clips/play.raw
-  check "arecord -D xensnd exits 0" arecord -q -D xensnd $raw -B 2000000 -s "$(cat /clips/source.frames)" /tmp/capture.raw
+  check "aplay -D realxen (type xensnd) exits 0" aplay -q -D realxen $raw -B 2000000 /clips/play.raw
+  check "arecord -D realxen (type xensnd) exits 0" arecord -q -D realxen $raw -B 2000000 -s "$(cat /clips/source.frames)" /tmp/capture.raw
   say "value capture_md5=$(md5sum < /tmp/capture.raw | cut -d' ' -f1)"
 }

@@ -28,7 +28,7 @@ scenario_guest() {
   check "the message names the device node" grep -q '/dev/xen/' /tmp/denied.err
   chgrp xen /dev/xen/xenbus /dev/xen/gntalloc /dev/xen/evtchn && chmod 0660 /dev/xen/xenbus /dev/xen/gntalloc /dev/xen/evtchn
   ls -l /dev/xen/
-  as_user "aplay -q -D xensnd $RAW -B 2000000 /clips/play.raw" > /tmp/allowed.err 2>&1
+  as_user "aplay -q -D realxen $RAW -B 2000000 /clips/play.raw" > /tmp/allowed.err 2>&1
   status=$?
   cat /tmp/allowed.err
   check "aplay as uid 1000 in group xen plays (status $status)" [ "$status" -eq 0 ]
