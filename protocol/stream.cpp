@@ -178,7 +178,8 @@ void SndifStream::handle_completion(Completion& c) {
     uint32_t length = data->length;
     data_requests_.erase(data);
     if (c.status.errno_value != 0) {
-      if (!failed_data_request_) failed_data_request_.emplace(c.status.errno_value, c.status.message);
+      if (!failed_data_request_)
+        failed_data_request_.emplace(c.status.errno_value, stream_name(config_) + ": " + c.status.message);
     } else if (c.operation == XENSND_OP_WRITE) {
       completed_write_bytes_ += length;
     } else {
@@ -258,7 +259,8 @@ std::optional<HwParamRanges> SndifStream::query_hw_params(const HwParamRanges& r
   req.op.hw_param = hw_params_to_wire(request);
   Completion c = call(req, timeouts_.response);
   if (c.status.errno_value == EOPNOTSUPP || c.status.errno_value == ENOSYS) return std::nullopt;
-  if (c.status.errno_value != 0) throw RequestFailedError(c.status.errno_value, c.status.message);
+  if (c.status.errno_value != 0)
+    throw RequestFailedError(c.status.errno_value, stream_name(config_) + ": " + c.status.message);
   HwParamRanges answer = hw_params_from_wire(c.response.resp.hw_param);
   HwParamRanges result = intersect(request, answer);
   if (is_empty(result))
@@ -310,7 +312,13 @@ void SndifStream::open(const StreamParams& params) {
   }
   if (c.status.errno_value != 0) {
     release_buffer();
-    throw RequestFailedError(c.status.errno_value, c.status.message);
+    // Say what was asked for: the backend's log is in another domain.
+    throw RequestFailedError(c.status.errno_value,
+                             stream_name(config_) + ": " + c.status.message + " (" +
+                                 std::string(sndif_format_name(params.format)) + ", " +
+                                 std::to_string(params.channels) + " channels, " + std::to_string(params.rate) +
+                                 " Hz, buffer " + std::to_string(params.buffer_bytes) + " bytes, period " +
+                                 std::to_string(params.period_bytes) + " bytes)");
   }
   positions_.reset();
   events_.discard_all();
@@ -357,7 +365,9 @@ void SndifStream::trigger(Trigger t) {
   req.operation = XENSND_OP_TRIGGER;
   req.op.trigger.type = wire_trigger(t);
   Completion c = call(req, timeouts_.response);
-  if (c.status.errno_value != 0) throw RequestFailedError(c.status.errno_value, c.status.message);
+  if (c.status.errno_value != 0)
+    throw RequestFailedError(c.status.errno_value, stream_name(config_) + ": TRIGGER " + trigger_name(t) + ": " +
+                                                       c.status.message);
 }
 
 // --- Data requests ---

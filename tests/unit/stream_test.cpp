@@ -218,6 +218,29 @@ TEST_F(StreamTest, UnexpectedStatusBecomesEioWithTheRawValue) {
   EXPECT_EQ(stream0().completed_write_bytes(), 0u);
 }
 
+TEST_F(StreamTest, RefusalsNameTheStreamAndWhatWasAsked) {
+  backend.answer_hook = [](size_t, const xensnd_req& req, xensnd_resp def) -> std::optional<xensnd_resp> {
+    if (req.operation != XENSND_OP_CLOSE) def.status = -EINVAL;
+    return def;
+  };
+  std::string open_error = expect_throw<RequestFailedError>([&] { open_default(); });
+  EXPECT_THAT(open_error, HasSubstr("alsa<default>"));
+  EXPECT_THAT(open_error, HasSubstr("48000 Hz"));
+  EXPECT_THAT(open_error, HasSubstr("s16_le"));
+  EXPECT_THAT(open_error, HasSubstr("16384"));
+  backend.answer_hook = nullptr;
+  open_default();
+  backend.answer_hook = [](size_t, const xensnd_req&, xensnd_resp def) -> std::optional<xensnd_resp> {
+    def.status = -EINVAL;
+    return def;
+  };
+  std::string trigger_error = expect_throw<RequestFailedError>([&] { start(); });
+  EXPECT_THAT(trigger_error, HasSubstr("alsa<default>"));
+  EXPECT_THAT(trigger_error, HasSubstr("START"));
+  write(0, 64);
+  EXPECT_THAT(expect_throw<RequestFailedError>([&] { stream0().process(); }), HasSubstr("alsa<default>"));
+}
+
 TEST_F(StreamTest, ExpectedErrorStatusIsPassedOn) {
   backend.answer_hook = [](size_t, const xensnd_req&, xensnd_resp def) -> std::optional<xensnd_resp> {
     def.status = -EBUSY;
