@@ -28,11 +28,15 @@ class SndifCardConnection final : public CardConnection {
   }
 
   ~SndifCardConnection() override {
-    bool backend_failed = false;
+    // One backend serves every stream of the card: once it failed on one, the others are
+    // not closed through it (each CLOSE would wait out its own timeout).
+    std::string failure;
     for (auto& stream : streams_) {
+      if (!failure.empty()) stream->mark_disconnected(failure);
       stream->close();
-      backend_failed = backend_failed || stream->disconnected();
+      if (failure.empty() && stream->disconnected()) failure = "not closed: " + stream->disconnect_reason();
     }
+    bool backend_failed = !failure.empty();
     // A backend that stopped answering (or broke the protocol) will not release the
     // connection either: do not make the application wait for it twice.
     auto deadline = std::chrono::steady_clock::now() +
