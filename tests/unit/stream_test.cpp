@@ -17,13 +17,15 @@ thread_local bool g_count_allocations = false;
 thread_local int g_allocations = 0;
 }  // namespace
 
-void* operator new(size_t size) {
+// Out of line: inlined into callers, GCC's -Wmismatched-new-delete sees malloc's pointer
+// reach free() through `delete` and fails the optimised build.
+[[gnu::noinline]] void* operator new(size_t size) {
   if (g_count_allocations) ++g_allocations;
   if (void* p = std::malloc(size ? size : 1)) return p;
   throw std::bad_alloc();
 }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, size_t) noexcept { std::free(p); }
+[[gnu::noinline]] void operator delete(void* p) noexcept { std::free(p); }
+[[gnu::noinline]] void operator delete(void* p, size_t) noexcept { std::free(p); }
 
 namespace xensnd::testing {
 namespace {
