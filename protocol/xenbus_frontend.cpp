@@ -56,8 +56,11 @@ void XenbusFrontend::watch() {
 int XenbusFrontend::watch_fd() const { return store_.watch_fd(); }
 
 bool XenbusFrontend::drain_watch_events() {
+  // Events are only hints to look again, and the other side writes as often as it likes:
+  // take a bounded batch (what is left keeps watch_fd() readable for the next look).
+  constexpr int kMaxEventsPerDrain = 64;
   bool any = false;
-  while (store_.next_watch_event()) any = true;
+  for (int i = 0; i < kMaxEventsPerDrain && store_.next_watch_event(); ++i) any = true;
   return any;
 }
 

@@ -52,7 +52,7 @@ class XenbusFrontend {
   // Watches the backend's state and our device directory.
   void watch();
   int watch_fd() const;
-  // Consumes queued watch events; true if there were any.
+  // Consumes queued watch events (at most a bounded batch); true if there were any.
   bool drain_watch_events();
 
   // A state write as a transaction that aborts if the device directory is gone; returns

@@ -18,6 +18,53 @@ class XenbusFrontendTest : public ::testing::Test {
   const std::string dev = "device/vsnd/0";
 };
 
+// A XenStore whose watch never runs dry: a backend rewriting its state node in a loop.
+class FloodedXenStore final : public xenio::XenStore {
+ public:
+  explicit FloodedXenStore(FakeXenStore& inner) : inner_(inner) {}
+  int events_taken = 0;
+
+  std::optional<std::string> read(std::string_view p, Transaction t) override { return inner_.read(p, t); }
+  void write(std::string_view p, std::string_view v, Transaction t) override { inner_.write(p, v, t); }
+  void mkdir(std::string_view p, Transaction t) override { inner_.mkdir(p, t); }
+  void remove(std::string_view p, Transaction t) override { inner_.remove(p, t); }
+  std::optional<std::vector<std::string>> directory(std::string_view p, Transaction t) override {
+    return inner_.directory(p, t);
+  }
+  std::vector<xenio::XenStorePermission> permissions(std::string_view p, Transaction t) override {
+    return inner_.permissions(p, t);
+  }
+  void set_permissions(std::string_view p, const std::vector<xenio::XenStorePermission>& perms,
+                       Transaction t) override {
+    inner_.set_permissions(p, perms, t);
+  }
+  Transaction begin_transaction() override { return inner_.begin_transaction(); }
+  bool commit_transaction(Transaction t) override { return inner_.commit_transaction(t); }
+  void abort_transaction(Transaction t) override { inner_.abort_transaction(t); }
+  void watch(std::string_view p, std::string_view token) override { inner_.watch(p, token); }
+  void unwatch(std::string_view p, std::string_view token) override { inner_.unwatch(p, token); }
+  int watch_fd() const override { return inner_.watch_fd(); }
+  std::optional<xenio::XenStoreWatchEvent> next_watch_event() override {
+    // Stops after 100000 so that a frontend draining forever fails instead of hanging.
+    if (++events_taken > 100000) return std::nullopt;
+    return xenio::XenStoreWatchEvent{"/local/domain/0/backend/vsnd/1/0/state", "xensnd-frontend"};
+  }
+  std::string domain_path(xenio::DomainId domid) override { return inner_.domain_path(domid); }
+
+ private:
+  FakeXenStore& inner_;
+};
+
+TEST_F(XenbusFrontendTest, AWatchFloodCannotKeepTheFrontendDraining) {
+  FloodedXenStore flooded(store);
+  XenbusFrontend fe(flooded, dev);
+  EXPECT_TRUE(fe.drain_watch_events());
+  EXPECT_LE(flooded.events_taken, 1000);
+  // A wait still ends at its deadline, naming the state it saw.
+  flooded.events_taken = 0;
+  EXPECT_THROW(fe.wait_for(HandshakePhase::kBackendConnected, soon()), FrontendError);
+}
+
 TEST_F(XenbusFrontendTest, ReadsBackendLocation) {
   XenbusFrontend fe(store, dev);
   EXPECT_EQ(fe.backend_path(), "/local/domain/0/backend/vsnd/1/0");
