@@ -3,6 +3,7 @@
 #include <poll.h>
 
 #include <cerrno>
+#include <cstring>
 
 #include "protocol/errors.h"
 #include "protocol/sndif_abi.h"
@@ -124,7 +125,10 @@ BusState XenbusFrontend::wait_for(HandshakePhase phase, Clock::time_point deadli
     auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - now);
     pollfd p{store_.watch_fd(), POLLIN, 0};
     int ready = ::poll(&p, 1, static_cast<int>(left.count()));
-    if (ready < 0 && errno != EINTR) throw FrontendError(errno, "poll on the XenStore watch failed");
+    if (ready < 0 && errno != EINTR) {
+      int error = errno;
+      throw FrontendError(error, "poll on the XenStore watch of " + device_path_ + " failed: " + std::strerror(error));
+    }
   }
 }
 
