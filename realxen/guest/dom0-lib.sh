@@ -145,6 +145,7 @@ played_exactly() {
     echo "only $got_bytes of $want_bytes bytes"; return 1
   fi
   if [ "$head_md5" != "$(cat "/clips/$clip.md5")" ]; then
+    [ -n "${NO_DIAGNOSIS:-}" ] && { echo "differs"; return 1; }   # the diagnosis takes a while
     echo "$got_bytes bytes, the first $want_bytes differ from the clip: $(describe_difference "$played" "$clip" "$extra")"
     return 1
   fi
@@ -195,7 +196,7 @@ run_playback_capture() {
   check "playback: the backend received $got (it logged $(grep -c "underrun #" "$BACKEND_LOG") underruns)" [ "$exact" -eq 0 ] ||
     dump_file /run/played.raw 98304
   # The checker itself must be able to fail: the same recording against the other clip.
-  check "the exact-frames check rejects a recording of a different clip" eval '! played_exactly /run/played.raw source >/dev/null'
+  check "the exact-frames check rejects a recording of a different clip" eval '! NO_DIAGNOSIS=1 played_exactly /run/played.raw source >/dev/null'
   got=$(guest_value capture_md5)
   check "capture: arecord got exactly the source's frames ($got; the backend logged $(grep -c "overrun #" "$BACKEND_LOG") overruns)" \
     [ "$got" = "$(cat /clips/source.md5)" ]
