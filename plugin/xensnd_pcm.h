@@ -83,6 +83,12 @@ class XensndPcm {
   // Progress: consume responses and events, move hw_, keep requests flowing. Returns false
   // when the stream is disconnected.
   bool update_locked();
+  // update_locked() after the events: appl_ synced, requests sent, hw_ moved.
+  void advance_locked(Clock::time_point now);
+  // Whether progress now waits for a response (not for CUR_POS): then its notification is
+  // armed before anyone sleeps on the poll fd.
+  bool waiting_for_responses_locked() const;
+  void arm_responses_if_waiting_locked();
   void process_events_locked(Clock::time_point now, bool force = false);
   void sync_appl_locked();
   void flush_playback_locked();

@@ -47,9 +47,9 @@ void XensndPcm::arm_watchdog(bool on) { set_timer(on ? kWatchdogNs : 0, on ? kWa
 void XensndPcm::wake_pollers() { set_timer(1, backend_running_ ? kWatchdogNs : 0); }
 
 void XensndPcm::drain_timer() {
+  // One read takes every expiration (and a second would only say EAGAIN).
   uint64_t expirations = 0;
-  while (::read(timer_fd_.get(), &expirations, sizeof(expirations)) > 0) {
-  }
+  [[maybe_unused]] const ssize_t n = ::read(timer_fd_.get(), &expirations, sizeof(expirations));
 }
 
 // --- Disconnection ---
@@ -162,9 +162,12 @@ bool XensndPcm::update_locked() {
   if (!stream_->is_open()) return true;
   try {
     const Clock::time_point now = Clock::now();
-    // Hot-unplug and backend state changes, for applications that never poll our fds.
-    if (now - last_watch_check_ >= kWatchCheckInterval && readable(card_->watch_fd()))
-      check_watch_locked();
+    // Hot-unplug and backend state changes, for applications that never poll our fds: a
+    // look every kWatchCheckInterval, not at every call once the first interval passed.
+    if (now - last_watch_check_ >= kWatchCheckInterval) {
+      last_watch_check_ = now;
+      if (readable(card_->watch_fd())) check_watch_locked();
+    }
     if (disconnected_) return false;
     process_events_locked(now);
     // A backend that died sends nothing at all: no overdue response shows it when every
@@ -179,25 +182,56 @@ bool XensndPcm::update_locked() {
             std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(now - last).count()) +
             " ms while the stream was running");
     }
-    sync_appl_locked();
-    if (playback()) {
-      flush_playback_locked();
-      if (backend_running_) {
-        const uint64_t position = frames_of(stream_->position_bytes());
-        hw_ = std::max(hw_, std::min(position, requested_));
-        if (io_.state == SND_PCM_STATE_DRAINING && playback_drained_locked(now))
-          hw_ = std::max(hw_, appl_);
-      }
-    } else {
-      const uint64_t done = frames_of(stream_->completed_read_bytes() - done_base_bytes_);
-      hw_ = std::max(hw_, std::min(done, requested_));
-      issue_reads_locked();
-    }
+    advance_locked(now);
+    arm_responses_if_waiting_locked();
   } catch (const BackendGoneError& error) {
     fail_locked(error.what());
     return false;
   }
   return true;
+}
+
+void XensndPcm::advance_locked(Clock::time_point now) {
+  sync_appl_locked();
+  if (playback()) {
+    flush_playback_locked();
+    if (backend_running_) {
+      const uint64_t position = frames_of(stream_->position_bytes());
+      hw_ = std::max(hw_, std::min(position, requested_));
+      if (io_.state == SND_PCM_STATE_DRAINING && playback_drained_locked(now))
+        hw_ = std::max(hw_, appl_);
+    }
+  } else {
+    const uint64_t done = frames_of(stream_->completed_read_bytes() - done_base_bytes_);
+    hw_ = std::max(hw_, std::min(done, requested_));
+    issue_reads_locked();
+  }
+}
+
+bool XensndPcm::waiting_for_responses_locked() const {
+  if (disconnected_ || !stream_->is_open() || stream_->in_flight() == 0) return false;
+  // Capture: READ answers are the data. Drain: it ends when the WRITEs are answered.
+  if (!playback()) return backend_running_ && !paused_;
+  if (io_.state == SND_PCM_STATE_DRAINING) return true;
+  // Playback otherwise moves with CUR_POS, whose event wakes pollers once a period, and
+  // answers are consumed then — unless frames wait for a ring slot only an answer frees.
+  const uint64_t limit = backend_running_ ? appl_ : std::min(appl_, period_frames_);
+  return requested_ < limit && stream_->free_slots() == 0;
+}
+
+void XensndPcm::arm_responses_if_waiting_locked() {
+  // The backend notifies a response only when asked (Stream::arm_response_notification);
+  // ask before the application can sleep on our poll fd waiting for one.
+  for (int pass = 0; pass < 4; ++pass) {
+    if (!waiting_for_responses_locked() || !stream_->arm_response_notification()) return;
+    // Answered before the request took effect: nothing will notify these. Take them now.
+    last_process_ = Clock::now();
+    stream_->process();
+    advance_locked(last_process_);
+  }
+  // Still answering as fast as we look: let the poller come straight back.
+  last_process_ = Clock::time_point{};
+  wake_pollers();
 }
 
 bool XensndPcm::wait_for_progress_unlocked(std::unique_lock<std::mutex>& lock,
@@ -278,11 +312,14 @@ snd_pcm_sframes_t XensndPcm::transfer(const snd_pcm_channel_area_t* areas, snd_p
       if (Clock::now() >= deadline)
         throw BackendGoneError("the backend answered no request for " +
                                std::to_string(options_.response_timeout.count()) + " ms");
-      wait_for_progress_unlocked(lock, std::chrono::milliseconds(100));
+      // Only an answer frees a slot: have it notified, and take those already there.
+      if (!stream_->arm_response_notification()) wait_for_progress_unlocked(lock, std::chrono::milliseconds(100));
       if (disconnected_) break;
       stream_->process();
       flush_playback_locked();
     }
+    // A poller sleeping on our fd next must be woken by the answer it may need.
+    arm_responses_if_waiting_locked();
   } catch (const BackendGoneError& error) {
     return fail_locked(error.what());
   }

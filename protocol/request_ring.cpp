@@ -53,9 +53,11 @@ std::vector<Completion> RequestRing::collect() {
 
 void RequestRing::collect(std::vector<Completion>& done) {
   done.clear();
-  int more = 0;
-  do {
+  // Until rsp_prod stands still; every pass consumes at least one of the outstanding
+  // requests (or throws), so a backend bumping rsp_prod cannot keep us here.
+  for (;;) {
     RING_IDX prod = load_shared(ring_.sring->rsp_prod);
+    if (prod == ring_.rsp_cons) break;
     xen_rmb();  // see the responses up to prod, not older contents
     // Everything between rsp_cons and prod must be an answer to a request we made.
     RING_IDX available = prod - ring_.rsp_cons;
@@ -83,9 +85,21 @@ void RequestRing::collect(std::vector<Completion>& done) {
       c.status = map_response_status(c.raw_status, c.operation);
       done.push_back(std::move(c));
     }
-    // Re-arms rsp_event so the backend notifies us of the next response.
-    RING_FINAL_CHECK_FOR_RESPONSES(&ring_, more);
-  } while (more);
+  }
+}
+
+bool RequestRing::arm_response_notification() {
+  // ring.h's race-free order: publish rsp_event, full barrier, look at rsp_prod again. A
+  // response produced before the backend could see rsp_event is caught by the second look.
+  int more = 0;
+  RING_FINAL_CHECK_FOR_RESPONSES(&ring_, more);
+  return more != 0;
+}
+
+bool RequestRing::response_notification_armed() const {
+  // Only we write rsp_event; a backend scribbling on it can only cost a wasted read.
+  RING_IDX event = std::atomic_ref<RING_IDX>(ring_.sring->rsp_event).load(std::memory_order_relaxed);
+  return static_cast<int32_t>(event - ring_.rsp_cons) > 0;
 }
 
 std::optional<RequestRing::Clock::time_point> RequestRing::next_deadline() const {

@@ -1,8 +1,11 @@
 // The frontend side of a stream's request ring (the xen_sndif shared ring page), with the
 // hold-off protocol of ring.h: requests are pushed with RING_PUSH_REQUESTS_AND_CHECK_NOTIFY
-// (notify only when the backend asked for it) and responses consumed with
-// RING_FINAL_CHECK_FOR_RESPONSES, which keeps `rsp_event` current — a backend like snd_be
-// notifies only when rsp_event asks for it.
+// (notify only when the backend asked for it). A backend like snd_be notifies a response only
+// when `rsp_event` asks for it, and collect() does not ask: while streaming, the CUR_POS event
+// wakes the application once a period and the WRITE answers are picked up then, without a
+// wake-up (and system calls) of their own. Whoever is about to sleep until a response comes
+// must arm_response_notification() first (RING_FINAL_CHECK_FOR_RESPONSES), and collect
+// instead of sleeping when it says responses are already there.
 //
 // Every request gets a fresh id and its own deadline. A response must match an
 // outstanding request by id and operation, and rsp_prod may not run past what was
@@ -48,11 +51,18 @@ class RequestRing {
   // Gives `request` a fresh id, queues and publishes it. Requires free_slots() > 0.
   Pushed push(xensnd_req request, Clock::time_point deadline);
 
-  // Consumes every response the backend produced, keeping rsp_event armed. Throws
-  // BackendGoneError on a protocol violation (the ring is then unusable).
+  // Consumes every response the backend produced, without asking to be notified of the next
+  // (rsp_event is left alone). Throws BackendGoneError on a protocol violation (the ring is
+  // then unusable).
   std::vector<Completion> collect();
   // The same into `done` (cleared first), reusing its storage: no allocation per period.
   void collect(std::vector<Completion>& done);
+  // Sets rsp_event so that the backend notifies the next response. Returns true when
+  // responses were already waiting: no notification comes for those, so the caller must
+  // collect() (and arm again) instead of sleeping.
+  bool arm_response_notification();
+  // rsp_event is armed for a response not yet consumed: the backend may notify (or may have).
+  bool response_notification_armed() const;
 
   bool is_outstanding(uint16_t id) const { return find(id) != outstanding_.end(); }
   // The earliest deadline of an outstanding request.

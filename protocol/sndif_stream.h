@@ -51,6 +51,7 @@ class SndifStream final : public Stream {
   int poll_fd() const override;
   void process() override;
   void wait(std::chrono::milliseconds timeout) override;
+  bool arm_response_notification() override;
   uint64_t position_bytes() const override { return positions_.position(); }
   std::chrono::steady_clock::time_point position_time() const override { return position_time_; }
   uint64_t event_overruns() const override { return events_.overruns(); }
@@ -81,6 +82,8 @@ class SndifStream final : public Stream {
   void pump();
   void handle_completion(Completion& c);
   void block_until_event_or(Clock::time_point until);
+  // The same for a caller that needs a response: arms its notification first.
+  void block_for_response_or(Clock::time_point until);
   void release_buffer() noexcept;
   [[noreturn]] void fail(const std::string& reason);
 

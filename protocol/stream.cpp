@@ -114,6 +114,13 @@ void SndifStream::block_until_event_or(Clock::time_point until) {
   if (::poll(&p, 1, timeout) < 0 && errno != EINTR) fail(std::string("poll on the event channels failed: ") + std::strerror(errno));
 }
 
+void SndifStream::block_for_response_or(Clock::time_point until) {
+  // Responses wake us only when rsp_event asks (pump() does not): arm it before sleeping, and
+  // do not sleep when some arrived before it was armed — nothing would notify those.
+  if (ring_.arm_response_notification()) return;
+  block_until_event_or(until);
+}
+
 void SndifStream::pump() {
   try {
     // Acknowledge and unmask first: anything arriving after this wakes poll() again.
@@ -121,12 +128,18 @@ void SndifStream::pump() {
     // taken nothing else can be pending: no further read to learn that (a system call
     // per period), and a backend notifying in a tight loop cannot keep us here (unmasking
     // inside the loop would let it). Unmask re-delivers what arrived meanwhile.
+    // The ring port can fire only while rsp_event is armed (RequestRing): when it is not,
+    // the event port is all there is to take, and streaming costs one read a period. A port
+    // left unread keeps the fd readable: a wrong guess costs a wake-up, never an event.
+    const bool ring_may_fire = ring_.response_notification_armed();
     std::array<xenio::EventPort, 2> taken{};
     size_t count = 0;
-    for (int reads = 0; count < taken.size() && reads < 4; ++reads) {
+    auto took = [&](xenio::EventPort p) { return std::find(taken.begin(), taken.begin() + count, p) != taken.begin() + count; };
+    auto all_taken = [&] { return took(event_port_.port()) && (!ring_may_fire || took(ring_port_.port())); };
+    for (int reads = 0; count < taken.size() && reads < 4 && !all_taken(); ++reads) {
       std::optional<xenio::EventPort> port = channels_->pending();
       if (!port) break;
-      if (std::find(taken.begin(), taken.begin() + count, *port) == taken.begin() + count) taken[count++] = *port;
+      if (!took(*port)) taken[count++] = *port;
     }
     for (size_t i = 0; i < count; ++i) channels_->unmask(taken[i]);
   } catch (const xenio::XenError& e) {
@@ -232,9 +245,11 @@ Completion SndifStream::call(xensnd_req request, std::chrono::milliseconds timeo
   // Data requests may have taken every slot but the reserved one... or all, if the plugin
   // ignored free_slots(): wait for one to free.
   while (ring_.free_slots() == 0) {
-    block_until_event_or(ring_.next_deadline().value_or(Clock::now()));
+    block_for_response_or(ring_.next_deadline().value_or(Clock::now()));
     pump();
   }
+  // Its answer is awaited: have it notified even when the backend answers at once.
+  ring_.arm_response_notification();
   uint16_t id = push(request, timeout);
   if (request.operation == XENSND_OP_TRIGGER) {
     for (Trigger t : {Trigger::kStart, Trigger::kPause, Trigger::kStop, Trigger::kResume})
@@ -247,7 +262,7 @@ Completion SndifStream::call(xensnd_req request, std::chrono::milliseconds timeo
       control_answers_.erase(it);
       return answer;
     }
-    block_until_event_or(ring_.next_deadline().value_or(Clock::now()));
+    block_for_response_or(ring_.next_deadline().value_or(Clock::now()));
   }
 }
 
@@ -414,8 +429,17 @@ void SndifStream::wait(std::chrono::milliseconds timeout) {
   require_connected();
   Clock::time_point until = Clock::now() + timeout;
   if (std::optional<Clock::time_point> deadline = ring_.next_deadline()) until = std::min(until, *deadline);
-  block_until_event_or(until);
+  // Whoever waits with requests outstanding waits for their answers.
+  if (ring_.outstanding() > 0)
+    block_for_response_or(until);
+  else
+    block_until_event_or(until);
   process();
+}
+
+bool SndifStream::arm_response_notification() {
+  require_connected();
+  return ring_.arm_response_notification();
 }
 
 }  // namespace xensnd

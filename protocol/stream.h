@@ -89,9 +89,17 @@ class Stream {
   virtual int poll_fd() const = 0;
   // Consumes every pending response and event without blocking. Throws BackendGoneError on a
   // protocol violation or an overdue response, RequestFailedError when a data request failed.
+  // It does not ask the backend to notify the next response: while streaming, the once-a-period
+  // CUR_POS event wakes poll_fd() and the answers are consumed then (one wake-up a period).
   virtual void process() = 0;
-  // Blocks until something arrives or `timeout` passes, then process()es.
+  // Blocks until something arrives or `timeout` passes, then process()es. With requests
+  // outstanding, their answers wake it (it arms the notification itself).
   virtual void wait(std::chrono::milliseconds timeout) = 0;
+  // For a caller about to sleep on poll_fd() until a response comes (a free ring slot, a READ's
+  // data, a drain): asks the backend to notify the next response. Returns true when responses
+  // arrived before the request took effect — no notification comes for them: process() and
+  // ask again instead of sleeping.
+  virtual bool arm_response_notification() = 0;
 
   // Bytes played/captured in the current START..STOP epoch according to the last CUR_POS,
   // and when that event was consumed (for delay interpolation).

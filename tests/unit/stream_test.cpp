@@ -3,6 +3,8 @@
 
 #include <gmock/gmock.h>
 
+#include <poll.h>
+
 #include <cstdlib>
 #include <new>
 
@@ -169,6 +171,50 @@ TEST_F(StreamTest, ManySequentialRequestsAgainstANotifyOnRequestBackend) {
   }
   EXPECT_FALSE(stream0().disconnected());
   EXPECT_GE(backend.notifications_sent - notified_before, 100);
+}
+
+bool readable(int fd) {
+  pollfd p{fd, POLLIN, 0};
+  return ::poll(&p, 1, 0) == 1;
+}
+
+TEST_F(StreamTest, WaitingWithAWriteOutstandingArmsItsNotification) {
+  start();
+  stream0().process();
+  backend.hold = true;
+  // Negative control: streaming consumes answers without asking for a notification, so
+  // one answered while nobody waits wakes nobody.
+  write(0, 4096);
+  int notified = backend.notifications_sent;
+  backend.answer_held();
+  EXPECT_EQ(backend.notifications_sent, notified);
+  EXPECT_FALSE(readable(stream0().poll_fd()));
+  stream0().process();
+  EXPECT_EQ(stream0().completed_write_bytes(), 4096u);
+  // A caller that waits for the answer is woken by it.
+  write(4096, 4096);
+  stream0().wait(1ms);  // nothing comes yet: the WRITE is held
+  EXPECT_EQ(stream0().completed_write_bytes(), 4096u);
+  backend.answer_held();
+  EXPECT_EQ(backend.notifications_sent, notified + 1);
+  EXPECT_TRUE(readable(stream0().poll_fd()));
+  stream0().wait(1s);
+  EXPECT_EQ(stream0().completed_write_bytes(), 8192u);
+}
+
+TEST_F(StreamTest, ArmingReportsAnswersThatCameFirstInsteadOfSleepingOnThem) {
+  start();
+  stream0().process();
+  write(0, 4096);  // answered at once, without a notification
+  EXPECT_FALSE(readable(stream0().poll_fd()));
+  EXPECT_TRUE(stream0().arm_response_notification());  // sleeping now would miss it
+  stream0().process();
+  EXPECT_EQ(stream0().completed_write_bytes(), 4096u);
+  EXPECT_FALSE(stream0().arm_response_notification());
+  write(4096, 4096);  // answered after the arm: notified
+  EXPECT_TRUE(readable(stream0().poll_fd()));
+  stream0().wait(1s);
+  EXPECT_EQ(stream0().completed_write_bytes(), 8192u);
 }
 
 TEST_F(StreamTest, BogusResponseIdIsAProtocolViolation) {
@@ -593,8 +639,9 @@ class ProbedStreamTest : public ConnectedCardTest {
 };
 
 TEST_F(ProbedStreamTest, BothPortsSeenNeedNoFurtherRead) {
-  // A period's work: a WRITE answered and a CUR_POS event. Both ports are masked once
-  // delivered, so a third read could only say "nothing": a wasted system call.
+  // A WRITE answered with its notification asked for, and a CUR_POS event. Both ports are
+  // masked once delivered, so a third read could only say "nothing": a wasted system call.
+  ASSERT_FALSE(stream0().arm_response_notification());
   stream0().send_write(0, 4096);
   backend.send_position(0, 4096);
   probe.pending_calls = 0;
@@ -602,6 +649,22 @@ TEST_F(ProbedStreamTest, BothPortsSeenNeedNoFurtherRead) {
   EXPECT_EQ(probe.pending_calls, 2);
   EXPECT_EQ(stream0().position_bytes(), 4096u);
   EXPECT_EQ(stream0().completed_write_bytes(), 4096u);
+}
+
+TEST_F(ProbedStreamTest, StreamingAsksForNoResponseNotificationAndReadsOncePerPeriod) {
+  // Playback's steady state: a WRITE a period, answered at once, and a CUR_POS event. The
+  // event wakes the application; the answer is consumed then, without a wake-up of its own.
+  const int notified_before = backend.notifications_sent;
+  probe.pending_calls = 0;
+  for (uint64_t n = 0; n < 20; ++n) {
+    stream0().send_write(static_cast<uint32_t>(n % 4 * 4096), 4096);
+    backend.send_position(0, (n + 1) * 4096);
+    stream0().process();
+  }
+  EXPECT_EQ(backend.notifications_sent, notified_before);
+  EXPECT_EQ(probe.pending_calls, 20);  // the event port, and no read to learn nothing else came
+  EXPECT_EQ(stream0().completed_write_bytes(), 20u * 4096);
+  EXPECT_EQ(stream0().position_bytes(), 20u * 4096);
 }
 
 TEST_F(ProbedStreamTest, SteadyStatePeriodsAllocateNothing) {
