@@ -16,6 +16,9 @@ seconds=2
 say() { printf '== %s\n' "$*"; }
 fail() { printf 'demo: FAILED: %s\n' "$*" >&2; exit 1; }
 
+# On a fresh machine, install what is missing first (as a non-root user, deps.sh prints the
+# apt-get line to run instead).
+"$src/scripts/deps.sh"
 for tool in cmake aplay arecord sox cmp; do
   command -v "$tool" >/dev/null || fail "'$tool' is missing (scripts/deps.sh installs what xensnd needs)"
 done
