@@ -2,7 +2,9 @@
 // with the reference backend paced in real time (48 kHz, stereo, S16_LE):
 //   - CPU time of `aplay` per second of audio through xensnd, next to the same aplay through
 //     ALSA's pulse plugin into a PulseAudio null sink, for period sizes 1024, 256, 128;
-//   - system calls per period in steady state (strace -c, difference of two durations);
+//   - the same CPU figures in steady state (a long run minus a 1 s run: opening cancels out);
+//   - system calls per period in steady state (strace -ttt, a window that leaves out opening
+//     and closing);
 //   - throughput with the backend in free-run mode, next to `aplay -D null`;
 //   - open-to-first-CUR_POS latency;
 //   - the smallest period size that plays without an xrun;
@@ -128,34 +130,31 @@ class PulseNullSink {
   bool ok_ = false;
 };
 
-// Total system calls of a run, from `strace -f -c`.
-std::optional<long> count_syscalls(const std::vector<std::string>& argv, const Environment& env,
-                                   const std::filesystem::path& logs, const std::string& name) {
-  const auto summary = logs / (name + ".strace");
-  std::vector<std::string> traced{"strace", "-f", "-c", "-o", summary.string()};
+// System calls per period in steady state: one run under `strace -f -ttt`, counting the calls
+// made between 1.5 s after the first and 0.5 s before the last (opening, the handshake and
+// closing stay outside the window, whatever they cost in a given run).
+std::optional<double> syscalls_per_period(const std::vector<std::string>& argv, const Environment& env,
+                                          const std::filesystem::path& logs, unsigned period) {
+  const auto trace = logs / "strace-window.trace";
+  std::vector<std::string> traced{"strace", "-f", "-ttt", "-o", trace.string()};
   traced.insert(traced.end(), argv.begin(), argv.end());
-  Usage run = measure(traced, env, logs, name);
+  Usage run = measure(traced, env, logs, "strace-window");
   if (!run.status.success()) return std::nullopt;
-  std::ifstream in(summary);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.find("total") == std::string::npos) continue;
+  std::ifstream in(trace);
+  std::vector<double> times;  // one per system call ("<... resumed>" halves are not calls)
+  for (std::string line; std::getline(in, line);) {
     std::istringstream words(line);
-    std::vector<std::string> w;
-    for (std::string x; words >> x;) w.push_back(x);
-    // "% time seconds usecs/call calls errors syscall": calls is the 4th column, or the 3rd
-    // when usecs/call is empty on the total line.
-    for (size_t i = w.size(); i-- > 0;)
-      if (w[i] != "total" && std::all_of(w[i].begin(), w[i].end(), ::isdigit)) {
-        // The last all-digit column before "total" may be errors; take the calls column.
-        std::vector<long> numbers;
-        for (const auto& x : w)
-          if (!x.empty() && std::all_of(x.begin(), x.end(), ::isdigit)) numbers.push_back(std::stol(x));
-        if (numbers.empty()) return std::nullopt;
-        return numbers.size() >= 2 ? numbers[numbers.size() - 2] : numbers.back();
-      }
+    std::string pid, stamp, rest;
+    if (!(words >> pid >> stamp >> rest)) continue;
+    if (rest.rfind("<...", 0) == 0 || rest.rfind("+++", 0) == 0 || rest.rfind("---", 0) == 0) continue;
+    times.push_back(std::atof(stamp.c_str()));
   }
-  return std::nullopt;
+  if (times.size() < 2) return std::nullopt;
+  std::sort(times.begin(), times.end());
+  const double from = times.front() + 1.5, to = times.back() - 0.5;
+  if (to <= from) return std::nullopt;
+  const auto calls = std::count_if(times.begin(), times.end(), [&](double t) { return t >= from && t < to; });
+  return double(calls) / ((to - from) * kRate / period);
 }
 
 int latency_probe(unsigned period) {
@@ -225,7 +224,8 @@ int main(int argc, char** argv) {
     }
   }
 
-  std::printf("CPU time of aplay per second of audio (ms CPU / s audio; target: xensnd/pulse <= 0.5)\n");
+  std::printf("CPU time of aplay per second of audio, whole %u s runs including opening (ms CPU / s audio)\n",
+              settings.seconds);
   long xensnd_rss = 0;
   for (unsigned period : periods) {
     SoftwareXenOptions options;
@@ -246,22 +246,42 @@ int main(int argc, char** argv) {
     print_row("period " + std::to_string(period) + " frames", line);
   }
 
+  std::printf("\nThe same in steady state: (CPU of a %u s run - CPU of a 1 s run) / %u s; opening and\n"
+              "closing cancel out (target: xensnd/pulse <= 0.5)\n",
+              settings.seconds + 1, settings.seconds);
+  for (unsigned period : periods) {
+    SoftwareXenOptions options;
+    options.wav_sink = false;
+    SoftwareXen xen(options);
+    auto steady = [&](const std::string& device, const Environment& env) -> std::optional<double> {
+      Usage shortrun = measure(aplay(device, period, 1), env, xen.logs(), "aplay-short");
+      Usage longrun = measure(aplay(device, period, settings.seconds + 1), env, xen.logs(), "aplay-long");
+      if (!shortrun.status.success() || !longrun.status.success()) return std::nullopt;
+      return (longrun.cpu_seconds - shortrun.cpu_seconds) * 1000 / settings.seconds;
+    };
+    std::optional<double> x = steady("xensnd", xen.guest_env());
+    std::string line = x ? fixed(*x) + " xensnd" : "xensnd failed";
+    if (pulse) {
+      Environment env = xen.guest_env();
+      env["PULSE_SERVER"] = pulse->server();
+      std::optional<double> p = steady("pulse", env);
+      line += p ? ", " + fixed(*p) + " pulse" + (x && *p > 0 ? " (xensnd/pulse " + fixed(*x / *p) + ")" : "")
+                : ", pulse failed";
+    }
+    print_row("period " + std::to_string(period) + " frames", line);
+  }
+
   if (settings.strace) {
-    std::printf("\nSystem calls per period in steady state (strace -f -c, %u s minus 1 s runs; target <= 4)\n",
-                settings.seconds + 1);
+    std::printf("\nSystem calls per period in steady state (strace -f -ttt of a %u s run, calls from 1.5 s after\n"
+                "the first to 0.5 s before the last; target <= 4)\n",
+                settings.seconds + 2);
     for (unsigned period : periods) {
       SoftwareXenOptions options;
       options.wav_sink = false;
       SoftwareXen xen(options);
-      auto shortrun = count_syscalls(aplay("xensnd", period, 1), xen.guest_env(), xen.logs(), "strace-short");
-      auto longrun = count_syscalls(aplay("xensnd", period, settings.seconds + 1), xen.guest_env(), xen.logs(), "strace-long");
-      if (!shortrun || !longrun) {
-        print_row("period " + std::to_string(period) + " frames", "strace failed");
-        continue;
-      }
-      const double periods_played = double(settings.seconds) * kRate / period;
+      auto per_period = syscalls_per_period(aplay("xensnd", period, settings.seconds + 2), xen.guest_env(), xen.logs(), period);
       print_row("period " + std::to_string(period) + " frames",
-                fixed(double(*longrun - *shortrun) / periods_played) + " syscalls/period (aplay's own included)");
+                per_period ? fixed(*per_period) + " syscalls/period (aplay's own included)" : "strace failed");
     }
   }
 

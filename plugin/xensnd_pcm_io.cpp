@@ -15,7 +15,10 @@
 namespace xensnd::plugin {
 namespace {
 
-constexpr long kWatchdogNs = 250'000'000;  // overdue-response and backend checks while running
+// Overdue-response and position checks while running, for applications asleep in poll():
+// each look costs a wake-up and system calls, and 500 ms keeps a dead backend reported well
+// within the position (2 s) and response (3 s) timeouts.
+constexpr long kWatchdogNs = 500'000'000;
 constexpr auto kWatchCheckInterval = std::chrono::milliseconds(500);
 constexpr auto kProcessInterval = std::chrono::microseconds(500);
 
