@@ -392,9 +392,16 @@ int XensndPcm::poll_revents(pollfd* fds, unsigned nfds, unsigned short* revents)
       return 0;
     }
     if (nfds >= 3 && fds[2].revents) drain_timer();
-    if (nfds >= 2 && fds[1].revents && !disconnected_) check_watch_locked();
-    // What woke the poller is consumed now, whatever the last burst did.
-    if (nfds >= 1 && fds[0].revents) last_process_ = Clock::time_point{};
+    const Clock::time_point now = Clock::now();
+    if (nfds >= 2) {
+      // The poller just looked at the watch: update_locked() need not look again for a while.
+      last_watch_check_ = now;
+      if (fds[1].revents && !disconnected_) check_watch_locked();
+    }
+    // What woke the poller is consumed now, whatever the last burst did. Woken by the
+    // watchdog alone, the event channel had nothing: reading it to learn that would cost a
+    // system call, and every notified event and response wakes the poller through it.
+    if (nfds >= 1) last_process_ = fds[0].revents ? Clock::time_point{} : now;
   }
   // Consumes responses and events through pointer(); also ends a non-blocking drain.
   const snd_pcm_sframes_t avail = snd_pcm_avail_update(io_.pcm);
