@@ -7,9 +7,11 @@
 #include <cerrno>
 #include <string>
 #include <system_error>
+#include <vector>
 
 #include "plugin/kernel_driver_check.h"
 #include "protocol/errors.h"
+#include "protocol/vsnd_devices.h"
 
 namespace xensnd::plugin {
 
@@ -39,6 +41,29 @@ RegistryState& registry() {
     pthread_atfork(nullptr, nullptr, on_fork_child);
   });
   return *g_registry.load();
+}
+
+// The card an open without a `device` option means: the lowest id under device/vsnd, or with
+// a unique-id the first card that has such a stream. Called under the XenStore lock; the
+// store is opened for the look-up only (no watch, so libxenstore starts no thread).
+unsigned resolve_device_id(const CardRequest& request) {
+  if (request.device_id) return *request.device_id;
+  try {
+    std::unique_ptr<xenio::XenStore> store = xenio::real_platform()->open_xenstore();
+    if (request.unique_id) {
+      if (auto id = find_vsnd_device_with_stream(*store, *request.unique_id)) return *id;
+      throw FrontendError(ENODEV, "no vsnd device under device/vsnd has a stream with unique-id \"" +
+                                      *request.unique_id + "\"");
+    }
+    const std::vector<unsigned> ids = list_vsnd_devices(*store);
+    if (ids.empty())
+      throw FrontendError(ENODEV, "no vsnd device under device/vsnd: is a vsnd= card configured for "
+                                  "this guest?");
+    return ids.front();
+  } catch (const std::system_error& error) {
+    // xenio's errors name the device node or XenStore path they failed on.
+    throw FrontendError(error.code().value(), error.what());
+  }
 }
 
 }  // namespace
@@ -100,20 +125,21 @@ std::shared_ptr<SharedCard> acquire_card(const CardRequest& request) {
   // the lock itself.
   std::shared_ptr<SharedCard> existing;
   std::unique_lock lock(state.mutex);
-  existing = state.cards[request.device_id].lock();
+  const unsigned device_id = resolve_device_id(request);
+  existing = state.cards[device_id].lock();
   if (existing) {
     if (existing->connected()) return existing;
     lock.unlock();
-    throw FrontendError(ENODEV, "the backend of vsnd card " + std::to_string(request.device_id) +
+    throw FrontendError(ENODEV, "the backend of vsnd card " + std::to_string(device_id) +
                                     " went away; close this process's other PCMs of the card so "
                                     "it can reconnect");
   }
-  refuse_if_kernel_driver_bound(request.device_id);
-  CardOwnership ownership = CardOwnership::claim(request.device_id);
+  refuse_if_kernel_driver_bound(device_id);
+  CardOwnership ownership = CardOwnership::claim(device_id);
 
   std::unique_ptr<xenio::Platform> platform = xenio::real_platform();
   ConnectOptions options;
-  options.device_id = request.device_id;
+  options.device_id = device_id;
   options.handshake_timeout = request.handshake_timeout;
   options.response_timeout = request.response_timeout;
   // A live backend answers Closing within milliseconds; a dead one never does, and the
@@ -133,7 +159,7 @@ std::shared_ptr<SharedCard> acquire_card(const CardRequest& request) {
   const uint64_t generation = current_fork_generation();
   RegistryState* owner = &state;
   auto card = std::shared_ptr<SharedCard>(
-      new SharedCard(request.device_id, generation, state, std::move(ownership), std::move(platform),
+      new SharedCard(device_id, generation, state, std::move(ownership), std::move(platform),
                      std::move(connection)),
       [owner](SharedCard* card) {
         if (!card->in_this_process()) {
@@ -145,7 +171,7 @@ std::shared_ptr<SharedCard> acquire_card(const CardRequest& request) {
         std::lock_guard guard(owner->mutex);
         delete card;
       });
-  state.cards[request.device_id] = card;
+  state.cards[device_id] = card;
   return card;
 }
 

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <string>
 #include <utility>
 
 #include "plugin/card_ownership.h"
@@ -74,7 +75,10 @@ class SharedCard {
 };
 
 struct CardRequest {
-  unsigned device_id = 0;
+  // Unset: the first card (lowest id under device/vsnd), or with unique_id the first card
+  // that has a stream with that unique-id.
+  std::optional<unsigned> device_id;
+  std::optional<std::string> unique_id;
   std::chrono::milliseconds handshake_timeout{5000};
   std::chrono::milliseconds response_timeout{3000};
 };

@@ -67,8 +67,12 @@ PluginOptions parse_plugin_options(snd_config_t* conf) {
     const std::string name = option_name(node);
     if (name == "comment" || name == "type" || name == "hint") continue;
     if (name == "device") {
+      // An empty string is how the @args definition says "not given" (the first card).
+      if (snd_config_get_type(node) == SND_CONFIG_TYPE_STRING && string_value(node).empty()) continue;
       options.device = static_cast<unsigned>(integer_value(node, 0, INT_MAX));
     } else if (name == "pcm") {
+      // Empty: not given (PCM 0, or whatever unique_id selects), as with device.
+      if (snd_config_get_type(node) == SND_CONFIG_TYPE_STRING && string_value(node).empty()) continue;
       options.pcm = static_cast<unsigned>(integer_value(node, 0, INT_MAX));
     } else if (name == "stream") {
       options.stream = static_cast<unsigned>(integer_value(node, 0, INT_MAX));

@@ -11,8 +11,9 @@
 namespace xensnd::plugin {
 
 struct PluginOptions {
-  // vsnd device id: the card at device/vsnd/<device>. The first card is 0.
-  unsigned device = 0;
+  // vsnd device id: the card at device/vsnd/<device>. Unset: the first card, the lowest id
+  // under device/vsnd (or, with unique_id, the first card that has a stream with that id).
+  std::optional<unsigned> device;
   // PCM device index within the card and stream index within the PCM device. Unset: PCM 0
   // and its first stream of the opened direction.
   std::optional<unsigned> pcm;

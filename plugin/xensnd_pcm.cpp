@@ -44,6 +44,7 @@ XensndPcm::XensndPcm(const PluginOptions& options, snd_pcm_stream_t direction) :
   io_.stream = direction;
   CardRequest request;
   request.device_id = options.device;
+  request.unique_id = options.unique_id;
   request.handshake_timeout = options.handshake_timeout;
   request.response_timeout = options.response_timeout;
   card_ = acquire_card(request);

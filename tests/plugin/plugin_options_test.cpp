@@ -34,7 +34,7 @@ std::string error_of(const std::string& text) {
 
 TEST(PluginOptions, DefaultsSelectFirstCardAndLeaveStreamOpen) {
   const PluginOptions o = parse("type xensnd");
-  EXPECT_EQ(o.device, 0u);
+  EXPECT_FALSE(o.device);  // the first card: the lowest id under device/vsnd, found at open
   EXPECT_FALSE(o.pcm);
   EXPECT_FALSE(o.stream);
   EXPECT_FALSE(o.unique_id);
@@ -46,7 +46,7 @@ TEST(PluginOptions, ReadsEveryOption) {
   const PluginOptions o = parse(
       "type xensnd comment \"x\" hint { show on } device 2 pcm 1 stream 3 delay -64 "
       "period_frames_min 64 handshake_timeout_ms 900 response_timeout_ms 800 position_timeout_ms 700");
-  EXPECT_EQ(o.device, 2u);
+  EXPECT_EQ(o.device, std::optional<unsigned>(2));
   EXPECT_EQ(o.pcm, 1u);
   EXPECT_EQ(o.stream, 3u);
   EXPECT_EQ(o.delay_frames, -64);
@@ -57,7 +57,16 @@ TEST(PluginOptions, ReadsEveryOption) {
 }
 
 TEST(PluginOptions, IntegersMayBeStrings) {
-  EXPECT_EQ(parse("device \"4\"").device, 4u);
+  EXPECT_EQ(parse("device \"4\"").device, std::optional<unsigned>(4));
+}
+
+TEST(PluginOptions, EmptyDeviceMeansNotGiven) {
+  // What the @args definition passes when DEV is not given.
+  EXPECT_FALSE(parse("device \"\"").device);
+  EXPECT_EQ(parse("device 0").device, std::optional<unsigned>(0));
+  EXPECT_FALSE(parse("pcm \"\"").pcm);
+  // So `xensnd:UID=...` (DEV and PCM left empty) is not a unique_id combined with pcm.
+  EXPECT_EQ(parse("device \"\" pcm \"\" unique_id \"speaker\"").unique_id, std::optional<std::string>("speaker"));
 }
 
 TEST(PluginOptions, EmptyUniqueIdMeansNotGiven) {
