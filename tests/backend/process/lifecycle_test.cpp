@@ -148,3 +148,42 @@ TEST_F(LifecycleTest, ABrokenCardConfigurationKeepsTheDeviceClosed) {
 
 }  // namespace
 }  // namespace backendtest
+
+namespace backendtest {
+namespace {
+
+// libxl__initiate_device_generic_remove (domain destroy, xl detach): dom0 writes, in ONE
+// transaction, online=0 and state=5 into the backend node, then waits up to 10 s for state 6
+// before removing the device by force. A backend that misses it costs every domU teardown
+// 10 s; on Xen 4.17 the frontend's nodes are still there when the write comes (they go with
+// libxl__device_destroy afterwards), so the device is still found and must answer.
+void remove_like_libxl(const simtest::SimDaemon& sim, const std::string& backend_path) {
+  simtest::use_domain(sim, 0);
+  auto toolstack = xenio::open_xenstore();
+  simtest::use_domain(sim, 1);
+  xenio::run_transaction(*toolstack, [&](xenio::XenStore::Transaction t) {
+    toolstack->write(backend_path + "/online", "0", t);
+    toolstack->write(backend_path + "/state", "5", t);
+    return true;
+  });
+}
+
+TEST_F(LifecycleTest, LibxlRemovalAfterTheFrontendClosedIsAnsweredWithClosed) {
+  start_backend({});
+  ASSERT_EQ(open_stream(0), 0);
+  frontend_->set_state(5);
+  ASSERT_TRUE(frontend_->wait_backend_state(2)) << backend_->log();  // back in InitWait
+  frontend_->set_state(6);
+  remove_like_libxl(*sim_, frontend_->backend_path());
+  EXPECT_TRUE(frontend_->wait_backend_state(6)) << backend_->log();
+}
+
+TEST_F(LifecycleTest, LibxlRemovalWhileConnectedIsAnsweredWithClosed) {
+  start_backend({});
+  ASSERT_EQ(open_stream(0), 0);
+  remove_like_libxl(*sim_, frontend_->backend_path());
+  EXPECT_TRUE(frontend_->wait_backend_state(6)) << backend_->log();
+}
+
+}  // namespace
+}  // namespace backendtest
