@@ -155,8 +155,8 @@ namespace {
 // libxl__initiate_device_generic_remove (domain destroy, xl detach): dom0 writes, in ONE
 // transaction, online=0 and state=5 into the backend node, then waits up to 10 s for state 6
 // before removing the device by force. A backend that misses it costs every domU teardown
-// 10 s; on Xen 4.17 the frontend's nodes are still there when the write comes (they go with
-// libxl__device_destroy afterwards), so the device is still found and must answer.
+// 10 s. The answer must not depend on the frontend (whose nodes may be going as the domain
+// dies), only on the backend node.
 void remove_like_libxl(const simtest::SimDaemon& sim, const std::string& backend_path) {
   simtest::use_domain(sim, 0);
   auto toolstack = xenio::open_xenstore();
