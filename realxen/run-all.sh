@@ -14,6 +14,10 @@ images=$build/realxen
 for s in "${scenarios[@]}"; do
   [[ -f $here/scenarios/$s.sh ]] || { echo "realxen: no scenario '$s' (see $here/scenarios)" >&2; exit 1; }
 done
+# The images carry BUILD_DIR's backend and plugin: bring them up to date first, so a stale
+# binary never boots (the build is a no-op when nothing changed).
+cmake --build "$build" --target xensnd-backend xensnd_alsa_plugin ||
+  { echo "realxen: building xensnd-backend and the plugin in $build failed" >&2; exit 1; }
 "$here/build-images.sh" "$build" "$images" || { echo "realxen: building the boot images failed" >&2; exit 1; }
 
 rm -f "$images/figures.txt"
