@@ -9,6 +9,9 @@
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "xenio/error.h"
 
@@ -63,7 +66,15 @@ void BackendService::rescan() {
         continue;
       }
       if (options_.frontend_domid && *options_.frontend_domid != frontend) continue;
-      auto devices = store_->directory(root_ + "/" + frontend_text);
+      std::optional<std::vector<std::string>> devices;
+      try {
+        devices = store_->directory(root_ + "/" + frontend_text);
+      } catch (const std::exception& e) {
+        // One frontend's directory going wrong (removed mid-read, refused) never stops the
+        // service for the others.
+        log_.error(root_, "/", frontend_text, ": cannot list devices: ", e.what());
+        continue;
+      }
       if (!devices) continue;
       for (const std::string& device_text : *devices) {
         uint32_t device_id = 0;
