@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <optional>
 #include <cerrno>
 #include <cstring>
 #include <string>
@@ -71,6 +72,25 @@ uint32_t free_port(const Domain& dom) {
   return port <= kPortLimitPerDomain ? port : 0;
 }
 
+struct NewPort {
+  uint32_t port;
+  uint32_t slot;
+  uint32_t generation;
+};
+
+// Both binds need a free port of the domain and a free state slot of the handle, the slot
+// reset to a fresh word of its next generation; nullopt when either is used up (ENOSPC).
+std::optional<NewPort> take_port_and_slot(Client& client, const Domain& dom) {
+  uint32_t port = free_port(dom);
+  auto slot_it = std::find(client.slot_used.begin(), client.slot_used.end(), false);
+  if (port == 0 || slot_it == client.slot_used.end()) return std::nullopt;
+  uint32_t slot = static_cast<uint32_t>(slot_it - client.slot_used.begin());
+  client.slot_used[slot] = true;
+  uint32_t gen = port_state::generation(client.slots[slot].load());
+  client.slots[slot].store(port_state::fresh(gen));
+  return NewPort{port, slot, gen};
+}
+
 }  // namespace
 
 void HypervisorService::Impl::bind_unbound(Client& client, std::span<const std::byte> message) {
@@ -86,16 +106,12 @@ void HypervisorService::Impl::bind_unbound(Client& client, std::span<const std::
     reply_error(client, EINVAL);
     return;
   }
-  uint32_t port = free_port(*dom);
-  auto slot_it = std::find(client.slot_used.begin(), client.slot_used.end(), false);
-  if (port == 0 || slot_it == client.slot_used.end()) {
+  std::optional<NewPort> taken = take_port_and_slot(client, *dom);
+  if (!taken) {
     reply_error(client, ENOSPC);
     return;
   }
-  uint32_t slot = static_cast<uint32_t>(slot_it - client.slot_used.begin());
-  client.slot_used[slot] = true;
-  uint32_t gen = port_state::generation(client.slots[slot].load());
-  client.slots[slot].store(port_state::fresh(gen));
+  auto [port, slot, gen] = *taken;
   dom->ports[port] = Port{client.id, slot, gen, false, static_cast<uint16_t>(remote), 0};
   client.ports.insert(port);
   wire::BindReply r{};
@@ -131,16 +147,12 @@ void HypervisorService::Impl::bind_interdomain(Client& client, std::span<const s
     return;
   }
   Client& peer = *peer_it->second;
-  uint32_t port = free_port(*dom);
-  auto slot_it = std::find(client.slot_used.begin(), client.slot_used.end(), false);
-  if (port == 0 || slot_it == client.slot_used.end()) {
+  std::optional<NewPort> taken = take_port_and_slot(client, *dom);
+  if (!taken) {
     reply_error(client, ENOSPC);
     return;
   }
-  uint32_t slot = static_cast<uint32_t>(slot_it - client.slot_used.begin());
-  client.slot_used[slot] = true;
-  uint32_t gen = port_state::generation(client.slots[slot].load());
-  client.slots[slot].store(port_state::fresh(gen));
+  auto [port, slot, gen] = *taken;
   Port& remote_port = rit->second;
   remote_port.connected = true;
   remote_port.remote_domid = client.domid;
