@@ -73,8 +73,8 @@ below /local/domain/<own id>/backend/vsnd, playing into sinks and recording from
                            last underrun) while playing, the total written since OPEN while
                            in underrun; never reset by STOP/START
   --stall-after MS         MS ms after START the device stops: positions keep coming but
-                           stop moving, READ/WRITE are never answered, the rest is
-                           (a device alive but stalled)
+                           stop moving, READs and WRITEs that need it to move are never
+                           answered, the rest is (a device alive but stalled)
   --publish-versions       write `versions` = 2 (snd_be publishes none)
   --no-volume              answer volume/mute requests with -EINVAL, as snd_be
   --plain-startup          go straight to InitWait (snd_be passes through Closing and Closed)

@@ -180,12 +180,14 @@ int32_t RequestHandler::write(const xensnd_rw_req& request) {
   bool warned = false;
   // Answered only once the device accepted everything, as snd_be's blocking ALSA write.
   while (left > 0) {
-    if (device_->stalled()) return kUnanswered;
     size_t taken = device_->accept(std::span(data, left));
     data += taken;
     left -= taken;
     advance(monotonic_now_ns());  // a free-running device empties its FIFO right here
     if (left == 0) break;
+    // A stalled device still takes what fits in its FIFO (as a stopped ALSA device's
+    // writei returns while there is room); what needs it to move is never answered.
+    if (device_->stalled()) return kUnanswered;
     if (options_.free_run && device_->running()) continue;
     if (!device_->running() && !warned) {
       warned = true;
@@ -212,11 +214,11 @@ int32_t RequestHandler::read(const xensnd_rw_req& request) {
   size_t left = request.length;
   bool warned = false;
   while (left > 0) {
-    if (device_->stalled()) return kUnanswered;
     size_t got = device_->deliver(std::span(out, left));
     out += got;
     left -= got;
     if (left == 0) break;
+    if (device_->stalled()) return kUnanswered;  // what was recorded before the stall is read
     if (!device_->running() && !warned) {
       warned = true;
       log_.warning(name_, ": READ waits for ", left, " bytes, but the stream is not started (snd_be blocks here)");
