@@ -42,9 +42,9 @@ struct Watch {
 };
 
 struct Transaction {
-  explicit Transaction(const xs::NodeStore& main) : store(main) { store.track(&log, &main); }
-  xs::NodeStore store;
-  xs::AccessLog log;
+  explicit Transaction(const xs::NodeStore& main) : store(main, &log) {}
+  xs::AccessLog log;    // before the store, which records into it
+  xs::NodeStore store;  // an overlay of the main store: only what the transaction touched
   std::vector<xs::ChangeEvent> events;  // fired only if the commit succeeds
 };
 
