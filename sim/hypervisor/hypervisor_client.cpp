@@ -4,6 +4,7 @@
 #include <sys/un.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -12,7 +13,7 @@
 
 namespace simxen::client {
 
-int connect_hypervisor(UniqueFd& sock) {
+int connect_hypervisor(UniqueFd& sock, const char* library) {
   const char* xenstored = std::getenv("XENSTORED_PATH");
   if (!xenstored || !*xenstored) return ENOENT;
   std::string path(xenstored);
@@ -28,7 +29,17 @@ int connect_hypervisor(UniqueFd& sock) {
   do {
     rc = ::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address));
   } while (rc < 0 && errno == EINTR);
-  if (rc < 0) return errno == ECONNREFUSED ? ENOENT : errno;
+  if (rc < 0) {
+    const int error = errno;
+    if (error == ECONNREFUSED || error == ENOENT) return ENOENT;  // no software Xen there
+    std::fprintf(stderr, "%s: cannot connect to %s, this domain's hypervisor socket of the software Xen: %s%s\n",
+                 library, path.c_str(), std::strerror(error),
+                 error == EACCES || error == EPERM
+                     ? " (a user other than the daemon's needs write access to it and search access to its "
+                       "directories: see sim/hypervisor/README.md)"
+                     : "");
+    return error;
+  }
   sock = std::move(fd);
   return 0;
 }

@@ -16,7 +16,10 @@ namespace simxen::client {
 
 // Connects to dirname($XENSTORED_PATH)/hypervisor: a process's domain is chosen by its
 // environment alone. Returns 0 or an errno value (ENOENT when XENSTORED_PATH is unset).
-int connect_hypervisor(UniqueFd& sock);
+// When the socket exists but cannot be used (EACCES, say) it says so on stderr, naming the
+// socket, as Xen's libraries log a device they cannot open: the caller only knows it asked
+// for /dev/xen/gntalloc or /dev/xen/evtchn. `library` prefixes the line.
+int connect_hypervisor(UniqueFd& sock, const char* library);
 
 struct Response {
   std::vector<std::byte> bytes;  // the whole Reply message

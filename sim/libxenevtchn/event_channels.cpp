@@ -148,7 +148,7 @@ xenevtchn_handle* xenevtchn_open(struct xentoollog_logger* /*logger*/, unsigned 
     return nullptr;
   handle->slots = map_state(memfd.get());
   if (!handle->slots) return nullptr;
-  int rc = client::connect_hypervisor(handle->sock);
+  int rc = client::connect_hypervisor(handle->sock, "xenevtchn");
   if (rc == 0) {
     wire::Header hello{wire::kHelloEvtchn, sizeof(hello)};
     int fds[2] = {handle->eventfd.get(), memfd.get()};

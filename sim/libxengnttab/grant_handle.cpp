@@ -15,7 +15,7 @@ xengntdev_handle* open_handle(uint32_t hello_op) {
   auto* handle = new (std::nothrow) xengntdev_handle;
   if (!handle) return fail<xengntdev_handle*>(ENOMEM, nullptr);
   handle->owner = ::getpid();
-  int rc = client::connect_hypervisor(handle->sock);
+  int rc = client::connect_hypervisor(handle->sock, "xengnttab");
   client::Response response;
   if (rc == 0) {
     wire::Header hello{hello_op, sizeof(wire::Header)};

@@ -2,6 +2,8 @@
 // program linked against Debian's.
 #include <dlfcn.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
@@ -212,6 +214,39 @@ TEST(DropInLibraries, FailCleanlyWithoutAHypervisor) {
   EXPECT_EQ(errno, ENOENT);
   if (!saved.empty()) setenv("XENSTORED_PATH", saved.c_str(), 1);
   else unsetenv("XENSTORED_PATH");
+}
+
+TEST(DropInLibraries, APermissionErrorNamesTheDomainsHypervisorSocket) {
+  HypervisorHarness harness;
+  const std::string xenstored = harness.xenstored_path(1);
+  const std::string socket = xenstored.substr(0, xenstored.rfind('/')) + "/hypervisor";
+  // No access to the socket: its mode cleared, and a root test drops to "nobody" (root
+  // would pass any permission check).
+  ASSERT_EQ(::chmod(socket.c_str(), 0), 0);
+  char log_template[] = "/tmp/xensnd-sim-stderr-XXXXXX";
+  int log_fd = ::mkstemp(log_template);
+  ASSERT_GE(log_fd, 0);
+  DomainProcess guest(harness, 1, [&] {
+    if (::geteuid() == 0) require(::setgid(65534) == 0 && ::setuid(65534) == 0, "drop to nobody");
+    require(::dup2(log_fd, STDERR_FILENO) == STDERR_FILENO, "redirect stderr");
+    errno = 0;
+    require(xengnttab_open(nullptr, 0) == nullptr && errno == EACCES, "xengnttab_open fails with EACCES");
+    errno = 0;
+    require(xenevtchn_open(nullptr, 0) == nullptr && errno == EACCES, "xenevtchn_open fails with EACCES");
+  });
+  const int status = guest.wait();
+  ::chmod(socket.c_str(), 0755);
+  std::string log(4096, '\0');
+  ssize_t got = ::pread(log_fd, log.data(), log.size(), 0);
+  ::close(log_fd);
+  ::unlink(log_template);
+  log.resize(got > 0 ? static_cast<size_t>(got) : 0);
+  ASSERT_EQ(status, 0) << log;
+  // Each library names the socket at fault, not a device node.
+  EXPECT_NE(log.find("xengnttab: cannot connect to " + socket), std::string::npos) << log;
+  EXPECT_NE(log.find("xenevtchn: cannot connect to " + socket), std::string::npos) << log;
+  EXPECT_NE(log.find("Permission denied"), std::string::npos) << log;
+  EXPECT_EQ(log.find("/dev/xen"), std::string::npos) << log;
 }
 
 }  // namespace
