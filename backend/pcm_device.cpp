@@ -76,6 +76,7 @@ int32_t PcmDevice::trigger(uint8_t type, int64_t now_ns) {
       if (state_ != State::kRunning) return kStatusInvalid;
       tick(now_ns);
       state_ = State::kPaused;
+      ran_dry_ = false;  // paused at the end of its data: not an underrun
       return 0;
     case XENSND_OP_TRIGGER_RESUME:
       if (state_ != State::kPaused) return kStatusInvalid;
@@ -90,6 +91,7 @@ int32_t PcmDevice::trigger(uint8_t type, int64_t now_ns) {
       fifo_.clear();
       held_.clear();
       starved_ = false;
+      ran_dry_ = false;  // a drained stream that stops is not an underrun
       if (setup_.position_after_stop == PositionAfterStop::kRestart) {
         position_ = 0;
         reported_periods_ = 0;
@@ -135,6 +137,13 @@ void PcmDevice::play_due(int64_t now_ns) {
     starved_ = false;
     clock_.anchor(now_ns);
     underrun_base_ = written_total_ - fifo_.size();
+    if (ran_dry_) {
+      // Data after running dry: that was an underrun (a stream that stops instead had ended).
+      ran_dry_ = false;
+      ++underruns_;
+      log_.warning(setup_.name, ": underrun #", underruns_, " at position ", ran_dry_at_,
+                   " (the frontend did not write in time)");
+    }
   }
   uint64_t due_frames = clock_.frames_due(now_ns);
   uint64_t have_frames = fifo_.size() / frame;
@@ -157,10 +166,12 @@ void PcmDevice::play_due(int64_t now_ns) {
     advance_position(played.size());
   }
   if (!setup_.free_run && !draining_ && due_frames > have_frames) {
+    // Dry: the end of a drained stream (STOP or CLOSE follows) or an underrun (more data
+    // follows); which one is known only by what comes next.
     starved_ = true;
-    ++underruns_;
-    log_.warning(setup_.name, ": underrun #", underruns_, " at position ", position_,
-                 " (the frontend did not write in time)");
+    ran_dry_ = true;
+    ran_dry_at_ = position_;
+    log_.debug(setup_.name, ": ran dry at position ", position_);
   }
 }
 

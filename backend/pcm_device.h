@@ -72,6 +72,8 @@ class PcmDevice {
   uint64_t position() const { return position_; }
   // The position CUR_POS reports, by the configured source.
   uint64_t reported_position() const;
+  // Underruns: the device ran dry and then got data again (running dry and then being
+  // stopped, paused or closed is the end of a drained stream).
   uint64_t underruns() const { return underruns_; }
   uint64_t overruns() const { return overruns_; }
 
@@ -100,6 +102,8 @@ class PcmDevice {
   std::deque<std::byte> fifo_;
   State state_ = State::kStopped;
   bool starved_ = false;
+  bool ran_dry_ = false;     // ran out of data while running; an underrun once data follows
+  uint64_t ran_dry_at_ = 0;  // position_ then
   bool draining_ = false;  // playback running with an empty FIFO: waiting for data
   uint64_t position_ = 0;          // running byte count (CUR_POS)
   uint64_t reported_periods_ = 0;  // position_ / period at the last report

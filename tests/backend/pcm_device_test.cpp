@@ -98,15 +98,30 @@ TEST_F(PcmDeviceTest, RunningDryIsAnUnderrunAndTheClockRestartsWithData) {
   device->trigger(XENSND_OP_TRIGGER_START, 0);
   EXPECT_EQ(device->next_deadline(), 10 * kMs);  // the period boundary, also the FIFO's end
   device->tick(30 * kMs);
-  EXPECT_EQ(device->underruns(), 1u);
+  EXPECT_EQ(device->underruns(), 0u);  // dry; an underrun only if data follows
   EXPECT_EQ(played_.bytes.size(), 160u);
   EXPECT_FALSE(device->next_deadline());  // waits for data
   device->accept(ramp(160, 160));
   device->tick(50 * kMs);  // restarts from here
+  EXPECT_EQ(device->underruns(), 1u);
   EXPECT_EQ(played_.bytes.size(), 160u);
   device->tick(60 * kMs);
   EXPECT_EQ(played_.bytes.size(), 320u);
   EXPECT_EQ(device->position(), 320u);
+}
+
+TEST_F(PcmDeviceTest, ADrainedStreamThatStopsIsNotAnUnderrun) {
+  auto device = playback();
+  device->accept(ramp(320));
+  device->trigger(XENSND_OP_TRIGGER_START, 0);
+  device->tick(100 * kMs);  // played all of it long ago
+  EXPECT_EQ(played_.bytes.size(), 320u);
+  device->trigger(XENSND_OP_TRIGGER_STOP, 100 * kMs);
+  device->accept(ramp(160));
+  device->trigger(XENSND_OP_TRIGGER_START, 200 * kMs);
+  device->tick(300 * kMs);
+  device->trigger(XENSND_OP_TRIGGER_PAUSE, 300 * kMs);
+  EXPECT_EQ(device->underruns(), 0u);
 }
 
 TEST_F(PcmDeviceTest, TriggerStateMachineFollowsSndBe) {

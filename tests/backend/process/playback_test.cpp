@@ -63,13 +63,10 @@ TEST_F(PlaybackTest, CurPosFollowsRealTimeAndTheWavHoldsExactlyTheFramesWritten)
   std::vector<std::byte> data(wav.data_bytes());
   ASSERT_EQ(wav.read(data), data.size());
   for (size_t i = 0; i < data.size(); ++i) ASSERT_EQ(data[i], pattern(i)) << "byte " << i;
-  // The only underrun allowed is the end of the data (the test waited for the last event).
+  // The end of the data, then CLOSE, is the end of the stream, not an underrun.
   std::string log = backend_->log();
-  size_t underrun = log.find("underrun #");
-  if (underrun != std::string::npos) {
-    EXPECT_EQ(log.find("underrun #1 at position " + std::to_string(kPeriods * kPeriodBytes) + " "), underrun) << log;
-  }
-  EXPECT_EQ(log.find("underrun #2"), std::string::npos) << log;
+  EXPECT_EQ(log.find("underrun #"), std::string::npos) << log;
+  EXPECT_NE(log.find("0 underruns"), std::string::npos) << log;
 }
 
 TEST_F(PlaybackTest, CurPosRestartsAtZeroAfterStopByDefault) {
