@@ -270,11 +270,9 @@ int XensndPcm::prepare() {
   requested_ = 0;
   hw_ = 0;
   paused_ = false;
-  arm_watchdog(false);
-  drain_timer();
-  // Playback: wake pollers (a start-threshold application waits for room it already has).
+  // Playback: ready (a start-threshold application waits for room it already has).
   // Capture: nothing is ready until data arrives, and no stale wake-up may remain.
-  if (playback()) wake_pollers();
+  update_readiness_locked(SND_PCM_STATE_PREPARED);
   return 0;
 }
 
@@ -283,11 +281,11 @@ void XensndPcm::start_locked() {
   backend_running_ = true;
   paused_ = false;
   resumed_at_ = Clock::now();
-  arm_watchdog(true);
   if (playback())
     flush_playback_locked();  // the rest of what was written before START
   else
     issue_reads_locked();
+  update_readiness_locked(SND_PCM_STATE_RUNNING);
 }
 
 int XensndPcm::start() {
@@ -311,8 +309,8 @@ void XensndPcm::stop_locked() noexcept {
   }
   backend_running_ = false;
   paused_ = false;
-  arm_watchdog(false);
-  wake_pollers();
+  // ioplug goes to SETUP (drop) or XRUN next: pollers get POLLERR at once.
+  update_readiness_locked(SND_PCM_STATE_SETUP);
 }
 
 int XensndPcm::stop() {
@@ -331,11 +329,11 @@ int XensndPcm::pause(bool enable) {
   paused_ = enable;
   if (enable) {
     paused_at_ = Clock::now();
-    wake_pollers();
   } else {
     resumed_at_ = Clock::now();
     if (playback()) flush_playback_locked(); else issue_reads_locked();
   }
+  update_readiness_locked(enable ? SND_PCM_STATE_PAUSED : SND_PCM_STATE_RUNNING);
   return 0;
 }
 

@@ -97,11 +97,15 @@ class XensndPcm {
   bool wait_for_progress_unlocked(std::unique_lock<std::mutex>& lock, std::chrono::milliseconds timeout);
   void check_watch_locked();
   void set_timer(long value_ns, long interval_ns);
+  // Readiness is level-triggered, as a kernel PCM's is: the timer fd is kept readable while
+  // poll would report the stream ready (in `state`), and only then; otherwise it ticks as the
+  // watchdog while the backend runs. A system call only when the readiness changes.
+  bool ready_locked(snd_pcm_state_t state) const;
+  void update_readiness_locked(snd_pcm_state_t state);
+  void update_readiness_locked() { update_readiness_locked(io_.state); }
   int fail_locked(const std::string& reason);
   void start_locked();
   void stop_locked() noexcept;
-  void wake_pollers();
-  void arm_watchdog(bool on);
   void drain_timer();
   uint64_t frames_of(uint64_t bytes) const { return frame_bytes_ ? bytes / frame_bytes_ : 0; }
   Clock::duration duration_of(uint64_t frames) const;
@@ -118,6 +122,9 @@ class XensndPcm {
   const StreamConfig* config_ = nullptr;
   std::optional<HwParamRanges> backend_ranges_;  // HW_PARAM_QUERY's answer, if any
   UniqueFd timer_fd_;
+  enum class TimerMode { kOff, kWatchdog, kReady, kCustom };
+  TimerMode timer_mode_ = TimerMode::kOff;
+  bool timer_fired_ = false;  // poll saw the timer readable and nobody read or re-set it since
   mutable std::mutex mutex_;
 
   // hw_params

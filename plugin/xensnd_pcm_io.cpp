@@ -42,17 +42,60 @@ void XensndPcm::set_timer(long value_ns, long interval_ns) {
   spec.it_value.tv_nsec = value_ns % 1'000'000'000;
   spec.it_interval.tv_sec = interval_ns / 1'000'000'000;
   spec.it_interval.tv_nsec = interval_ns % 1'000'000'000;
+  // Setting a timerfd also clears its expirations: the fd is not readable until it fires.
   ::timerfd_settime(timer_fd_.get(), 0, &spec, nullptr);
+  timer_mode_ = TimerMode::kCustom;
+  timer_fired_ = false;
 }
-
-void XensndPcm::arm_watchdog(bool on) { set_timer(on ? kWatchdogNs : 0, on ? kWatchdogNs : 0); }
-
-void XensndPcm::wake_pollers() { set_timer(1, backend_running_ ? kWatchdogNs : 0); }
 
 void XensndPcm::drain_timer() {
   // One read takes every expiration (and a second would only say EAGAIN).
   uint64_t expirations = 0;
   [[maybe_unused]] const ssize_t n = ::read(timer_fd_.get(), &expirations, sizeof(expirations));
+  timer_fired_ = false;
+}
+
+bool XensndPcm::ready_locked(snd_pcm_state_t state) const {
+  if (disconnected_) return true;
+  switch (state) {
+    case SND_PCM_STATE_PREPARED:
+    case SND_PCM_STATE_RUNNING:
+    case SND_PCM_STATE_PAUSED: {
+      // pcm_native.c's snd_pcm_poll: ready whenever avail >= avail_min, paused or not.
+      if (buffer_frames_ == 0) return false;
+      const uint64_t filled = playback() ? appl_ - std::min(hw_, appl_) : hw_ - std::min(appl_, hw_);
+      const uint64_t avail = playback() ? buffer_frames_ - std::min(filled, buffer_frames_) : filled;
+      return avail >= avail_min_;
+    }
+    case SND_PCM_STATE_DRAINING:
+      return !playback() && hw_ > appl_;
+    default:
+      // XRUN, SUSPENDED, SETUP (a drain ended), DISCONNECTED: POLLERR, at once.
+      return true;
+  }
+}
+
+void XensndPcm::update_readiness_locked(snd_pcm_state_t state) {
+  // A non-blocking playback drain paces its own wake-ups (drain()).
+  if (state == SND_PCM_STATE_DRAINING && playback() && timer_mode_ == TimerMode::kCustom) return;
+  const bool ready = ready_locked(state);
+  const TimerMode want = ready ? TimerMode::kReady : backend_running_ ? TimerMode::kWatchdog : TimerMode::kOff;
+  if (want == timer_mode_) {
+    // A watchdog tick the poller saw is consumed, or the fd would stay readable.
+    if (want != TimerMode::kReady && timer_fired_) drain_timer();
+    return;
+  }
+  if (want == TimerMode::kReady && timer_fired_) {
+    // Already readable (a tick nobody read): it stays so until read or re-set.
+    timer_mode_ = TimerMode::kReady;
+    return;
+  }
+  switch (want) {
+    case TimerMode::kReady: set_timer(1, backend_running_ ? kWatchdogNs : 0); break;
+    case TimerMode::kWatchdog: set_timer(kWatchdogNs, kWatchdogNs); break;
+    default: set_timer(0, 0); break;
+  }
+  timer_mode_ = want;
 }
 
 // --- Disconnection ---
@@ -70,7 +113,7 @@ int XensndPcm::fail_locked(const std::string& reason) {
   }
   // Not an xrun: applications would loop on recovery. Reads and writes now fail with -ENODEV.
   snd_pcm_ioplug_set_state(&io_, SND_PCM_STATE_DISCONNECTED);
-  wake_pollers();
+  update_readiness_locked();
   return -ENODEV;
 }
 
@@ -234,7 +277,7 @@ void XensndPcm::arm_responses_if_waiting_locked() {
   }
   // Still answering as fast as we look: let the poller come straight back.
   last_process_ = Clock::time_point{};
-  wake_pollers();
+  set_timer(1, backend_running_ ? kWatchdogNs : 0);
 }
 
 bool XensndPcm::wait_for_progress_unlocked(std::unique_lock<std::mutex>& lock,
@@ -259,6 +302,7 @@ snd_pcm_sframes_t XensndPcm::pointer() {
     return static_cast<snd_pcm_sframes_t>(boundary_ ? hw_ % boundary_ : 0);
   }
   update_locked();
+  update_readiness_locked();
   uint64_t reported = playback() ? std::min(hw_, appl_) : hw_;
   if (!disconnected_ && io_.state == SND_PCM_STATE_RUNNING && stop_threshold_ > 0) {
     // A real underrun (everything written has been played) or overrun (the buffer is full).
@@ -299,7 +343,17 @@ snd_pcm_sframes_t XensndPcm::transfer(const snd_pcm_channel_area_t* areas, snd_p
   };
   copy(playback(), ring, offset, first);
   if (first < size) copy(playback(), 0, offset + first, size - first);
-  if (!playback()) return static_cast<snd_pcm_sframes_t>(size);
+  if (!playback()) {
+    // RW access: ioplug moves appl_ptr by what we return; count it now, so that readiness
+    // says "not ready" once the application took what there was. (With MMAP access ioplug
+    // calls transfer() from avail_update and the application commits later.)
+    if (io_.access == SND_PCM_ACCESS_RW_INTERLEAVED || io_.access == SND_PCM_ACCESS_RW_NONINTERLEAVED) {
+      appl_ += size;
+      appl_raw_ = boundary_ ? (appl_raw_ + size) % boundary_ : appl_raw_ + size;
+      update_readiness_locked();
+    }
+    return static_cast<snd_pcm_sframes_t>(size);
+  }
 
   // ioplug moves appl_ptr after we return; count the frames now.
   appl_ += size;
@@ -327,6 +381,7 @@ snd_pcm_sframes_t XensndPcm::transfer(const snd_pcm_channel_area_t* areas, snd_p
     return fail_locked(error.what());
   }
   if (disconnected_) return -ENODEV;
+  update_readiness_locked();
   return static_cast<snd_pcm_sframes_t>(size);
 }
 
@@ -391,7 +446,8 @@ int XensndPcm::poll_revents(pollfd* fds, unsigned nfds, unsigned short* revents)
       *revents = POLLERR;
       return 0;
     }
-    if (nfds >= 3 && fds[2].revents) drain_timer();
+    // Read or re-set by the readiness update below, never both.
+    if (nfds >= 3 && fds[2].revents) timer_fired_ = true;
     const Clock::time_point now = Clock::now();
     if (nfds >= 2) {
       // The poller just looked at the watch: update_locked() need not look again for a while.
@@ -399,7 +455,7 @@ int XensndPcm::poll_revents(pollfd* fds, unsigned nfds, unsigned short* revents)
       if (fds[1].revents && !disconnected_) check_watch_locked();
     }
     // What woke the poller is consumed now, whatever the last burst did. Woken by the
-    // watchdog alone, the event channel had nothing: reading it to learn that would cost a
+    // timer alone, the event channel had nothing: reading it to learn that would cost a
     // system call, and every notified event and response wakes the poller through it.
     if (nfds >= 1) last_process_ = fds[0].revents ? Clock::time_point{} : now;
   }
@@ -408,18 +464,20 @@ int XensndPcm::poll_revents(pollfd* fds, unsigned nfds, unsigned short* revents)
   const snd_pcm_state_t state = snd_pcm_state(io_.pcm);
   const unsigned short ready_event = playback() ? POLLOUT : POLLIN;
   std::lock_guard lock(mutex_);
+  // The state may have changed after pointer() (an xrun): the fd's level follows it.
+  update_readiness_locked(state);
+  if (timer_fired_ && timer_mode_ != TimerMode::kReady) drain_timer();
   switch (state) {
     case SND_PCM_STATE_XRUN:
     case SND_PCM_STATE_DISCONNECTED:
     case SND_PCM_STATE_SUSPENDED:
-    case SND_PCM_STATE_PAUSED:
       *revents = POLLERR | ready_event;
       return 0;
     case SND_PCM_STATE_RUNNING:
-      *revents = avail >= static_cast<snd_pcm_sframes_t>(avail_min_) ? ready_event : 0;
-      break;
     case SND_PCM_STATE_PREPARED:
-      *revents = playback() && avail >= static_cast<snd_pcm_sframes_t>(avail_min_) ? ready_event : 0;
+    case SND_PCM_STATE_PAUSED:
+      // As hw: ready with room (playback) or data (capture), never POLLERR for a pause.
+      *revents = avail >= static_cast<snd_pcm_sframes_t>(avail_min_) ? ready_event : 0;
       break;
     case SND_PCM_STATE_SETUP:  // a (non-blocking) drain finished
       *revents = ready_event;
