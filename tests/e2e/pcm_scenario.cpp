@@ -302,9 +302,12 @@ int scenario_duplex() {
       else if (r != -EAGAIN) alsa(static_cast<int>(r), "duplex readi");
       if (r <= 0 || read >= capture_frames) break;
     }
+    // Readiness is a level, as with a kernel PCM: a playback stream with room stays ready,
+    // so it is polled only while there is something left to write (else this loop spins).
+    const size_t play_fds = written < frames ? static_cast<size_t>(np) : 0;
     snd_pcm_poll_descriptors(play.handle, fds.data(), static_cast<unsigned>(np));
     snd_pcm_poll_descriptors(capture.handle, fds.data() + np, static_cast<unsigned>(nc));
-    poll(fds.data(), fds.size(), 100);
+    poll(fds.data() + (np - static_cast<int>(play_fds)), play_fds + static_cast<size_t>(nc), 100);
   }
   std::ofstream(arg("output", "captured.raw"), std::ios::binary)
       .write(reinterpret_cast<const char*>(captured.data()), static_cast<std::streamsize>(captured.size()));
