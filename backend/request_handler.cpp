@@ -234,10 +234,12 @@ int32_t RequestHandler::trigger(const xensnd_trigger_req& request) {
     return kStatusInvalid;
   }
   int64_t now = monotonic_now_ns();
+  device_->tick(now);
+  const uint64_t position = device_->position();  // before STOP may restart the count
   int32_t status = device_->trigger(request.type, now);
   if (status == kStatusOk) {
     static constexpr const char* kNames[] = {"START", "PAUSE", "STOP", "RESUME"};
-    log_.info(name_, ": ", kNames[request.type], " at position ", device_->position());
+    log_.info(name_, ": ", kNames[request.type], " at position ", position);
     advance(now);
   } else {
     log_.info(name_, ": TRIGGER ", int{request.type}, " refused in the current state");
