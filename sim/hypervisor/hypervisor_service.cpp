@@ -175,8 +175,12 @@ void HypervisorService::Impl::accept_clients(uint16_t domid) {
     if (!sock.valid() && (errno == EMFILE || errno == ENFILE) && spare_fd.valid()) {
       spare_fd.reset();
       UniqueFd refused(::accept4(dom->listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+      const bool took_one = refused.valid();
       refused.reset();
       spare_fd.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+      // accept reports EMFILE before it looks for a client: with nobody waiting (EAGAIN),
+      // going round again would fail the same way for ever.
+      if (!took_one) return;
       continue;
     }
     if (!sock.valid()) return;  // EAGAIN, or a connection that died while queued
