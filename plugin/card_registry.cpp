@@ -126,13 +126,23 @@ SharedCard::SharedCard(unsigned device_id, uint64_t fork_generation, CardOwnersh
       fork_generation_(fork_generation),
       ownership_(std::move(ownership)),
       platform_(std::move(platform)),
-      connection_(std::move(connection)) {}
+      connection_(std::move(connection)) {
+  for (const StreamConfig* config : connection_->config().streams()) {
+    Stream* inner = connection_->stream(config->pcm_index, config->stream_index);
+    if (inner == nullptr) continue;
+    streams_.emplace(std::make_pair(config->pcm_index, config->stream_index),
+                     std::make_unique<SharedStream>(*inner, [](const std::string& message) {
+                       SNDERR("xensnd: warning: %s", message.c_str());
+                     }));
+  }
+}
 
 SharedCard::~SharedCard() = default;
 
 bool SharedCard::in_this_process() const { return fork_generation_ == current_fork_generation(); }
 
 void SharedCard::abandon() noexcept {
+  for (auto& [key, stream] : streams_) (void)stream.release();  // NOLINT: the parent's, like the rest
   (void)connection_.release();  // NOLINT: deliberately leaked, it belongs to the parent
   (void)platform_.release();
   ownership_.release();  // closes only the child's copy of the claim

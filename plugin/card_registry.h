@@ -24,6 +24,7 @@
 #include <utility>
 
 #include "plugin/card_ownership.h"
+#include "plugin/shared_stream.h"
 #include "protocol/card_connection.h"
 #include "protocol/stream.h"
 #include "xenio/platform.h"
@@ -40,8 +41,10 @@ class SharedCard {
 
   unsigned device_id() const { return device_id_; }
   const CardConfig& config() const { return connection_->config(); }
-  Stream* stream(size_t pcm_index, size_t stream_index) {
-    return connection_->stream(pcm_index, stream_index);
+  // The stream as this process's PCM and CTL share it (serialised, with its mixer).
+  SharedStream* stream(size_t pcm_index, size_t stream_index) {
+    auto it = streams_.find({pcm_index, stream_index});
+    return it == streams_.end() ? nullptr : it->second.get();
   }
   int watch_fd() const { return connection_->watch_fd(); }
   bool connected() const { return connection_->connected(); }
@@ -75,6 +78,8 @@ class SharedCard {
   CardOwnership ownership_;
   std::unique_ptr<xenio::Platform> platform_;
   std::unique_ptr<CardConnection> connection_;
+  // Over connection_'s streams; destroyed before it. Built once, then only read.
+  std::map<std::pair<size_t, size_t>, std::unique_ptr<SharedStream>> streams_;
   std::set<std::pair<size_t, size_t>> claimed_streams_;  // guarded by mutex_
   std::map<std::pair<size_t, size_t>, std::optional<HwParamRanges>> queries_;  // same
 };

@@ -103,7 +103,7 @@ size_t SndifStream::free_slots() const {
 
 std::span<std::byte> SndifStream::buffer() {
   if (!buffer_) return {};
-  return buffer_->data();
+  return buffer_->data().first(params_.buffer_bytes);
 }
 
 void SndifStream::release_buffer() noexcept { buffer_.reset(); }
@@ -320,9 +320,14 @@ void SndifStream::open(const StreamParams& params) {
             std::to_string(limits.buffer_bytes) + ")");
   if (params.period_bytes > params.buffer_bytes || params.period_bytes % frame)
     invalid("period of " + std::to_string(params.period_bytes) + " bytes");
+  if (params.control_bytes % frame || uint64_t{params.buffer_bytes} + params.control_bytes > limits.buffer_bytes)
+    invalid("control area of " + std::to_string(params.control_bytes) + " bytes after the " +
+            std::to_string(params.buffer_bytes) + "-byte buffer (whole frames, at most " +
+            std::to_string(limits.buffer_bytes) + " in all)");
+  const uint32_t shared_bytes = params.buffer_bytes + params.control_bytes;
 
   try {
-    buffer_.emplace(*sharer_, backend_, params.buffer_bytes);
+    buffer_.emplace(*sharer_, backend_, shared_bytes);
   } catch (const xenio::XenError& e) {
     throw FrontendError(e.errno_value(), stream_name(config_) + ": cannot share the PCM buffer: " + e.what());
   }
@@ -332,7 +337,7 @@ void SndifStream::open(const StreamParams& params) {
   req.op.open.pcm_rate = params.rate;
   req.op.open.pcm_format = params.format;
   req.op.open.pcm_channels = params.channels;
-  req.op.open.buffer_sz = params.buffer_bytes;
+  req.op.open.buffer_sz = shared_bytes;
   req.op.open.gref_directory = buffer_->directory_ref();
   req.op.open.period_sz = params.period_bytes;
   Completion c;
@@ -415,10 +420,10 @@ void SndifStream::send_data(uint8_t operation, uint32_t offset, uint32_t length)
   if (playback != (operation == XENSND_OP_WRITE))
     throw RequestFailedError(EINVAL, stream_name(config_) + ": " + what + " on a " +
                                          (playback ? "playback" : "capture") + " stream");
-  if (length == 0 || uint64_t{offset} + length > buffer_->data().size())
+  if (length == 0 || uint64_t{offset} + length > params_.buffer_bytes)  // never the control area
     throw RequestFailedError(EINVAL, stream_name(config_) + ": " + what + " of bytes " + std::to_string(offset) +
                                          "+" + std::to_string(length) + " outside the " +
-                                         std::to_string(buffer_->data().size()) + "-byte buffer");
+                                         std::to_string(params_.buffer_bytes) + "-byte buffer");
   if (free_slots() == 0) throw RequestFailedError(EAGAIN, stream_name(config_) + ": no free request slot");
   xensnd_req req{};
   req.operation = operation;

@@ -42,6 +42,9 @@ class SndifStream final : public Stream {
   bool is_open() const override { return buffer_.has_value(); }
   void trigger(Trigger trigger) override;
   std::span<std::byte> buffer() override;
+  std::vector<int32_t> get_volume() override;  // these three: stream_volume.cpp
+  void set_volume(std::span<const int32_t> millidb) override;
+  void set_mute(const std::vector<bool>& muted) override;
   size_t free_slots() const override;
   size_t in_flight() const override { return data_requests_.size(); }
   void send_write(uint32_t offset, uint32_t length) override;
@@ -94,6 +97,8 @@ class SndifStream final : public Stream {
   // The same for a caller that needs a response: arms its notification first.
   void block_for_response_or(Clock::time_point until);
   void release_buffer() noexcept;
+  // A volume request on `length` bytes at the control area's start (stream_volume.cpp).
+  void volume_call(uint8_t operation, uint32_t length, const char* what);
   [[noreturn]] void fail(const std::string& reason);
 
   StreamConfig config_;

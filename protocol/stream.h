@@ -12,6 +12,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "protocol/card_config.h"
 
@@ -44,7 +45,15 @@ struct StreamParams {
   uint32_t rate = 0;
   uint32_t buffer_bytes = 0;
   uint32_t period_bytes = 0;  // CUR_POS events every period_bytes; 0 = none
+  // Bytes after the audio, inside OPEN's buffer_sz, where volume requests exchange their
+  // values (sndif.h: "part of the buffer ... can be used ... for volume control"): the audio
+  // part mirrors the application's ring and is never free. 0 = no volume requests in this
+  // open. A whole number of frames; see volume_control_bytes().
+  uint32_t control_bytes = 0;
 };
+
+// The control area volume requests of `channels` channels need, in whole frames of `format`.
+uint32_t volume_control_bytes(uint8_t format, uint32_t channels);
 
 class Stream {
  public:
@@ -68,7 +77,18 @@ class Stream {
   virtual void trigger(Trigger trigger) = 0;
 
   // --- The shared buffer, valid between open() and close(). ---
+  // The audio part only (StreamParams::buffer_bytes), never the control area.
   virtual std::span<std::byte> buffer() = 0;
+
+  // --- Volume (SET_VOLUME, GET_VOLUME, MUTE, UNMUTE), between open() and close() of an open
+  // with a control area. One value per channel of the open stream; volumes in sndif's unit,
+  // steps of 0.001 dB with 0 = 0 dB. Throw RequestFailedError: EBADFD without an open control
+  // area, EINVAL for a wrong channel count, or the backend's status (snd_be answers EINVAL:
+  // it has no volume). ---
+  virtual std::vector<int32_t> get_volume() = 0;
+  virtual void set_volume(std::span<const int32_t> millidb) = 0;
+  // MUTE for the channels that are true, UNMUTE for the others (one request each, as needed).
+  virtual void set_mute(const std::vector<bool>& muted) = 0;
 
   // --- Pipelined data requests. ---
   // Ring slots free for send_write/send_read right now.

@@ -184,6 +184,9 @@ xensnd_resp FakeBackend::handle(size_t index, const xensnd_req& req) {
       }
       s.buffer_bytes = req.op.open.buffer_sz;
       s.open = resp.status == 0;
+      s.channels = req.op.open.pcm_channels;
+      s.volume.assign(s.channels, 0);
+      s.muted.assign(s.channels, false);
       break;
     }
     case XENSND_OP_CLOSE:
@@ -208,6 +211,32 @@ xensnd_resp FakeBackend::handle(size_t index, const xensnd_req& req) {
     }
     case XENSND_OP_TRIGGER:
       break;
+    case XENSND_OP_SET_VOLUME:
+    case XENSND_OP_GET_VOLUME:
+    case XENSND_OP_MUTE:
+    case XENSND_OP_UNMUTE: {
+      // Volumes: one int32 per channel; mute flags: one byte per channel (sndif.h's text).
+      const bool volume = req.operation == XENSND_OP_SET_VOLUME || req.operation == XENSND_OP_GET_VOLUME;
+      const uint64_t end = uint64_t{req.op.rw.offset} + req.op.rw.length;
+      if (refuse_volume || !s.open || end > s.buffer_bytes || req.op.rw.length != s.channels * (volume ? 4u : 1u)) {
+        resp.status = -EINVAL;
+        break;
+      }
+      auto cell = [&](uint64_t i) { return s.buffer_pages[i / 4096] + i % 4096; };
+      for (uint32_t c = 0; c < s.channels; ++c) {
+        if (req.operation == XENSND_OP_GET_VOLUME) {
+          for (uint32_t b = 0; b < 4; ++b)
+            *cell(req.op.rw.offset + c * 4 + b) = static_cast<std::byte>(static_cast<uint32_t>(s.volume[c]) >> (8 * b));
+        } else if (req.operation == XENSND_OP_SET_VOLUME) {
+          uint32_t v = 0;
+          for (uint32_t b = 0; b < 4; ++b) v |= uint32_t{static_cast<uint8_t>(*cell(req.op.rw.offset + c * 4 + b))} << (8 * b);
+          s.volume[c] = static_cast<int32_t>(v);
+        } else if (*cell(req.op.rw.offset + c) != std::byte{0}) {
+          s.muted[c] = req.operation == XENSND_OP_MUTE;
+        }
+      }
+      break;
+    }
     case XENSND_OP_HW_PARAM_QUERY:
       if (hw_param_answer) {
         resp.resp.hw_param = hw_param_answer(req.op.hw_param);

@@ -53,6 +53,10 @@ class FakeBackend {
     uint32_t buffer_bytes = 0;
     bool open = false;
     std::vector<uint8_t> played;  // WRITE data, in order
+    uint8_t channels = 0;         // of the last OPEN
+    // Per channel, reset at every OPEN like the reference backend: 0.001 dB steps, mute flags.
+    std::vector<int32_t> volume;
+    std::vector<bool> muted;
     uint16_t next_event_id = 0;
   };
   size_t connected_streams() const { return streams_.size(); }
@@ -69,6 +73,8 @@ class FakeBackend {
   std::function<std::optional<xensnd_resp>(size_t stream, const xensnd_req&, xensnd_resp default_answer)> answer_hook;
   // HW_PARAM_QUERY answer; default: the request with rates.max 192000 (the whole device).
   std::function<xensnd_query_hw_param(const xensnd_query_hw_param&)> hw_param_answer;
+  // Answer SET_VOLUME/GET_VOLUME/MUTE/UNMUTE with -EINVAL, as snd_be does.
+  bool refuse_volume = false;
   // Notify after every response, not only when rsp_event asks.
   bool always_notify = false;
   int notifications_sent = 0;

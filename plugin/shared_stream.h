@@ -1,0 +1,78 @@
+// A stream of a card as this process shares it between its PCM and its CTL (mixer). alsa-lib
+// lets an application drive the mixer from another thread than the PCM (PulseAudio does), and
+// a Stream is for one thread at a time: every call here takes the stream's lock. It also makes
+// room for volume requests: sndif exchanges their values in the buffer OPEN shares, whose audio
+// part mirrors the application's ring and is never free, so every OPEN gets a control area
+// after the audio (StreamParams::control_bytes), and config() offers a buffer limit smaller by
+// that much. After every OPEN the mixer's wanted values are sent again (the backend starts each
+// OPEN at its defaults).
+//
+// Lock order: a PCM holds its own lock, then this one; the CTL takes only this one. A PCM
+// waiting inside the stream (drain, a full ring) keeps the CTL waiting as long (bounded by the
+// response timeouts).
+#pragma once
+
+#include <functional>
+#include <mutex>
+#include <string>
+#include <utility>
+
+#include "plugin/ctl_stream_mixer.h"
+#include "protocol/stream.h"
+
+namespace xensnd::plugin {
+
+class SharedStream final : public Stream {
+ public:
+  using Warn = std::function<void(const std::string&)>;
+  SharedStream(Stream& inner, Warn warn);
+
+  // The mixer and the inner stream, under the lock. `open_channels` is the open stream's
+  // channel count when volume requests can be sent now, else 0.
+  template <typename F>
+  auto with_mixer(F&& f) {
+    std::lock_guard lock(mutex_);
+    return std::forward<F>(f)(mixer_, inner_, open_channels_);
+  }
+
+  // --- Stream, every call under the lock ---
+  const StreamConfig& config() const override { return config_; }
+  std::optional<HwParamRanges> query_hw_params(const HwParamRanges& request) override;
+  void open(const StreamParams& params) override;
+  void close() override;
+  bool is_open() const override;
+  void trigger(Trigger trigger) override;
+  std::span<std::byte> buffer() override;
+  std::vector<int32_t> get_volume() override;
+  void set_volume(std::span<const int32_t> millidb) override;
+  void set_mute(const std::vector<bool>& muted) override;
+  size_t free_slots() const override;
+  size_t in_flight() const override;
+  void send_write(uint32_t offset, uint32_t length) override;
+  void send_read(uint32_t offset, uint32_t length) override;
+  uint64_t completed_write_bytes() const override;
+  uint64_t completed_read_bytes() const override;
+  int poll_fd() const override;
+  void process() override;
+  void wait(std::chrono::milliseconds timeout) override;
+  bool arm_response_notification() override;
+  uint64_t position_bytes() const override;
+  std::chrono::steady_clock::time_point position_time() const override;
+  uint64_t event_overruns() const override;
+  bool disconnected() const override;
+  std::string disconnect_reason() const override;
+  void mark_disconnected(const std::string& reason) override;
+
+ private:
+  Stream& inner_;
+  Warn warn_;
+  StreamConfig config_;  // inner's, with the control area taken off the buffer limit
+  mutable std::mutex mutex_;
+  StreamMixer mixer_;           // guarded by mutex_
+  uint32_t open_channels_ = 0;  // same
+};
+
+// The largest control area any OPEN of this configuration needs (its widest frame).
+uint32_t volume_control_reserve(const StreamLimits& limits);
+
+}  // namespace xensnd::plugin
