@@ -119,6 +119,11 @@ void XensndPcm::query_backend_ranges() {
 int XensndPcm::create_ioplug(const char* name, int mode) {
   io_.version = SND_PCM_IOPLUG_VERSION;
   io_.name = "xensnd: Xen para-virtual sound";
+  // snd_pcm_info's id, name and subname are an ioplug PCM's name: say which card and PCM
+  // device this is (the name the application opened stays in `name`, unused by alsa-lib).
+  const CardConfig& card = card_->config();
+  pcm_name_ = card.long_name + ", " + card.pcm_devices.at(config_->pcm_index).name;
+  (void)name;
   // BOUNDARY_WA: pointer() runs up to the boundary, so a jump of a whole buffer is visible.
   io_.flags = SND_PCM_IOPLUG_FLAG_MONOTONIC | SND_PCM_IOPLUG_FLAG_BOUNDARY_WA;
   io_.poll_fd = stream_->poll_fd();
@@ -127,7 +132,7 @@ int XensndPcm::create_ioplug(const char* name, int mode) {
   io_.mmap_rw = 0;
   io_.callback = &ioplug_callback_table();
   io_.private_data = this;
-  return snd_pcm_ioplug_create(&io_, name, io_.stream, mode);
+  return snd_pcm_ioplug_create(&io_, pcm_name_.c_str(), io_.stream, mode);
 }
 
 int XensndPcm::install_constraints() {
@@ -367,8 +372,8 @@ int XensndPcm::set_chmap(const snd_pcm_chmap_t* map) {
 }
 
 void XensndPcm::dump(snd_output_t* out) {
-  snd_output_printf(out, "xensnd: vsnd card %u, %s (unique-id \"%s\")\n", card_->device_id(),
-                    config_->xenstore_path.c_str(), config_->unique_id.c_str());
+  snd_output_printf(out, "xensnd: %s: vsnd card %u, %s (unique-id \"%s\")\n", pcm_name_.c_str(),
+                    card_->device_id(), config_->xenstore_path.c_str(), config_->unique_id.c_str());
   if (io_.pcm != nullptr) {
     snd_output_printf(out, "Its setup is:\n");
     snd_pcm_dump_setup(io_.pcm, out);

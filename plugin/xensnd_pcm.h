@@ -124,6 +124,7 @@ class XensndPcm {
   std::shared_ptr<SharedCard> card_;
   Stream* stream_ = nullptr;
   const StreamConfig* config_ = nullptr;
+  std::string pcm_name_;  // "<card long name>, <PCM device name>": snd_pcm_info's and aplay -v's
   std::optional<HwParamRanges> backend_ranges_;  // HW_PARAM_QUERY's answer, if any
   UniqueFd timer_fd_;
   enum class TimerMode { kOff, kWatchdog, kReady, kCustom };

@@ -74,6 +74,10 @@ mkdir -p "$domu/usr/share/alsa/alsa.conf.d" "$domu/etc/alsa/conf.d"
 if [[ -n $plugin ]]; then
   plugdir=$(pkg-config --variable=libdir alsa)/alsa-lib
   rootfs_add_binary "$domu" "$plugin" "$plugdir/libasound_module_pcm_xensnd.so"
+  # The snippet's hint is evaluated by this configuration function at every open.
+  conf_hints=$(find_output libasound_module_conf_xensnd.so)
+  [[ -n $conf_hints ]] || die "no libasound_module_conf_xensnd.so in $build (pcm.xensnd needs it)"
+  rootfs_add_binary "$domu" "$conf_hints" "$plugdir/libasound_module_conf_xensnd.so"
   # The snippet `cmake --install` puts into alsa.conf.d: pcm.xensnd, xensnd:DEV=..,PCM=..
   # Debian's alsa.conf reads /etc/alsa/conf.d, where packages symlink their snippets from
   # /usr/share/alsa/alsa.conf.d: do the same.

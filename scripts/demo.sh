@@ -50,9 +50,12 @@ dom0_env=$("$build/sim/daemon/xensnd-simxen" --run-dir "$run/xen" --daemonize --
 daemon_pid=$(cat "$run/simxen.pid")
 in_dom0() { env $(sed -n 's/^export //p' <<<"$dom0_env" | tr -d "'") "$@"; }
 guest_env=$(in_dom0 "$build/sim/toolstack/xensnd-toolstack" create-domain --domid 1 --name demo-guest)
+# XENSND_DEMO_INSTALLED=1 (scripts/package-check.sh): the plugin and its configuration as
+# installed on this system, not the build tree's.
+alsa_env=(ALSA_CONFIG_PATH="$build/conf/asound-build.conf")
+[[ ${XENSND_DEMO_INSTALLED:-} == 1 ]] && alsa_env=()
 in_guest() {
-  env $(sed -n 's/^export //p' <<<"$guest_env" | tr -d "'") \
-    ALSA_CONFIG_PATH="$build/conf/asound-build.conf" "$@"
+  env $(sed -n 's/^export //p' <<<"$guest_env" | tr -d "'") "${alsa_env[@]}" "$@"
 }
 
 say "making a ${seconds} s test signal (440 Hz left, 660 Hz right)"
