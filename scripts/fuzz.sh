@@ -56,11 +56,13 @@ for t in "${targets[@]}"; do
   mkdir -p "$(dirname "$log")"
   count_artifacts() { find "$artifacts" -type f \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' -o -name 'oom-*' \) | wc -l; }
   artifacts_before=$(count_artifacts)
+  seeds=()
+  [[ -d fuzz/corpus/$t ]] && seeds=("fuzz/corpus/$t")
   start=$(date +%s)
   status=0
   # -timeout: one input taking longer is a hang (every call under test has a deadline).
   "$build/$t" "${bound[@]}" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-      -artifact_prefix="$artifacts/" "$corpus" "fuzz/corpus/$t" >"$log" 2>&1 || status=$?
+      -artifact_prefix="$artifacts/" "$corpus" "${seeds[@]}" >"$log" 2>&1 || status=$?
   seconds=$(( $(date +%s) - start ))
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   crashes=$(( $(count_artifacts) - artifacts_before ))
