@@ -44,6 +44,7 @@ cmake --build "$build" -j"$jobs" --target "${targets[@]}"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 symbolizer=$(command -v llvm-symbolizer-16 || command -v llvm-symbolizer || true)
 [[ -n $symbolizer ]] && export ASAN_SYMBOLIZER_PATH=$symbolizer UBSAN_SYMBOLIZER_PATH=$symbolizer
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/fuzz/lsan.supp:print_suppressions=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 echo "== fuzzing: $bound_text"
 printf '%-24s %14s %9s %8s %13s\n' target executions seconds crashes corpus
