@@ -118,7 +118,7 @@ BusState XenbusFrontend::wait_for(HandshakePhase phase, Clock::time_point deadli
     if (now >= deadline) {
       const char* wanted = phase == HandshakePhase::kBackendInitWait    ? "InitWait"
                            : phase == HandshakePhase::kBackendConnected ? "Connected"
-                                                                         : "to release the old connection";
+                                                                         : "it to release the old connection";
       throw FrontendError(ETIMEDOUT, "the backend " + backend_path_ + " stayed " + bus_state_name(backend) +
                                          " while waiting for " + wanted + " (is the backend running?)");
     }

@@ -136,6 +136,19 @@ TEST_F(XenbusFrontendTest, WaitTimesOutNamingTheState) {
   }
 }
 
+TEST_F(XenbusFrontendTest, WaitForTheReleaseTimesOutInAWholeSentence) {
+  XenbusFrontend fe(store, dev);
+  fe.watch();
+  store.write(fe.backend_path() + "/state", "4");  // Connected: has not released anything
+  try {
+    fe.wait_for(HandshakePhase::kBackendReleased, std::chrono::steady_clock::now() + 20ms);
+    FAIL();
+  } catch (const FrontendError& e) {
+    EXPECT_EQ(e.errno_value(), ETIMEDOUT);
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("while waiting for it to release the old connection"));
+  }
+}
+
 TEST_F(XenbusFrontendTest, WaitWakesOnTheBackendsStateChange) {
   XenbusFrontend fe(store, dev);
   fe.watch();
