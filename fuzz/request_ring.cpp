@@ -7,13 +7,17 @@
 // returns answers an outstanding request with that operation, each once; it throws
 // BackendGoneError exactly when what it saw broke the protocol (an unknown id, a wrong
 // operation, rsp_prod more responses ahead than requests are outstanding); request ids are
-// never reused while outstanding; deadlines are those pushed.
+// never reused while outstanding. Deadlines, on a clock the input moves: only the oldest
+// request's runs, from when it became the oldest (pushed onto an empty ring, or the one
+// before it completed), and an oldest READ/WRITE's not while data requests are held
+// (stopped or paused) unless a control request waits behind it.
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "fuzz/fuzz_check.h"
@@ -29,8 +33,10 @@ using Clock = RequestRing::Clock;
 struct Outstanding {
   uint16_t id;
   uint8_t operation;
-  Clock::time_point deadline;
+  Clock::duration allowance;
 };
+
+bool is_data(uint8_t operation) { return operation == XENSND_OP_WRITE || operation == XENSND_OP_READ; }
 
 class Harness {
  public:
@@ -122,11 +128,14 @@ class Harness {
     xensnd_req req{};
     req.operation = in_.ConsumeIntegral<uint8_t>();
     req.id = in_.ConsumeIntegral<uint16_t>();  // ignored: the ring chooses
-    auto deadline = base_ + std::chrono::milliseconds(in_.ConsumeIntegralInRange<int>(0, 10000));
+    if (in_.ConsumeBool()) req.operation = in_.ConsumeBool() ? XENSND_OP_WRITE : XENSND_OP_READ;
+    auto allowance = std::chrono::milliseconds(in_.ConsumeIntegralInRange<int>(0, 10000));
     uint32_t req_prod_before = sring_->req_prod;
-    RequestRing::Pushed pushed = ring_.push(req, deadline);
+    bool was_running = clock_runs();
+    RequestRing::Pushed pushed = ring_.push(req, allowance, now_);
     for (const Outstanding& o : model_) FUZZ_CHECK(o.id != pushed.id);
-    model_.push_back({pushed.id, req.operation, deadline});
+    model_.push_back({pushed.id, req.operation, allowance});
+    if (!was_running && clock_runs()) front_since_ = now_;
     FUZZ_CHECK(ring_.outstanding() == model_.size());
     FUZZ_CHECK(ring_.is_outstanding(pushed.id));
     // Published, in the slot it was pushed to, with the ring's id.
@@ -150,8 +159,10 @@ class Harness {
     });
     std::vector<xensnd::Completion> done;
     bool threw = false;
+    const bool had_front = !model_.empty();
+    const uint16_t front_before = had_front ? model_.front().id : 0;
     try {
-      ring_.collect(done);
+      ring_.collect(done, now_);
     } catch (const xensnd::BackendGoneError&) {
       threw = true;
     }
@@ -189,24 +200,36 @@ class Harness {
       FUZZ_CHECK(done[i].status.errno_value >= 0);
     }
     cons_ += static_cast<uint32_t>(done.size());
+    if (had_front && !model_.empty() && model_.front().id != front_before) front_since_ = now_;
     // It returns only once rsp_prod stands still at what it consumed.
     FUZZ_CHECK(sring_->rsp_prod == cons_);
     FUZZ_CHECK(ring_.outstanding() == model_.size());
   }
 
+  bool clock_runs() const {
+    if (model_.empty()) return false;
+    if (!held_ || !is_data(model_.front().operation)) return true;
+    return std::any_of(model_.begin() + 1, model_.end(), [](const Outstanding& o) { return !is_data(o.operation); });
+  }
+
   void deadlines() {
-    std::optional<Clock::time_point> earliest;
-    for (const Outstanding& o : model_)
-      if (!earliest || o.deadline < *earliest) earliest = o.deadline;
-    FUZZ_CHECK(ring_.next_deadline() == earliest);
-    auto now = base_ + std::chrono::milliseconds(in_.ConsumeIntegralInRange<int>(0, 10000));
+    now_ += std::chrono::milliseconds(in_.ConsumeIntegralInRange<int>(0, 4000));
+    if (in_.ConsumeBool()) {
+      bool was_running = clock_runs();
+      held_ = in_.ConsumeBool();
+      ring_.hold_data_requests(held_, now_);
+      if (!was_running && clock_runs()) front_since_ = now_;
+    }
+    std::optional<Clock::time_point> expected;
+    if (clock_runs()) expected = front_since_ + model_.front().allowance;
+    FUZZ_CHECK(ring_.next_deadline() == expected);
     bool threw = false;
     try {
-      ring_.check_deadlines(now);
+      ring_.check_deadlines(now_);
     } catch (const xensnd::BackendGoneError&) {
       threw = true;
     }
-    FUZZ_CHECK(threw == (earliest && *earliest <= now));
+    FUZZ_CHECK(threw == (expected && *expected <= now_));
   }
 
   FuzzedDataProvider& in_;
@@ -217,8 +240,10 @@ class Harness {
   uint32_t cons_ = 0;          // responses the frontend consumed
   uint32_t backend_prod_ = 0;  // the backend's private producer index
   bool broken_ = false;
-  // A fixed time far from now: deadlines are compared, never waited for.
-  Clock::time_point base_ = Clock::time_point{} + std::chrono::hours(24);
+  bool held_ = false;  // data requests held (stream stopped or paused)
+  // The ring's clock, moved by the input: deadlines are compared, never waited for.
+  Clock::time_point now_ = Clock::time_point{} + std::chrono::hours(24);
+  Clock::time_point front_since_{};
 };
 
 }  // namespace
