@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -80,6 +81,10 @@ bool sanitizer_build();
 std::filesystem::path build_alsa_config();
 std::filesystem::path scenario_tool();
 
+// Blocks (inotify on `dir`, with a deadline) until `ready()` holds; checked at every change
+// in `dir` and once at the start.
+bool wait_in_directory(const std::filesystem::path& dir, std::chrono::milliseconds timeout,
+                       const std::function<bool()>& ready);
 // Blocks (inotify, with a deadline) until `path` exists (any file type).
 bool wait_for_path(const std::filesystem::path& path, std::chrono::milliseconds timeout);
 // Blocks (inotify, with a deadline) until `path` exists and holds more than `min_bytes`.
