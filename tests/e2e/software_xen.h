@@ -80,6 +80,7 @@ bool sanitizer_build();
 // Paths of the build tree (set by CMake).
 std::filesystem::path build_alsa_config();
 std::filesystem::path scenario_tool();
+std::filesystem::path poll_client();
 
 // Blocks (inotify on `dir`, with a deadline) until `ready()` holds; checked at every change
 // in `dir` and once at the start.
