@@ -53,12 +53,31 @@ TEST(Capture, FullDuplexLoopbackInOneProcess) {
 }
 
 TEST(Capture, OverrunIsEpipeAndPrepareRecovers) {
+  // A pattern source: what is read after the recovery must be a run of the source itself,
+  // not silence, stale buffer contents or frames out of order.
+  const PcmFormat f{"S16_LE", 2, 48000, 2};
+  const auto source = make_clip(f, 4.0, 23);
+  std::string tmpl = (std::filesystem::temp_directory_path() / "xensnd-src-XXXXXX").string();
+  ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+  const std::filesystem::path source_wav = std::filesystem::path(tmpl) / "source.wav";
+  write_wav(source_wav, 1, 2, 48000, 16, source);
   SoftwareXenOptions options;
-  options.backend_args = {"--source", "sine:440"};
-  SoftwareXen xen(options);
-  RunResult r = xen.run_guest({scenario_tool().string(), "overrun"}, std::chrono::seconds(30), "overrun");
-  ASSERT_TRUE(r.status.success()) << failure_text(r);
-  EXPECT_NE(r.out.find("fact read_after_starving=-32"), std::string::npos) << r.out;
+  options.backend_args = {"--source", "wav:" + source_wav.string()};
+  {
+    SoftwareXen xen(options);
+    const auto out = xen.dir() / "recovered.raw";
+    RunResult r = xen.run_guest({scenario_tool().string(), "overrun", "output=" + out.string()},
+                                std::chrono::seconds(30), "overrun");
+    ASSERT_TRUE(r.status.success()) << failure_text(r);
+    EXPECT_NE(r.out.find("fact read_after_starving=-32"), std::string::npos) << r.out;
+    const auto recovered = read_file(out);
+    ASSERT_EQ(recovered.size(), 4u * 1024 * 4) << "four periods after the recovery";
+    const auto at = find_bytes(source, recovered);
+    ASSERT_TRUE(at.has_value()) << "what was read after prepare is not a contiguous run of the source";
+    // Past the frames the overrun lost: at least the buffer that filled while nobody read.
+    EXPECT_GE(*at, 4u * 1024 * 4) << "recovered data starts at source byte " << *at;
+  }
+  std::filesystem::remove_all(tmpl);
 }
 
 }  // namespace

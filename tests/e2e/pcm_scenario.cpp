@@ -329,13 +329,19 @@ int scenario_overrun() {
   check(r == -EPIPE, "expected -EPIPE after an overrun, got " + std::to_string(r));
   alsa(snd_pcm_prepare(pcm.handle), "prepare after overrun");
   alsa(snd_pcm_start(pcm.handle), "restart");
+  // What is read after the recovery goes to output= (the test checks it is the source's).
+  std::vector<uint8_t> recovered;
   size_t got = 0;
   while (got < 4 * pcm.period) {
     r = snd_pcm_readi(pcm.handle, buffer.data(), pcm.period);
     alsa(static_cast<int>(std::min<snd_pcm_sframes_t>(r, 0)), "readi after recovery");
+    recovered.insert(recovered.end(), buffer.begin(), buffer.begin() + r * pcm.frame_bytes);
     got += static_cast<size_t>(r);
   }
   fact("read_after_recovery", got);
+  if (g_args.count("output"))
+    std::ofstream(arg("output", ""), std::ios::binary)
+        .write(reinterpret_cast<const char*>(recovered.data()), static_cast<std::streamsize>(recovered.size()));
   return 0;
 }
 

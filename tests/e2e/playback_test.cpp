@@ -26,26 +26,61 @@ INSTANTIATE_TEST_SUITE_P(Formats, BitExactPlayback,
                          [](const auto& info) { return info.param.label(); });
 
 TEST(Playback, ArgsDefinitionSelectsTheDevice) {
+  // Card 0 (the default) and card 1 with two PCM devices: DEV=1,PCM=1 must reach card 1's
+  // second PCM and nothing else.
   SoftwareXen xen;
+  RunResult attached = xen.toolstack(
+      {"vsnd-attach", "--domid", std::to_string(SoftwareXen::kGuest), "--devid", "1", "--config",
+       "CARD, short-name=second, sample-rates=48000, sample-formats=s16_le | PCM, name=first | "
+       "STREAM, unique-id=one, type=P | PCM, name=second | STREAM, unique-id=two, type=P"},
+      std::chrono::seconds(10));
+  ASSERT_TRUE(attached.status.success()) << failure_text(attached);
   const PcmFormat f{"S16_LE", 2, 48000, 2};
   const auto clip = make_clip(f, 0.3, 11);
   write_file(xen.dir() / "clip.raw", clip);
-  RunResult played = aplay_raw(xen, f, xen.dir() / "clip.raw", "xensnd:DEV=0,PCM=0");
+  RunResult played = aplay_raw(xen, f, xen.dir() / "clip.raw", "xensnd:DEV=1,PCM=1");
   ASSERT_TRUE(played.status.success()) << failure_text(played);
-  expect_sink_equals(xen, clip);
+  const auto sink_dir = xen.sink_wav().parent_path();
+  auto wav = read_wav(sink_dir / "vsnd-1-1-1-0-1.wav");
+  ASSERT_TRUE(wav.has_value()) << "card 1, PCM 1 played nothing";
+  const std::vector<uint8_t> head = slice(wav->data, 0, clip.size());
+  EXPECT_TRUE(head == clip) << describe_difference(head, clip);
+  for (const auto& other : {"vsnd-1-0-0-0-1.wav", "vsnd-1-1-0-0-1.wav"})
+    EXPECT_FALSE(std::filesystem::exists(sink_dir / other)) << other << " was opened instead";
 }
 
 TEST(Playback, PlugConvertsForTheCard) {
-  // S24_3LE is not a sndif format: ALSA's plug converts it for the card.
+  // S24_3LE is not a sndif format: ALSA's plug converts it for the card. Every 24-bit sample
+  // must arrive with its value, in its place.
   SoftwareXen xen;
   const PcmFormat f{"S24_3LE", 3, 48000, 2};
-  write_file(xen.dir() / "clip.raw", make_clip(f, 0.3, 5));
+  const auto clip = make_clip(f, 0.3, 5);
+  write_file(xen.dir() / "clip.raw", clip);
   RunResult played = aplay_raw(xen, f, xen.dir() / "clip.raw", "plug:xensnd");
   ASSERT_TRUE(played.status.success()) << failure_text(played);
   auto wav = read_wav(xen.sink_wav());
   ASSERT_TRUE(wav.has_value());
-  EXPECT_EQ(wav->data.size() % 4, 0u);
-  EXPECT_GE(wav->data.size(), static_cast<size_t>(0.3 * 48000) * 2 * 2);
+  ASSERT_EQ(wav->channels, 2u);
+  ASSERT_EQ(wav->rate, 48000u);
+  const size_t samples = clip.size() / 3;
+  const size_t width = wav->data.size() >= samples * 4 ? 4 : 0;
+  ASSERT_EQ(width, 4u) << "the card got " << wav->data.size() << " bytes for " << samples
+                       << " samples: plug chose neither S24_LE nor S32_LE";
+  const bool s24_le = wav->format_tag == 0xFFFE;
+  size_t wrong = 0, first_wrong = 0;
+  for (size_t i = 0; i < samples; ++i) {
+    const int32_t in = static_cast<int32_t>(static_cast<uint32_t>(clip[3 * i]) << 8 |
+                                            static_cast<uint32_t>(clip[3 * i + 1]) << 16 |
+                                            static_cast<uint32_t>(clip[3 * i + 2]) << 24) >> 8;
+    const uint8_t* o = &wav->data[4 * i];
+    const int32_t out = static_cast<int32_t>(o[0] | o[1] << 8 | o[2] << 16 | static_cast<uint32_t>(o[3]) << 24);
+    // S32_LE (a plain PCM WAV) holds the sample in the top 24 bits; S24_LE (an extensible
+    // WAV of 24 valid bits in 32) in the low 24 bits.
+    const int32_t got = !s24_le ? out >> 8 : static_cast<int32_t>(static_cast<uint32_t>(out) << 8) >> 8;
+    if (got != in && wrong++ == 0) first_wrong = i;
+  }
+  EXPECT_EQ(wrong, 0u) << "first wrong sample " << first_wrong << " (of " << samples << ", card format "
+                       << (s24_le ? "S24_LE" : "S32_LE") << ")";
 }
 
 TEST(Playback, SpeakerTestRuns) {

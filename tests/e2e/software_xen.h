@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -79,7 +80,12 @@ bool sanitizer_build();
 // Paths of the build tree (set by CMake).
 std::filesystem::path build_alsa_config();
 std::filesystem::path scenario_tool();
+std::filesystem::path poll_client();
 
+// Blocks (inotify on `dir`, with a deadline) until `ready()` holds; checked at every change
+// in `dir` and once at the start.
+bool wait_in_directory(const std::filesystem::path& dir, std::chrono::milliseconds timeout,
+                       const std::function<bool()>& ready);
 // Blocks (inotify, with a deadline) until `path` exists (any file type).
 bool wait_for_path(const std::filesystem::path& path, std::chrono::milliseconds timeout);
 // Blocks (inotify, with a deadline) until `path` exists and holds more than `min_bytes`.

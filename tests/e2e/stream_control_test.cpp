@@ -38,6 +38,9 @@ TEST(StreamControl, BlockingDrainWaitsForThePlayout) {
   EXPECT_NE(r.out.find("fact drain_ms="), std::string::npos);
   const long drain_ms = std::stol(r.out.substr(r.out.find("fact drain_ms=") + 14));
   EXPECT_GE(drain_ms, 40) << "drain returned before the buffered audio could have played";
+  // ... and returns once it has: 85 ms of audio, a period of position granularity and the
+  // CLOSE round trip, far below any timeout (response 3 s, position 2 s) a broken drain hits.
+  EXPECT_LE(drain_ms, 85 + 400) << "drain waited far longer than the buffered audio";
 }
 
 TEST(StreamControl, NonBlockingDrainCompletesThroughPoll) {
@@ -46,6 +49,9 @@ TEST(StreamControl, NonBlockingDrainCompletesThroughPoll) {
   RunResult r = scenario(xen, {"play", clip_arg(xen, clip), "nonblock=1", "drain=nonblock"}, "drain-nb");
   ASSERT_TRUE(r.status.success()) << failure_text(r);
   EXPECT_NE(r.out.find("fact drain_first_result=-11"), std::string::npos) << r.out;
+  ASSERT_NE(r.out.find("fact drain_ms="), std::string::npos) << r.out;
+  const long drain_ms = std::stol(r.out.substr(r.out.find("fact drain_ms=") + 14));
+  EXPECT_GE(drain_ms, 40) << "the PCM left DRAINING before the buffered audio could have played";
   expect_sink_equals(xen, clip);
 }
 
@@ -55,6 +61,10 @@ TEST(StreamControl, DrainFromPreparedStartsTheStream) {
   RunResult r = scenario(xen, {"play", clip_arg(xen, clip), "drain=prepared"}, "drain-prepared");
   ASSERT_TRUE(r.status.success()) << failure_text(r);
   expect_sink_equals(xen, clip);
+  ASSERT_NE(r.out.find("fact drain_ms="), std::string::npos) << r.out;
+  const long drain_ms = std::stol(r.out.substr(r.out.find("fact drain_ms=") + 14));
+  EXPECT_GE(drain_ms, 40) << "drain from PREPARED returned before 50 ms of audio could have played";
+  EXPECT_LE(drain_ms, 50 + 400) << "drain from PREPARED waited far longer than its 50 ms of audio";
 }
 
 TEST(StreamControl, AbortEndsABlockingDrain) {

@@ -33,15 +33,16 @@ foreach(lib xengnttab xenevtchn)
 endforeach()
 
 # The same service inside the daemon, reached with nothing but the environment it prints.
-if(TARGET simtest_support AND TARGET xensnd-simxen)
-  add_executable(simxen_hypervisor_daemon_tests ${CMAKE_CURRENT_LIST_DIR}/hypervisor_daemon_tests.cpp)
-  target_link_libraries(simxen_hypervisor_daemon_tests PRIVATE
-    simtest_support PkgConfig::XENGNTTAB PkgConfig::XENEVTCHN GTest::gtest_main)
-  add_dependencies(simxen_hypervisor_daemon_tests simxen_xengnttab simxen_xenevtchn)
-  gtest_discover_tests(simxen_hypervisor_daemon_tests
-    DISCOVERY_MODE PRE_TEST
-    PROPERTIES LABELS sim ENVIRONMENT "LD_LIBRARY_PATH=${XENSND_SIM_LIBDIR}")
+if(NOT (TARGET simtest_support AND TARGET xensnd-simxen))
+  message(FATAL_ERROR "tests/sim: simtest_support or xensnd-simxen is missing, the daemon's hypervisor tests cannot be built")
 endif()
+add_executable(simxen_hypervisor_daemon_tests ${CMAKE_CURRENT_LIST_DIR}/hypervisor_daemon_tests.cpp)
+target_link_libraries(simxen_hypervisor_daemon_tests PRIVATE
+  simtest_support PkgConfig::XENGNTTAB PkgConfig::XENEVTCHN GTest::gtest_main)
+add_dependencies(simxen_hypervisor_daemon_tests simxen_xengnttab simxen_xenevtchn)
+gtest_discover_tests(simxen_hypervisor_daemon_tests
+  DISCOVERY_MODE PRE_TEST
+  PROPERTIES LABELS sim ENVIRONMENT "LD_LIBRARY_PATH=${XENSND_SIM_LIBDIR}")
 
 # Figures for the fast paths (not a test): run with LD_LIBRARY_PATH=${XENSND_SIM_LIBDIR}.
 find_package(benchmark QUIET)
