@@ -196,14 +196,10 @@ std::unique_ptr<ChildProcess> SoftwareXen::start_guest(const std::vector<std::st
   return std::make_unique<ChildProcess>(argv, guest_env(), logs_, name, pipe_stdout);
 }
 
-namespace {
-
-// Waits with inotify on the parent directory until `ready()` holds.
-template <typename Ready>
-bool wait_in_directory(const fs::path& path, std::chrono::milliseconds timeout, Ready ready) {
+bool wait_in_directory(const fs::path& dir, std::chrono::milliseconds timeout, const std::function<bool()>& ready) {
   const int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
   if (fd < 0) return false;
-  ::inotify_add_watch(fd, path.parent_path().c_str(), IN_CREATE | IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO);
+  ::inotify_add_watch(fd, dir.c_str(), IN_CREATE | IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO);
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   bool ok = false;
   for (;;) {
@@ -223,17 +219,15 @@ bool wait_in_directory(const fs::path& path, std::chrono::milliseconds timeout, 
   return ok;
 }
 
-}  // namespace
-
 bool wait_for_path(const fs::path& path, std::chrono::milliseconds timeout) {
-  return wait_in_directory(path, timeout, [&] {
+  return wait_in_directory(path.parent_path(), timeout, [&] {
     std::error_code error;
     return fs::exists(fs::symlink_status(path, error));
   });
 }
 
 bool wait_for_file_size(const fs::path& path, uintmax_t min_bytes, std::chrono::milliseconds timeout) {
-  return wait_in_directory(path, timeout, [&] {
+  return wait_in_directory(path.parent_path(), timeout, [&] {
     std::error_code error;
     return fs::exists(path, error) && fs::file_size(path, error) > min_bytes && !error;
   });
