@@ -35,8 +35,8 @@ class PipeWireOnTop : public ::testing::TestWithParam<int> {
   }
 };
 
-// pw-play and pw-record at once, both asking for the quantum under test: the graph runs at
-// it, with the sink and the source of the card in it. The backend loops what the card plays
+// pw-play and pw-record at once, both asking for the quantum under test (node.latency), so
+// PipeWire drives the card's sink and source at it. The backend loops what the card plays
 // back to its capture stream, so the recording must hold the very tone that was played.
 TEST_P(PipeWireOnTop, PlaysAndRecordsWhatItPlaysAtQuantum) {
   const int quantum = GetParam();
@@ -45,7 +45,7 @@ TEST_P(PipeWireOnTop, PlaysAndRecordsWhatItPlaysAtQuantum) {
   PipeWireServer pipewire(xen, /*pulse=*/false);
   const fs::path tone = xen.dir() / "tone.wav", recording = xen.dir() / "recording.wav";
   write_tone(tone, seconds);
-  const std::string latency = std::to_string(quantum) + "/48000";
+  const std::string latency = std::to_string(quantum);  // frames at the stream's rate, 48 kHz
   ChildProcess record({"pw-record", "--latency", latency, "--rate", "48000", "--channels", "2", "--format", "s16",
                        recording.string()},
                       pipewire.client_env(), xen.logs(), "pw-record");

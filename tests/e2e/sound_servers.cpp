@@ -52,6 +52,24 @@ PipeWireServer::PipeWireServer(const SoftwareXen& xen, bool pulse) {
     throw std::runtime_error("pipewire did not start: " + pipewire_->stderr_text());
   wireplumber_ =
       std::make_unique<ChildProcess>(std::vector<std::string>{"wireplumber"}, env_, xen.logs(), "wireplumber");
+  // A client that starts before WirePlumber has taken in the xensnd nodes is told "no node
+  // available" and gives up; once it has made them the default sink and source, it links
+  // every client to them. WirePlumber creates the "default" metadata; pw-metadata waits for
+  // it and then prints every key it holds and every later change.
+  ChildProcess defaults({"pw-metadata", "--monitor", "--name", "default"}, env_, xen.logs(), "pw-metadata", true);
+  bool sink = false, source = false;
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (!(sink && source)) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    auto lines = left.count() > 0 ? defaults.read_lines_until("update:", left) : std::nullopt;
+    if (!lines) throw std::runtime_error("WirePlumber did not make xensnd the default sink and source: " +
+                                         wireplumber_->stderr_text());
+    const std::string& update = lines->back();
+    if (update.find("xensnd") == std::string::npos) continue;
+    sink = sink || update.find("'default.audio.sink'") != std::string::npos;
+    source = source || update.find("'default.audio.source'") != std::string::npos;
+  }
   if (pulse) {
     private_dir(runtime / "pulse");
     pulse_ = std::make_unique<ChildProcess>(std::vector<std::string>{"pipewire-pulse"}, env_, xen.logs(),

@@ -2,10 +2,9 @@
 // private home, runtime directory and session bus, against one SoftwareXen, with the shipped
 // configuration (conf/pipewire, conf/pulse) added to the stock one.
 //
-// PipeWire: pipewire with its
-// stock configuration plus the shipped conf/pipewire/50-xensnd.conf (found through a private
-// XDG_CONFIG_HOME), WirePlumber as session manager, and optionally pipewire-pulse, in a
-// private runtime directory with a private session bus, against one SoftwareXen.
+// PipeWire: pipewire with its stock configuration plus the shipped
+// conf/pipewire/50-xensnd.conf (found through the private XDG_CONFIG_HOME), WirePlumber as
+// session manager, and optionally pipewire-pulse.
 //
 // Why WirePlumber rather than static links and no session manager: a session manager is what
 // links clients to the default sink and source and what suspends idle nodes, so without it
