@@ -26,6 +26,17 @@ bool parse_uint(const std::string& text, T& out) {
 
 }  // namespace
 
+bool drain_watch_events(xenio::XenStore& store, Log& log) {
+  bool any = false;
+  for (size_t i = 0; i < kMaxWatchEventsPerDrain; ++i) {
+    std::optional<xenio::XenStoreWatchEvent> event = store.next_watch_event();
+    if (!event) break;
+    log.trace("watch ", event->path);
+    any = true;
+  }
+  return any;
+}
+
 BackendService::BackendService(const BackendOptions& options, Log& log) : options_(options), log_(log) {
   store_ = xenio::open_xenstore();
   xenio::DomainId self = 0;
@@ -145,10 +156,7 @@ int BackendService::run() {
       (void)ignored;
     }
     bool changed = fds[1].revents != 0;
-    while (auto event = store_->next_watch_event()) {
-      log_.trace("watch ", event->path);
-      changed = true;
-    }
+    if (drain_watch_events(*store_, log_)) changed = true;
     if (changed) rescan();
   }
   close(signal_fd);

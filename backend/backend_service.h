@@ -15,6 +15,13 @@
 
 namespace xensnd::backend {
 
+// Watch events are only hints to look again, and a frontend may rewrite its nodes as often
+// as it likes: the service takes at most this many per look (what is left keeps the watch
+// fd readable, so the main loop comes straight back after acting on what it saw).
+inline constexpr size_t kMaxWatchEventsPerDrain = 64;
+// Takes at most kMaxWatchEventsPerDrain pending events; true when it took any.
+bool drain_watch_events(xenio::XenStore& store, Log& log);
+
 class BackendService {
  public:
   // Throws xenio::XenError when XenStore cannot be reached or our domain id is unknown.

@@ -65,6 +65,16 @@ below /local/domain/<own id>/backend/vsnd, playing into sinks and recording from
                            CUR_POS after STOP restarts at 0 (default, snd_be's ALSA path)
                            or keeps counting (snd_be's PulseAudio path)
   --device-buffer BYTES    the device FIFO behind each stream (default: the stream's buffer_sz)
+  --capture-bursts MS      capture reaches READs in bursts every MS ms while positions keep
+                           the real-time rate (snd_be's PulseAudio path: about 2000)
+  --positions played|audio-timestamp
+                           CUR_POS is what the device played (default), or as snd_be's ALSA
+                           path into a plugin device: 0 (plus the bytes written before the
+                           last underrun) while playing, the total written since OPEN while
+                           in underrun; never reset by STOP/START
+  --stall-after MS         MS ms after START the device stops: positions keep coming but
+                           stop moving, READs and WRITEs that need it to move are never
+                           answered, the rest is (a device alive but stalled)
   --publish-versions       write `versions` = 2 (snd_be publishes none)
   --no-volume              answer volume/mute requests with -EINVAL, as snd_be
   --plain-startup          go straight to InitWait (snd_be passes through Closing and Closed)
@@ -172,6 +182,21 @@ ParsedCommandLine parse_command_line(int argc, char** argv) {
       if (!take_value("--device-buffer") || !parse_number(value, bytes) || bytes == 0)
         return bad("--device-buffer needs a positive number of bytes");
       options.device_buffer_bytes = bytes;
+    } else if (needs_value("--capture-bursts")) {
+      uint32_t ms = 0;
+      if (!take_value("--capture-bursts") || !parse_number(value, ms) || ms == 0 || ms > 60'000)
+        return bad("--capture-bursts needs a burst interval in ms (1..60000)");
+      options.capture_burst_ms = ms;
+    } else if (needs_value("--positions")) {
+      if (!take_value("--positions")) return bad("--positions needs played or audio-timestamp");
+      if (value == "played") options.positions = PositionSource::kPlayed;
+      else if (value == "audio-timestamp") options.positions = PositionSource::kAudioTimestamp;
+      else return bad("--positions needs played or audio-timestamp, got '" + std::string(value) + "'");
+    } else if (needs_value("--stall-after")) {
+      uint32_t ms = 0;
+      if (!take_value("--stall-after") || !parse_number(value, ms))
+        return bad("--stall-after needs a time in ms");
+      options.stall_after_ms = ms;
     } else if (needs_value("--position-after-stop")) {
       if (!take_value("--position-after-stop")) return bad("--position-after-stop needs restart or continue");
       if (value == "restart") options.position_after_stop = PositionAfterStop::kRestart;

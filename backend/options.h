@@ -19,6 +19,15 @@ enum class PositionAfterStop {
   kContinue,  // keeps counting (snd_be's PulseAudio path)
 };
 
+// Where CUR_POS comes from.
+enum class PositionSource {
+  kPlayed,          // the bytes the device played/recorded (snd_be's PulseAudio path, and a
+                    // kernel sound card on its ALSA path)
+  kAudioTimestamp,  // snd_be's ALSA path into a plugin device: the audio timestamp is 0, so
+                    // the position is the bytes written before the last underrun, and the
+                    // total written since OPEN while the device is in underrun
+};
+
 struct BackendOptions {
   std::optional<uint16_t> backend_domid;   // default: read `domid` from XenStore
   std::optional<uint16_t> frontend_domid;  // serve only this frontend domain
@@ -29,6 +38,9 @@ struct BackendOptions {
   PositionAfterStop position_after_stop = PositionAfterStop::kRestart;
   bool volume_supported = true;    // false: volume requests answer -EINVAL, as snd_be
   std::optional<uint32_t> device_buffer_bytes;  // the device model's FIFO; default: buffer_sz
+  uint32_t capture_burst_ms = 0;   // > 0: recorded frames reach READs in bursts (PulseAudio)
+  PositionSource positions = PositionSource::kPlayed;
+  std::optional<uint32_t> stall_after_ms;  // the device stalls this long after START
 
   SinkSpec sink;
   std::map<std::pair<size_t, size_t>, SinkSpec> stream_sinks;

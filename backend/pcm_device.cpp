@@ -19,14 +19,30 @@ PcmDevice::PcmDevice(const Setup& setup, std::unique_ptr<PlaybackSink> sink, std
       volume_(setup.params.channels),
       clock_(setup.params.rate, setup.free_run) {
   const uint32_t frame = setup.params.frame_bytes();
-  uint32_t capacity = std::max(setup.fifo_bytes, setup.params.period_bytes);
+  uint64_t capacity = std::max(setup.fifo_bytes, setup.params.period_bytes);
+  // A record stream delivered in bursts also holds what arrives with a burst (PulseAudio
+  // keeps it for the client: snd_be hands it out over the following READs).
+  if (setup.type == StreamType::kCapture && setup.capture_burst_ms > 0)
+    capacity += uint64_t{setup.params.rate} * setup.capture_burst_ms / 1000 * frame;
   fifo_capacity_ = capacity - capacity % frame;
+}
+
+int64_t PcmDevice::period_ns() const {
+  const uint64_t frames = setup_.params.period_bytes / setup_.params.frame_bytes();
+  return static_cast<int64_t>(std::max<uint64_t>(frames * 1'000'000'000u / setup_.params.rate, 1));
+}
+
+void PcmDevice::resume_clock(int64_t now_ns) {
+  clock_.anchor(now_ns);
+  next_burst_ns_ = now_ns + int64_t{setup_.capture_burst_ms} * 1'000'000;
+  next_timer_report_ns_ = now_ns + period_ns();
 }
 
 size_t PcmDevice::accept(std::span<const std::byte> frames) {
   size_t n = std::min(frames.size(), fifo_room());
   n -= n % setup_.params.frame_bytes();
   fifo_.insert(fifo_.end(), frames.begin(), frames.begin() + static_cast<std::ptrdiff_t>(n));
+  written_total_ += n;
   return n;
 }
 
@@ -51,7 +67,8 @@ int32_t PcmDevice::trigger(uint8_t type, int64_t now_ns) {
       // As snd_be: a second START without STOP in between is refused.
       if (state_ != State::kStopped) return kStatusBusy;
       state_ = State::kRunning;
-      clock_.anchor(now_ns);
+      resume_clock(now_ns);
+      if (setup_.stall_after_ms && !stall_at_ns_) stall_at_ns_ = now_ns + int64_t{*setup_.stall_after_ms} * 1'000'000;
       // Started with nothing to play: the device waits for data (counted only once it ran).
       starved_ = setup_.type == StreamType::kPlayback && fifo_.empty();
       return 0;
@@ -63,7 +80,7 @@ int32_t PcmDevice::trigger(uint8_t type, int64_t now_ns) {
     case XENSND_OP_TRIGGER_RESUME:
       if (state_ != State::kPaused) return kStatusInvalid;
       state_ = State::kRunning;
-      clock_.anchor(now_ns);
+      resume_clock(now_ns);
       starved_ = setup_.type == StreamType::kPlayback && fifo_.empty();
       return 0;
     case XENSND_OP_TRIGGER_STOP:
@@ -71,6 +88,7 @@ int32_t PcmDevice::trigger(uint8_t type, int64_t now_ns) {
       // Like ALSA's drop: what was not played is discarded.
       state_ = State::kStopped;
       fifo_.clear();
+      held_.clear();
       starved_ = false;
       if (setup_.position_after_stop == PositionAfterStop::kRestart) {
         position_ = 0;
@@ -85,10 +103,26 @@ int32_t PcmDevice::trigger(uint8_t type, int64_t now_ns) {
 
 void PcmDevice::tick(int64_t now_ns) {
   if (state_ != State::kRunning) return;
-  if (setup_.type == StreamType::kPlayback)
-    play_due(now_ns);
-  else
-    record_due(now_ns);
+  auto run_device = [&](int64_t until_ns) {
+    if (setup_.type == StreamType::kPlayback)
+      play_due(until_ns);
+    else
+      record_due(until_ns);
+  };
+  if (!stalled_ && stall_at_ns_ && now_ns >= *stall_at_ns_) {
+    run_device(*stall_at_ns_);
+    stalled_ = true;
+    next_timer_report_ns_ = *stall_at_ns_ + period_ns();
+    log_.warning(setup_.name, ": the device stalls at position ", position_,
+                 " (--stall-after): positions stop moving, READ/WRITE are no longer answered");
+  }
+  if (!stalled_) run_device(now_ns);
+  if (timer_reports() && now_ns >= next_timer_report_ns_) {
+    // One report however many ticks were missed; the schedule keeps its phase.
+    report_pending_ = true;
+    const int64_t period = period_ns();
+    next_timer_report_ns_ += ((now_ns - next_timer_report_ns_) / period + 1) * period;
+  }
 }
 
 void PcmDevice::play_due(int64_t now_ns) {
@@ -96,8 +130,11 @@ void PcmDevice::play_due(int64_t now_ns) {
   if (starved_) {
     if (fifo_.empty()) return;
     // Data again after running dry: the device restarts from now, as ALSA after recovery.
+    // What was written before this data is where audio-timestamp positions now start
+    // (snd_be's frames-written-before-the-last-underrun).
     starved_ = false;
     clock_.anchor(now_ns);
+    underrun_base_ = written_total_ - fifo_.size();
   }
   uint64_t due_frames = clock_.frames_due(now_ns);
   uint64_t have_frames = fifo_.size() / frame;
@@ -129,12 +166,31 @@ void PcmDevice::play_due(int64_t now_ns) {
 
 void PcmDevice::record_due(int64_t now_ns) {
   if (setup_.free_run) return;  // recorded on demand in deliver()
+  if (setup_.capture_burst_ms == 0) {
+    record_into(fifo_, now_ns);
+    return;
+  }
+  // Recorded at the rate (positions say so), handed over only at each burst time.
+  while (now_ns >= next_burst_ns_) {
+    record_into(held_, next_burst_ns_);
+    release_burst();
+    next_burst_ns_ += int64_t{setup_.capture_burst_ms} * 1'000'000;
+  }
+  record_into(held_, now_ns);
+}
+
+void PcmDevice::record_into(std::deque<std::byte>& into, int64_t until_ns) {
   const uint32_t frame = setup_.params.frame_bytes();
-  uint64_t frames = clock_.frames_due(now_ns);
+  uint64_t frames = clock_.frames_due(until_ns);
   if (frames == 0) return;
   std::vector<std::byte> recorded(frames * frame);
   source_->capture(recorded);
   clock_.take(frames);
+  advance_position(recorded.size());
+  if (&into == &held_) {
+    held_.insert(held_.end(), recorded.begin(), recorded.end());
+    return;
+  }
   size_t keep = std::min(recorded.size(), fifo_room());
   keep -= keep % frame;
   fifo_.insert(fifo_.end(), recorded.begin(), recorded.begin() + static_cast<std::ptrdiff_t>(keep));
@@ -143,7 +199,19 @@ void PcmDevice::record_due(int64_t now_ns) {
     log_.warning(setup_.name, ": overrun #", overruns_, ", ", recorded.size() - keep,
                  " recorded bytes lost (the frontend did not read in time)");
   }
-  advance_position(recorded.size());
+}
+
+void PcmDevice::release_burst() {
+  const uint32_t frame = setup_.params.frame_bytes();
+  size_t keep = std::min(held_.size(), fifo_room());
+  keep -= keep % frame;
+  fifo_.insert(fifo_.end(), held_.begin(), held_.begin() + static_cast<std::ptrdiff_t>(keep));
+  if (keep < held_.size()) {
+    ++overruns_;
+    log_.warning(setup_.name, ": overrun #", overruns_, ", ", held_.size() - keep,
+                 " recorded bytes lost (the frontend did not read in time)");
+  }
+  held_.clear();
 }
 
 void PcmDevice::advance_position(uint64_t bytes) {
@@ -151,28 +219,42 @@ void PcmDevice::advance_position(uint64_t bytes) {
   uint64_t periods = position_ / setup_.params.period_bytes;
   if (periods > reported_periods_) {
     reported_periods_ = periods;
-    report_pending_ = true;
+    if (!timer_reports()) report_pending_ = true;
   }
+}
+
+uint64_t PcmDevice::reported_position() const {
+  if (setup_.positions == PositionSource::kAudioTimestamp)
+    return starved_ ? written_total_ : underrun_base_;  // capture writes nothing: always 0
+  return position_;
 }
 
 std::optional<uint64_t> PcmDevice::take_position_report() {
   if (!report_pending_) return std::nullopt;
   report_pending_ = false;
-  return position_;
+  return reported_position();
 }
 
 std::optional<int64_t> PcmDevice::next_deadline() const {
-  if (state_ != State::kRunning || setup_.free_run) return std::nullopt;
+  if (state_ != State::kRunning) return std::nullopt;
+  std::optional<int64_t> earliest;
+  auto consider = [&](int64_t t) { earliest = earliest ? std::min(*earliest, t) : t; };
+  if (stall_at_ns_ && !stalled_) consider(*stall_at_ns_);
+  if (timer_reports()) consider(next_timer_report_ns_);
+  if (stalled_ || setup_.free_run) return earliest;
   const uint32_t frame = setup_.params.frame_bytes();
   uint64_t to_boundary = (reported_periods_ + 1) * setup_.params.period_bytes - position_;
   uint64_t frames = (to_boundary + frame - 1) / frame;
   if (setup_.type == StreamType::kPlayback) {
-    if (starved_) return std::nullopt;  // wakes when data arrives
+    if (starved_) return earliest;  // the device wakes when data arrives
     uint64_t have = fifo_.size() / frame;
     // One frame past the FIFO's end: the moment the device runs dry.
     frames = std::min(frames, have + 1);
+  } else if (setup_.capture_burst_ms > 0) {
+    consider(next_burst_ns_);
   }
-  return clock_.time_due(std::max<uint64_t>(frames, 1));
+  consider(clock_.time_due(std::max<uint64_t>(frames, 1)));
+  return earliest;
 }
 
 }  // namespace xensnd::backend

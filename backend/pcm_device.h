@@ -29,6 +29,11 @@ class PcmDevice {
     uint32_t fifo_bytes = 0;  // rounded down to whole frames, at least one period
     bool free_run = false;
     PositionAfterStop position_after_stop = PositionAfterStop::kRestart;
+    // Peer behaviours (see options.h): capture reaching the FIFO in bursts, positions from
+    // audio timestamps, a device that stalls some time after its first START.
+    uint32_t capture_burst_ms = 0;
+    PositionSource positions = PositionSource::kPlayed;
+    std::optional<uint32_t> stall_after_ms;
     std::string name;  // for log lines, e.g. "vsnd 1/0 stream 0/0"
   };
   // For playback `sink` is used and `source` may be null; for capture the reverse.
@@ -52,6 +57,8 @@ class PcmDevice {
   // While CLOSE drains, running dry is the end of the stream, not an underrun.
   void set_draining(bool draining) { draining_ = draining; }
   bool stopped() const { return state_ == State::kStopped; }
+  // The stall behaviour has begun: nothing plays or records any more.
+  bool stalled() const { return stalled_; }
 
   // Advances the device to `now_ns`: plays/records the frames due.
   void tick(int64_t now_ns);
@@ -61,7 +68,10 @@ class PcmDevice {
   // nullopt when nothing happens without a request.
   std::optional<int64_t> next_deadline() const;
 
+  // What the device played/recorded (CUR_POS with the default position source).
   uint64_t position() const { return position_; }
+  // The position CUR_POS reports, by the configured source.
+  uint64_t reported_position() const;
   uint64_t underruns() const { return underruns_; }
   uint64_t overruns() const { return overruns_; }
 
@@ -70,6 +80,13 @@ class PcmDevice {
   void play_due(int64_t now_ns);
   void record_due(int64_t now_ns);
   void advance_position(uint64_t bytes);
+  void record_into(std::deque<std::byte>& into, int64_t until_ns);
+  void release_burst();
+  void resume_clock(int64_t now_ns);
+  // Positions are reported by a per-period timer (as snd_be does) rather than when the
+  // played count crosses a period boundary: with audio-timestamp positions, and once stalled.
+  bool timer_reports() const { return setup_.positions == PositionSource::kAudioTimestamp || stalled_; }
+  int64_t period_ns() const;
 
   Setup setup_;
   std::unique_ptr<PlaybackSink> sink_;
@@ -90,6 +107,16 @@ class PcmDevice {
   uint64_t underruns_ = 0;
   uint64_t overruns_ = 0;
   bool sink_failed_ = false;
+  // Capture bursts: recorded frames wait here until the next burst time.
+  std::deque<std::byte> held_;
+  int64_t next_burst_ns_ = 0;
+  // Audio-timestamp positions (counted since OPEN, never reset by STOP/START).
+  uint64_t written_total_ = 0;  // bytes the device accepted
+  uint64_t underrun_base_ = 0;  // written_total_ when the device last recovered from underrun
+  // Stall: when it begins (set at the first START), whether it has.
+  std::optional<int64_t> stall_at_ns_;
+  bool stalled_ = false;
+  int64_t next_timer_report_ns_ = 0;
 };
 
 }  // namespace xensnd::backend

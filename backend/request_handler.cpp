@@ -20,6 +20,10 @@ const char* operation_name(uint8_t operation) {
 }
 
 constexpr int64_t kForever = std::numeric_limits<int64_t>::max();
+// Statuses that mean "send no response": the stream was shut down while the request waited,
+// or the device stalled (--stall-after) and the request is left unanswered.
+constexpr int32_t kShutDown = std::numeric_limits<int32_t>::min();
+constexpr int32_t kUnanswered = std::numeric_limits<int32_t>::min() + 1;
 
 }  // namespace
 
@@ -70,7 +74,12 @@ std::optional<xensnd_resp> RequestHandler::handle(const xensnd_req& request) {
       status = kStatusUnsupported;
       break;
   }
-  if (status == std::numeric_limits<int32_t>::min()) return std::nullopt;  // shut down meanwhile
+  if (status == kShutDown) return std::nullopt;
+  if (status == kUnanswered) {
+    log_.debug(name_, ": ", operation_name(request.operation), " (id ", request.id,
+               ") left unanswered: the device is stalled");
+    return std::nullopt;
+  }
   response.status = status;
   if (status != kStatusOk)
     log_.info(name_, ": ", operation_name(request.operation), " (id ", request.id, ") answered ", status);
@@ -101,6 +110,9 @@ int32_t RequestHandler::open(const xensnd_open_req& request) {
   setup.fifo_bytes = options_.device_buffer_bytes.value_or(params.buffer_bytes);
   setup.free_run = options_.free_run;
   setup.position_after_stop = options_.position_after_stop;
+  setup.capture_burst_ms = options_.capture_burst_ms;
+  setup.positions = options_.positions;
+  setup.stall_after_ms = options_.stall_after_ms;
   setup.name = name_;
   try {
     std::unique_ptr<PlaybackSink> sink;
@@ -130,13 +142,15 @@ int32_t RequestHandler::close() {
   }
   // As snd_be: playback drains what the device still holds before CLOSE is answered.
   reporting_ = false;
-  if (config_.type == StreamType::kPlayback && device_->fifo_used() > 0) {
+  if (device_->stalled()) {
+    log_.info(name_, ": CLOSE does not drain: the device is stalled");
+  } else if (config_.type == StreamType::kPlayback && device_->fifo_used() > 0) {
     if (device_->stopped()) device_->trigger(XENSND_OP_TRIGGER_START, monotonic_now_ns());
     if (device_->running()) {
       log_.debug(name_, ": CLOSE drains ", device_->fifo_used(), " bytes");
       device_->set_draining(true);
-      while (device_->fifo_used() > 0) {
-        if (!wait_for_device()) return std::numeric_limits<int32_t>::min();
+      while (device_->fifo_used() > 0 && !device_->stalled()) {
+        if (!wait_for_device()) return kShutDown;
       }
     }
   }
@@ -171,13 +185,16 @@ int32_t RequestHandler::write(const xensnd_rw_req& request) {
     left -= taken;
     advance(monotonic_now_ns());  // a free-running device empties its FIFO right here
     if (left == 0) break;
+    // A stalled device still takes what fits in its FIFO (as a stopped ALSA device's
+    // writei returns while there is room); what needs it to move is never answered.
+    if (device_->stalled()) return kUnanswered;
     if (options_.free_run && device_->running()) continue;
     if (!device_->running() && !warned) {
       warned = true;
       log_.warning(name_, ": WRITE waits for ", left, " bytes of device room, but the stream is not started: ",
                    "the frontend queued more than the device holds before TRIGGER START (snd_be deadlocks here)");
     }
-    if (!wait_for_device()) return std::numeric_limits<int32_t>::min();
+    if (!wait_for_device()) return kShutDown;
   }
   return kStatusOk;
 }
@@ -201,11 +218,12 @@ int32_t RequestHandler::read(const xensnd_rw_req& request) {
     out += got;
     left -= got;
     if (left == 0) break;
+    if (device_->stalled()) return kUnanswered;  // what was recorded before the stall is read
     if (!device_->running() && !warned) {
       warned = true;
       log_.warning(name_, ": READ waits for ", left, " bytes, but the stream is not started (snd_be blocks here)");
     }
-    if (!wait_for_device()) return std::numeric_limits<int32_t>::min();
+    if (!wait_for_device()) return kShutDown;
   }
   return kStatusOk;
 }

@@ -160,6 +160,10 @@ void VsndDevice::update() {
 bool VsndDevice::connect() {
   try {
     CardConfig card = read_card_config(store_, frontend_path_);
+    if (card.streams().size() > kMaxStreamsPerCard)
+      throw ConfigError(frontend_path_ + " declares " + std::to_string(card.streams().size()) +
+                        " streams, more than the " + std::to_string(kMaxStreamsPerCard) +
+                        " this backend serves per card");
     std::vector<std::unique_ptr<StreamWorker>> workers;
     for (const StreamConfig* stream : card.streams()) {
       const std::string base =

@@ -25,6 +25,11 @@
 
 namespace xensnd::backend {
 
+// Each stream costs a thread, two event channels and two mapped pages: a card declaring more
+// streams than this is refused (it stays Closed, with a log line saying why) rather than
+// making the backend start a thread per declared stream without limit.
+inline constexpr size_t kMaxStreamsPerCard = 32;
+
 class VsndDevice {
  public:
   // `wake` is an eventfd the main loop polls; a worker's set-closing fault writes to it.

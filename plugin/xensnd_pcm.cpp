@@ -194,6 +194,8 @@ int XensndPcm::hw_params() {
   rate_ = io_.rate;
   buffer_frames_ = io_.buffer_size;
   period_frames_ = io_.period_size;
+  ledger_.configure(FrameLedger::Setup{playback(), frame_bytes_, rate_, buffer_frames_, period_frames_});
+  ledger_.set_stall_timeout(options_.position_timeout);
   if (backend_ranges_) {
     const auto& r = *backend_ranges_;
     if (buffer_frames_ < r.buffer_frames.min || buffer_frames_ > r.buffer_frames.max ||
@@ -240,10 +242,12 @@ int XensndPcm::hw_free() {
 
 int XensndPcm::sw_params(snd_pcm_sw_params_t* params) {
   std::lock_guard lock(mutex_);
-  snd_pcm_sw_params_get_boundary(params, &boundary_);
+  snd_pcm_uframes_t boundary = 0, stop_threshold = 0;
+  snd_pcm_sw_params_get_boundary(params, &boundary);
   snd_pcm_sw_params_get_avail_min(params, &avail_min_);
-  snd_pcm_sw_params_get_stop_threshold(params, &stop_threshold_);
+  snd_pcm_sw_params_get_stop_threshold(params, &stop_threshold);
   if (avail_min_ == 0) avail_min_ = 1;
+  ledger_.configure(FrameLedger::Software{boundary, avail_min_, stop_threshold});
   return 0;
 }
 
@@ -264,17 +268,11 @@ int XensndPcm::prepare() {
     throw BackendGoneError("the backend did not answer " + std::to_string(stream_->in_flight()) +
                            " requests within " + std::to_string(options_.response_timeout.count()) +
                            " ms");
-  done_base_bytes_ = playback() ? stream_->completed_write_bytes() : stream_->completed_read_bytes();
-  appl_ = 0;
-  appl_raw_ = io_.appl_ptr;
-  requested_ = 0;
-  hw_ = 0;
+  ledger_.prepare(io_.appl_ptr, completed_bytes(), Clock::now());
   paused_ = false;
-  arm_watchdog(false);
-  drain_timer();
-  // Playback: wake pollers (a start-threshold application waits for room it already has).
+  // Playback: ready (a start-threshold application waits for room it already has).
   // Capture: nothing is ready until data arrives, and no stale wake-up may remain.
-  if (playback()) wake_pollers();
+  update_readiness_locked(SND_PCM_STATE_PREPARED);
   return 0;
 }
 
@@ -282,12 +280,9 @@ void XensndPcm::start_locked() {
   stream_->trigger(Trigger::kStart);
   backend_running_ = true;
   paused_ = false;
-  resumed_at_ = Clock::now();
-  arm_watchdog(true);
-  if (playback())
-    flush_playback_locked();  // the rest of what was written before START
-  else
-    issue_reads_locked();
+  ledger_.start(Clock::now());
+  send_requests_locked();  // the rest of what was written before START, or the first READs
+  update_readiness_locked(SND_PCM_STATE_RUNNING);
 }
 
 int XensndPcm::start() {
@@ -311,8 +306,9 @@ void XensndPcm::stop_locked() noexcept {
   }
   backend_running_ = false;
   paused_ = false;
-  arm_watchdog(false);
-  wake_pollers();
+  ledger_.stop();
+  // ioplug goes to SETUP (drop) or XRUN next: pollers get POLLERR at once.
+  update_readiness_locked(SND_PCM_STATE_SETUP);
 }
 
 int XensndPcm::stop() {
@@ -329,13 +325,11 @@ int XensndPcm::pause(bool enable) {
   if (enable == paused_) return 0;
   stream_->trigger(enable ? Trigger::kPause : Trigger::kResume);
   paused_ = enable;
-  if (enable) {
-    paused_at_ = Clock::now();
-    wake_pollers();
-  } else {
-    resumed_at_ = Clock::now();
-    if (playback()) flush_playback_locked(); else issue_reads_locked();
+  ledger_.pause(enable, Clock::now());
+  if (!enable) {
+    send_requests_locked();
   }
+  update_readiness_locked(enable ? SND_PCM_STATE_PAUSED : SND_PCM_STATE_RUNNING);
   return 0;
 }
 

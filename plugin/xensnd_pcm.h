@@ -21,6 +21,7 @@
 #include <string>
 
 #include "plugin/card_registry.h"
+#include "plugin/frame_ledger.h"
 #include "plugin/plugin_options.h"
 #include "plugin/unique_fd.h"
 #include "protocol/stream.h"
@@ -80,31 +81,38 @@ class XensndPcm {
  private:
   void query_backend_ranges();
 
-  // Progress: consume responses and events, move hw_, keep requests flowing. Returns false
+  // Progress: consume responses and events, move the ledger, keep requests flowing. Returns false
   // when the stream is disconnected.
   bool update_locked();
-  // update_locked() after the events: appl_ synced, requests sent, hw_ moved.
+  // update_locked() after the events: appl synced, requests sent, the ledger moved.
   void advance_locked(Clock::time_point now);
   // Whether progress now waits for a response (not for CUR_POS): then its notification is
   // armed before anyone sleeps on the poll fd.
   bool waiting_for_responses_locked() const;
   void arm_responses_if_waiting_locked();
   void process_events_locked(Clock::time_point now, bool force = false);
-  void sync_appl_locked();
-  void flush_playback_locked();
-  void issue_reads_locked();
-  bool playback_drained_locked(Clock::time_point now) const;
+  void sync_appl_locked() { ledger_.sync_appl(io_.appl_ptr); }
+  // Sends the WRITEs/READs the ledger asks for while ring slots are free.
+  void send_requests_locked();
+  uint64_t completed_bytes() const {
+    return playback() ? stream_->completed_write_bytes() : stream_->completed_read_bytes();
+  }
+  // Logs, once per kind, the odd positions the stream recovered from.
+  void log_position_anomalies_locked();
   bool wait_for_progress_unlocked(std::unique_lock<std::mutex>& lock, std::chrono::milliseconds timeout);
   void check_watch_locked();
   void set_timer(long value_ns, long interval_ns);
+  // Readiness is level-triggered, as a kernel PCM's is: the timer fd is kept readable while
+  // poll would report the stream ready (in `state`), and only then; otherwise it ticks as the
+  // watchdog while the backend runs. A system call only when the readiness changes.
+  bool ready_locked(snd_pcm_state_t state) const;
+  void update_readiness_locked(snd_pcm_state_t state);
+  void update_readiness_locked() { update_readiness_locked(io_.state); }
   int fail_locked(const std::string& reason);
   void start_locked();
   void stop_locked() noexcept;
-  void wake_pollers();
-  void arm_watchdog(bool on);
   void drain_timer();
-  uint64_t frames_of(uint64_t bytes) const { return frame_bytes_ ? bytes / frame_bytes_ : 0; }
-  Clock::duration duration_of(uint64_t frames) const;
+  Clock::duration duration_of(uint64_t frames) const { return ledger_.duration_of(frames); }
  public:
   // Maps an exception escaping a callback to its negative errno (and a message).
   int error_result(const std::exception& error);
@@ -118,6 +126,9 @@ class XensndPcm {
   const StreamConfig* config_ = nullptr;
   std::optional<HwParamRanges> backend_ranges_;  // HW_PARAM_QUERY's answer, if any
   UniqueFd timer_fd_;
+  enum class TimerMode { kOff, kWatchdog, kReady, kCustom };
+  TimerMode timer_mode_ = TimerMode::kOff;
+  bool timer_fired_ = false;  // poll saw the timer readable and nobody read or re-set it since
   mutable std::mutex mutex_;
 
   // hw_params
@@ -127,21 +138,15 @@ class XensndPcm {
   uint64_t buffer_frames_ = 0;
   uint64_t period_frames_ = 0;
   // sw_params
-  snd_pcm_uframes_t boundary_ = 0;
   snd_pcm_uframes_t avail_min_ = 1;
-  snd_pcm_uframes_t stop_threshold_ = 0;
 
-  // Since the last prepare.
-  uint64_t appl_ = 0;                // application frames (follows rewinds)
-  snd_pcm_uframes_t appl_raw_ = 0;   // io_.appl_ptr when appl_ was last synced
-  uint64_t requested_ = 0;           // frames handed to the backend in WRITE/READ requests
-  uint64_t hw_ = 0;                  // frames the backend played / captured into the buffer
-  uint64_t done_base_bytes_ = 0;     // completed_*_bytes() at prepare
+  // Every frame counter and the policies on them (plugin/frame_ledger.h).
+  FrameLedger ledger_;
   bool backend_running_ = false;     // TRIGGER START sent and not stopped
   bool paused_ = false;
-  Clock::time_point paused_at_{};
-  Clock::time_point resumed_at_{};
   bool disconnected_ = false;
+  uint64_t positions_ahead_seen_ = 0;   // stream_->positions_ahead() already logged
+  uint64_t position_rebases_seen_ = 0;
   Clock::time_point last_watch_check_{};
   Clock::time_point last_process_{};  // when stream_->process() last ran
 };

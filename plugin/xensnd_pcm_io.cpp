@@ -29,11 +29,6 @@ bool readable(int fd) {
 
 }  // namespace
 
-XensndPcm::Clock::duration XensndPcm::duration_of(uint64_t frames) const {
-  if (rate_ == 0) return Clock::duration::zero();
-  return std::chrono::duration_cast<Clock::duration>(std::chrono::microseconds(frames * 1'000'000 / rate_));
-}
-
 // --- Timer: wakes pollers and paces the overdue checks. ---
 
 void XensndPcm::set_timer(long value_ns, long interval_ns) {
@@ -42,17 +37,58 @@ void XensndPcm::set_timer(long value_ns, long interval_ns) {
   spec.it_value.tv_nsec = value_ns % 1'000'000'000;
   spec.it_interval.tv_sec = interval_ns / 1'000'000'000;
   spec.it_interval.tv_nsec = interval_ns % 1'000'000'000;
+  // Setting a timerfd also clears its expirations: the fd is not readable until it fires.
   ::timerfd_settime(timer_fd_.get(), 0, &spec, nullptr);
+  timer_mode_ = TimerMode::kCustom;
+  timer_fired_ = false;
 }
-
-void XensndPcm::arm_watchdog(bool on) { set_timer(on ? kWatchdogNs : 0, on ? kWatchdogNs : 0); }
-
-void XensndPcm::wake_pollers() { set_timer(1, backend_running_ ? kWatchdogNs : 0); }
 
 void XensndPcm::drain_timer() {
   // One read takes every expiration (and a second would only say EAGAIN).
   uint64_t expirations = 0;
   [[maybe_unused]] const ssize_t n = ::read(timer_fd_.get(), &expirations, sizeof(expirations));
+  timer_fired_ = false;
+}
+
+bool XensndPcm::ready_locked(snd_pcm_state_t state) const {
+  if (disconnected_) return true;
+  switch (state) {
+    case SND_PCM_STATE_PREPARED:
+    case SND_PCM_STATE_RUNNING:
+    case SND_PCM_STATE_PAUSED: {
+      // pcm_native.c's snd_pcm_poll: ready whenever avail >= avail_min, paused or not.
+      if (buffer_frames_ == 0) return false;
+      return ledger_.avail() >= avail_min_;
+    }
+    case SND_PCM_STATE_DRAINING:
+      return !playback() && ledger_.avail() > 0;
+    default:
+      // XRUN, SUSPENDED, SETUP (a drain ended), DISCONNECTED: POLLERR, at once.
+      return true;
+  }
+}
+
+void XensndPcm::update_readiness_locked(snd_pcm_state_t state) {
+  // A non-blocking playback drain paces its own wake-ups (drain()).
+  if (state == SND_PCM_STATE_DRAINING && playback() && timer_mode_ == TimerMode::kCustom) return;
+  const bool ready = ready_locked(state);
+  const TimerMode want = ready ? TimerMode::kReady : backend_running_ ? TimerMode::kWatchdog : TimerMode::kOff;
+  if (want == timer_mode_) {
+    // A watchdog tick the poller saw is consumed, or the fd would stay readable.
+    if (want != TimerMode::kReady && timer_fired_) drain_timer();
+    return;
+  }
+  if (want == TimerMode::kReady && timer_fired_) {
+    // Already readable (a tick nobody read): it stays so until read or re-set.
+    timer_mode_ = TimerMode::kReady;
+    return;
+  }
+  switch (want) {
+    case TimerMode::kReady: set_timer(1, backend_running_ ? kWatchdogNs : 0); break;
+    case TimerMode::kWatchdog: set_timer(kWatchdogNs, kWatchdogNs); break;
+    default: set_timer(0, 0); break;
+  }
+  timer_mode_ = want;
 }
 
 // --- Disconnection ---
@@ -70,7 +106,7 @@ int XensndPcm::fail_locked(const std::string& reason) {
   }
   // Not an xrun: applications would loop on recovery. Reads and writes now fail with -ENODEV.
   snd_pcm_ioplug_set_state(&io_, SND_PCM_STATE_DISCONNECTED);
-  wake_pollers();
+  update_readiness_locked();
   return -ENODEV;
 }
 
@@ -98,57 +134,29 @@ void XensndPcm::check_watch_locked() {
 
 // --- Progress ---
 
-void XensndPcm::sync_appl_locked() {
-  if (boundary_ == 0) return;
-  const snd_pcm_uframes_t raw = io_.appl_ptr;
-  const snd_pcm_uframes_t forward = (raw + boundary_ - appl_raw_) % boundary_;
-  if (forward > boundary_ / 2) {
-    // A rewind: appl_ptr moved back. Frames already requested stay requested.
-    const uint64_t back = boundary_ - forward;
-    appl_ = appl_ > back ? appl_ - back : 0;
-  } else {
-    appl_ += forward;
-  }
-  appl_raw_ = raw;
-}
-
-void XensndPcm::flush_playback_locked() {
+void XensndPcm::send_requests_locked() {
   if (!stream_->is_open() || buffer_frames_ == 0 || io_.state == SND_PCM_STATE_XRUN) return;
-  // Before START the backend gets about one period: snd_be's device buffer may be smaller
-  // than ours, and a full prefill can deadlock its ring thread.
-  const uint64_t limit = backend_running_ ? appl_ : std::min(appl_, period_frames_);
-  while (requested_ < limit && stream_->free_slots() > 0) {
-    const uint64_t offset = requested_ % buffer_frames_;
-    const uint64_t frames = std::min(limit - requested_, buffer_frames_ - offset);
-    stream_->send_write(static_cast<uint32_t>(offset * frame_bytes_),
-                        static_cast<uint32_t>(frames * frame_bytes_));
-    requested_ += frames;
+  while (stream_->free_slots() > 0) {
+    const std::optional<FrameLedger::Region> next = ledger_.next_request();
+    if (!next) break;
+    if (playback())
+      stream_->send_write(next->offset_bytes, next->length_bytes);
+    else
+      stream_->send_read(next->offset_bytes, next->length_bytes);
+    ledger_.on_sent(*next);
   }
 }
 
-void XensndPcm::issue_reads_locked() {
-  if (!stream_->is_open() || !backend_running_ || paused_ || buffer_frames_ == 0 ||
-      io_.state == SND_PCM_STATE_XRUN)
-    return;
-  // Keep the part of the buffer the application has consumed requested from the backend.
-  while (requested_ + period_frames_ <= appl_ + buffer_frames_ && stream_->free_slots() > 0) {
-    const uint64_t offset = requested_ % buffer_frames_;
-    const uint64_t frames = std::min(period_frames_, buffer_frames_ - offset);
-    stream_->send_read(static_cast<uint32_t>(offset * frame_bytes_),
-                       static_cast<uint32_t>(frames * frame_bytes_));
-    requested_ += frames;
-  }
-}
-
-bool XensndPcm::playback_drained_locked(Clock::time_point now) const {
-  if (requested_ < appl_) return false;
-  if (stream_->completed_write_bytes() - done_base_bytes_ < requested_ * frame_bytes_) return false;
-  const uint64_t position = frames_of(stream_->position_bytes());
-  if (position >= appl_) return true;
-  // CUR_POS comes once per period and may never report a last partial one: once the backend
-  // took everything, wait for the rest to play out according to the clock.
-  const Clock::time_point reference = std::max(stream_->position_time(), resumed_at_);
-  return now >= reference + duration_of(appl_ - position) + duration_of(period_frames_);
+void XensndPcm::log_position_anomalies_locked() {
+  // Recovered from, not fatal: said once per kind, naming the stream.
+  const uint64_t ahead = stream_->positions_ahead(), rebases = stream_->position_rebases();
+  if (ahead > positions_ahead_seen_ && positions_ahead_seen_ == 0)
+    SNDERR("xensnd: vsnd card %u: %s (reported as an underrun)", card_->device_id(),
+           stream_->last_position_anomaly().c_str());
+  if (rebases > position_rebases_seen_ && position_rebases_seen_ == 0)
+    SNDERR("xensnd: vsnd card %u: %s", card_->device_id(), stream_->last_position_anomaly().c_str());
+  positions_ahead_seen_ = ahead;
+  position_rebases_seen_ = rebases;
 }
 
 void XensndPcm::process_events_locked(Clock::time_point now, bool force) {
@@ -173,19 +181,13 @@ bool XensndPcm::update_locked() {
     }
     if (disconnected_) return false;
     process_events_locked(now);
-    // A backend that died sends nothing at all: no overdue response shows it when every
-    // request was answered, but a running stream without CUR_POS events does.
-    if (backend_running_ && !paused_) {
-      const Clock::time_point last = std::max(stream_->position_time(), resumed_at_);
-      const Clock::duration allowed = std::max<Clock::duration>(
-          options_.position_timeout, 4 * duration_of(period_frames_));
-      if (now - last > allowed)
-        throw BackendGoneError(
-            "the backend reported no play/capture position for " +
-            std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(now - last).count()) +
-            " ms while the stream was running");
-    }
+    log_position_anomalies_locked();
     advance_locked(now);
+    // A backend that died or stalled: no position moves and no request is answered while it
+    // holds frames it should be playing (overdue requests are the ring's deadlines).
+    if (backend_running_ && !paused_) {
+      if (std::optional<std::string> stall = ledger_.stalled(now)) throw BackendGoneError(*stall);
+    }
     arm_responses_if_waiting_locked();
   } catch (const BackendGoneError& error) {
     fail_locked(error.what());
@@ -196,19 +198,12 @@ bool XensndPcm::update_locked() {
 
 void XensndPcm::advance_locked(Clock::time_point now) {
   sync_appl_locked();
-  if (playback()) {
-    flush_playback_locked();
-    if (backend_running_) {
-      const uint64_t position = frames_of(stream_->position_bytes());
-      hw_ = std::max(hw_, std::min(position, requested_));
-      if (io_.state == SND_PCM_STATE_DRAINING && playback_drained_locked(now))
-        hw_ = std::max(hw_, appl_);
-    }
-  } else {
-    const uint64_t done = frames_of(stream_->completed_read_bytes() - done_base_bytes_);
-    hw_ = std::max(hw_, std::min(done, requested_));
-    issue_reads_locked();
-  }
+  send_requests_locked();
+  ledger_.observe(stream_->position_bytes(), completed_bytes(), now);
+  if (playback() && backend_running_ && io_.state == SND_PCM_STATE_DRAINING &&
+      ledger_.drained(completed_bytes(), now))
+    ledger_.mark_drained();
+  if (!playback()) send_requests_locked();  // READs for the room just made
 }
 
 bool XensndPcm::waiting_for_responses_locked() const {
@@ -218,8 +213,7 @@ bool XensndPcm::waiting_for_responses_locked() const {
   if (io_.state == SND_PCM_STATE_DRAINING) return true;
   // Playback otherwise moves with CUR_POS, whose event wakes pollers once a period, and
   // answers are consumed then — unless frames wait for a ring slot only an answer frees.
-  const uint64_t limit = backend_running_ ? appl_ : std::min(appl_, period_frames_);
-  return requested_ < limit && stream_->free_slots() == 0;
+  return ledger_.unsent() && stream_->free_slots() == 0;
 }
 
 void XensndPcm::arm_responses_if_waiting_locked() {
@@ -234,7 +228,7 @@ void XensndPcm::arm_responses_if_waiting_locked() {
   }
   // Still answering as fast as we look: let the poller come straight back.
   last_process_ = Clock::time_point{};
-  wake_pollers();
+  set_timer(1, backend_running_ ? kWatchdogNs : 0);
 }
 
 bool XensndPcm::wait_for_progress_unlocked(std::unique_lock<std::mutex>& lock,
@@ -256,18 +250,13 @@ snd_pcm_sframes_t XensndPcm::pointer() {
   std::lock_guard lock(mutex_);
   if (forked()) {
     snd_pcm_ioplug_set_state(&io_, SND_PCM_STATE_DISCONNECTED);
-    return static_cast<snd_pcm_sframes_t>(boundary_ ? hw_ % boundary_ : 0);
+    return static_cast<snd_pcm_sframes_t>(ledger_.hw_pointer());
   }
   update_locked();
-  uint64_t reported = playback() ? std::min(hw_, appl_) : hw_;
-  if (!disconnected_ && io_.state == SND_PCM_STATE_RUNNING && stop_threshold_ > 0) {
-    // A real underrun (everything written has been played) or overrun (the buffer is full).
-    const uint64_t filled = playback() ? appl_ - reported : reported - std::min(appl_, reported);
-    const uint64_t avail = playback() ? buffer_frames_ - std::min(filled, buffer_frames_) : filled;
-    if (avail >= stop_threshold_) return -EPIPE;
-  }
-  if (boundary_ == 0) return static_cast<snd_pcm_sframes_t>(reported % std::max<uint64_t>(buffer_frames_, 1));
-  return static_cast<snd_pcm_sframes_t>(reported % boundary_);
+  update_readiness_locked();
+  // A real underrun (everything written has been played) or overrun (the buffer is full).
+  if (!disconnected_ && io_.state == SND_PCM_STATE_RUNNING && ledger_.xrun(Clock::now())) return -EPIPE;
+  return static_cast<snd_pcm_sframes_t>(ledger_.hw_pointer());
 }
 
 snd_pcm_sframes_t XensndPcm::transfer(const snd_pcm_channel_area_t* areas, snd_pcm_uframes_t offset,
@@ -289,7 +278,7 @@ snd_pcm_sframes_t XensndPcm::transfer(const snd_pcm_channel_area_t* areas, snd_p
     shared_areas[c] = {shared.data(), c * sample_bits, frame_bytes_ * 8};
 
   sync_appl_locked();
-  const uint64_t ring = appl_ % buffer_frames_;
+  const uint64_t ring = ledger_.appl() % buffer_frames_;
   const uint64_t first = std::min<uint64_t>(size, buffer_frames_ - ring);
   const auto copy = [&](bool to_shared, uint64_t ring_at, uint64_t area_at, uint64_t frames) {
     if (to_shared)
@@ -299,19 +288,26 @@ snd_pcm_sframes_t XensndPcm::transfer(const snd_pcm_channel_area_t* areas, snd_p
   };
   copy(playback(), ring, offset, first);
   if (first < size) copy(playback(), 0, offset + first, size - first);
-  if (!playback()) return static_cast<snd_pcm_sframes_t>(size);
+  if (!playback()) {
+    // RW access: ioplug moves appl_ptr by what we return; count it now, so that readiness
+    // says "not ready" once the application took what there was. (With MMAP access ioplug
+    // calls transfer() from avail_update and the application commits later.)
+    if (io_.access == SND_PCM_ACCESS_RW_INTERLEAVED || io_.access == SND_PCM_ACCESS_RW_NONINTERLEAVED) {
+      ledger_.advance_appl(size);
+      update_readiness_locked();
+    }
+    return static_cast<snd_pcm_sframes_t>(size);
+  }
 
   // ioplug moves appl_ptr after we return; count the frames now.
-  appl_ += size;
-  appl_raw_ = boundary_ ? (appl_raw_ + size) % boundary_ : appl_raw_ + size;
+  ledger_.advance_appl(size);
   try {
     process_events_locked(Clock::now());
-    flush_playback_locked();
+    send_requests_locked();
     // Wait for ring space (never for responses) when the ring is full; non-blocking
     // applications leave the rest to the next poll.
-    const uint64_t limit = backend_running_ ? appl_ : std::min(appl_, period_frames_);
     const auto deadline = Clock::now() + options_.response_timeout;
-    while (!io_.nonblock && requested_ < limit && stream_->free_slots() == 0 && !disconnected_) {
+    while (!io_.nonblock && ledger_.unsent() && stream_->free_slots() == 0 && !disconnected_) {
       if (Clock::now() >= deadline)
         throw BackendGoneError("the backend answered no request for " +
                                std::to_string(options_.response_timeout.count()) + " ms");
@@ -319,7 +315,7 @@ snd_pcm_sframes_t XensndPcm::transfer(const snd_pcm_channel_area_t* areas, snd_p
       if (!stream_->arm_response_notification()) wait_for_progress_unlocked(lock, std::chrono::milliseconds(100));
       if (disconnected_) break;
       stream_->process();
-      flush_playback_locked();
+      send_requests_locked();
     }
     // A poller sleeping on our fd next must be woken by the answer it may need.
     arm_responses_if_waiting_locked();
@@ -327,6 +323,7 @@ snd_pcm_sframes_t XensndPcm::transfer(const snd_pcm_channel_area_t* areas, snd_p
     return fail_locked(error.what());
   }
   if (disconnected_) return -ENODEV;
+  update_readiness_locked();
   return static_cast<snd_pcm_sframes_t>(size);
 }
 
@@ -339,21 +336,23 @@ int XensndPcm::drain() {
   }
   if (!stream_->is_open()) return 0;
   sync_appl_locked();
-  if (appl_ == 0) return 0;
+  if (ledger_.appl() == 0) return 0;
   // With a drain callback ioplug does not start a PREPARED stream itself.
   if (!backend_running_) start_locked();
   if (paused_) {
     stream_->trigger(Trigger::kResume);
     paused_ = false;
-    resumed_at_ = Clock::now();
+    ledger_.pause(false, Clock::now());
   }
-  const auto deadline = Clock::now() + duration_of(appl_ - std::min(hw_, appl_)) +
-                        std::chrono::milliseconds(100) + options_.response_timeout;
+  // What is left to play, a buffer the backend's device may hold at most (positions may lag
+  // what it took), and the time to answer.
+  const auto deadline = Clock::now() + duration_of(ledger_.appl() - std::min(ledger_.played(), ledger_.appl())) +
+                        duration_of(buffer_frames_) + std::chrono::milliseconds(100) + options_.response_timeout;
   for (;;) {
     if (!update_locked()) return -ENODEV;
     const Clock::time_point now = Clock::now();
-    if (playback_drained_locked(now)) {
-      hw_ = std::max(hw_, appl_);
+    if (ledger_.drained(completed_bytes(), now)) {
+      ledger_.mark_drained();
       return 0;
     }
     if (io_.nonblock == 2) return -EINTR;  // snd_pcm_abort()
@@ -364,7 +363,8 @@ int XensndPcm::drain() {
     }
     if (now >= deadline) {
       SNDERR("xensnd: %s: drain timed out with %lu frames not confirmed played",
-             config_->xenstore_path.c_str(), static_cast<unsigned long>(appl_ - std::min(hw_, appl_)));
+             config_->xenstore_path.c_str(),
+             static_cast<unsigned long>(ledger_.appl() - std::min(ledger_.played(), ledger_.appl())));
       return -EIO;
     }
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
@@ -391,7 +391,8 @@ int XensndPcm::poll_revents(pollfd* fds, unsigned nfds, unsigned short* revents)
       *revents = POLLERR;
       return 0;
     }
-    if (nfds >= 3 && fds[2].revents) drain_timer();
+    // Read or re-set by the readiness update below, never both.
+    if (nfds >= 3 && fds[2].revents) timer_fired_ = true;
     const Clock::time_point now = Clock::now();
     if (nfds >= 2) {
       // The poller just looked at the watch: update_locked() need not look again for a while.
@@ -399,7 +400,7 @@ int XensndPcm::poll_revents(pollfd* fds, unsigned nfds, unsigned short* revents)
       if (fds[1].revents && !disconnected_) check_watch_locked();
     }
     // What woke the poller is consumed now, whatever the last burst did. Woken by the
-    // watchdog alone, the event channel had nothing: reading it to learn that would cost a
+    // timer alone, the event channel had nothing: reading it to learn that would cost a
     // system call, and every notified event and response wakes the poller through it.
     if (nfds >= 1) last_process_ = fds[0].revents ? Clock::time_point{} : now;
   }
@@ -408,18 +409,20 @@ int XensndPcm::poll_revents(pollfd* fds, unsigned nfds, unsigned short* revents)
   const snd_pcm_state_t state = snd_pcm_state(io_.pcm);
   const unsigned short ready_event = playback() ? POLLOUT : POLLIN;
   std::lock_guard lock(mutex_);
+  // The state may have changed after pointer() (an xrun): the fd's level follows it.
+  update_readiness_locked(state);
+  if (timer_fired_ && timer_mode_ != TimerMode::kReady) drain_timer();
   switch (state) {
     case SND_PCM_STATE_XRUN:
     case SND_PCM_STATE_DISCONNECTED:
     case SND_PCM_STATE_SUSPENDED:
-    case SND_PCM_STATE_PAUSED:
       *revents = POLLERR | ready_event;
       return 0;
     case SND_PCM_STATE_RUNNING:
-      *revents = avail >= static_cast<snd_pcm_sframes_t>(avail_min_) ? ready_event : 0;
-      break;
     case SND_PCM_STATE_PREPARED:
-      *revents = playback() && avail >= static_cast<snd_pcm_sframes_t>(avail_min_) ? ready_event : 0;
+    case SND_PCM_STATE_PAUSED:
+      // As hw: ready with room (playback) or data (capture), never POLLERR for a pause.
+      *revents = avail >= static_cast<snd_pcm_sframes_t>(avail_min_) ? ready_event : 0;
       break;
     case SND_PCM_STATE_SETUP:  // a (non-blocking) drain finished
       *revents = ready_event;
@@ -438,26 +441,7 @@ int XensndPcm::delay(snd_pcm_sframes_t* delay) {
   update_locked();
   if (disconnected_) return -ENODEV;
   if (io_.state == SND_PCM_STATE_XRUN) return -EPIPE;
-  int64_t frames = 0;
-  if (playback()) {
-    uint64_t played = std::min(hw_, appl_);
-    if (backend_running_ && rate_ > 0) {
-      // Last CUR_POS plus the time since, frozen while paused, never past what was requested.
-      const Clock::time_point until = paused_ ? paused_at_ : Clock::now();
-      const Clock::time_point since = std::max(stream_->position_time(), resumed_at_);
-      if (until > since) {
-        const auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(until - since);
-        const uint64_t extra = std::min<uint64_t>(
-            static_cast<uint64_t>(elapsed.count()) * rate_ / 1'000'000, period_frames_);
-        played = std::min(std::max(played, frames_of(stream_->position_bytes()) + extra),
-                          std::min(requested_, appl_));
-      }
-    }
-    frames = static_cast<int64_t>(appl_ - std::min(played, appl_));
-  } else {
-    frames = static_cast<int64_t>(hw_ - std::min(appl_, hw_));
-  }
-  *delay = static_cast<snd_pcm_sframes_t>(frames + options_.delay_frames);
+  *delay = static_cast<snd_pcm_sframes_t>(ledger_.delay(Clock::now()) + options_.delay_frames);
   return 0;
 }
 

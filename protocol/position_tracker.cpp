@@ -7,6 +7,7 @@ void PositionTracker::reset() {
   last_raw_ = 0;
   position_ = 0;
   sent_in_epoch_ = 0;
+  rebases_in_a_row_ = 0;
 }
 
 void PositionTracker::on_stop() {
@@ -15,7 +16,7 @@ void PositionTracker::on_stop() {
   sent_in_epoch_ = 0;
 }
 
-std::optional<std::string> PositionTracker::choose_epoch_base(uint64_t raw) {
+bool PositionTracker::choose_epoch_base(uint64_t raw) {
   bool playback = type_ == StreamType::kPlayback;
   // Within the bytes sent this epoch? (Capture has no such bound.)
   auto plausible = [&](uint64_t played) { return !playback || played <= sent_in_epoch_; };
@@ -32,33 +33,47 @@ std::optional<std::string> PositionTracker::choose_epoch_base(uint64_t raw) {
     restart_ = Restart::kKeepsCounting;
     base_ = last_raw_;
   } else {
-    return "position " + std::to_string(raw) + " after STOP is ahead of the " +
-           std::to_string(sent_in_epoch_) + " bytes written since";
+    return false;
   }
-  return std::nullopt;
+  return true;
 }
 
-std::optional<std::string> PositionTracker::on_position(uint64_t raw) {
-  std::optional<uint64_t> saved_base = base_;
-  Restart saved_restart = restart_;
-  if (!base_) {
-    if (auto problem = choose_epoch_base(raw)) return problem;
+PositionTracker::Update PositionTracker::odd(Verdict verdict, std::string problem) {
+  if (verdict == Verdict::kRebased && ++rebases_in_a_row_ > kMaxRebasesInARow)
+    return {Verdict::kViolation, problem + " (" + std::to_string(rebases_in_a_row_) +
+                                     " impossible positions in a row)"};
+  return {verdict, std::move(problem)};
+}
+
+PositionTracker::Update PositionTracker::on_position(uint64_t raw) {
+  const bool playback = type_ == StreamType::kPlayback;
+  if (!base_ && !choose_epoch_base(raw)) {
+    // Neither a restart nor a continuation (snd_be jumping to its total since OPEN): this
+    // position is the epoch's 0.
+    base_ = raw;
+    last_raw_ = raw;
+    position_ = 0;
+    return odd(Verdict::kRebased, "position " + std::to_string(raw) + " after STOP is ahead of the " +
+                                      std::to_string(sent_in_epoch_) + " bytes written since: re-based");
   }
-  auto undo = [&](std::string problem) {
-    base_ = saved_base;
-    restart_ = saved_restart;
-    return std::optional<std::string>(std::move(problem));
-  };
-  if (raw < *base_ || raw - *base_ < position_)
-    return undo("position went backwards from " + std::to_string(*base_ + position_) + " to " +
-                std::to_string(raw) + " bytes");
-  uint64_t played = raw - *base_;
-  if (type_ == StreamType::kPlayback && played > sent_in_epoch_)
-    return undo("position " + std::to_string(raw) + " is ahead of the " + std::to_string(sent_in_epoch_) +
-                " bytes written");
-  position_ = played;
+  const uint64_t played = raw - *base_;  // modulo 2^64
+  // Below the last position, or "negative" (a count past 2^63 bytes is not a position).
+  if (played < position_ || played > (uint64_t{1} << 63)) {
+    const uint64_t was = *base_ + position_;
+    base_ = raw - position_;  // the position stays; later ones count from here
+    last_raw_ = raw;
+    return odd(Verdict::kRebased, "position went backwards from " + std::to_string(was) + " to " +
+                                      std::to_string(raw) + " bytes: re-based");
+  }
   last_raw_ = raw;
-  return std::nullopt;
+  if (playback && played > sent_in_epoch_) {
+    position_ = sent_in_epoch_;
+    return {Verdict::kAhead, "position " + std::to_string(raw) + " is ahead of the " +
+                                 std::to_string(sent_in_epoch_) + " bytes written: an underrun"};
+  }
+  position_ = played;
+  rebases_in_a_row_ = 0;
+  return {};
 }
 
 }  // namespace xensnd

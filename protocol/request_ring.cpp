@@ -31,15 +31,39 @@ std::vector<RequestRing::Outstanding>::iterator RequestRing::find(uint16_t id) {
 
 size_t RequestRing::capacity() const { return RING_SIZE(&ring_); }
 
-RequestRing::Pushed RequestRing::push(xensnd_req request, Clock::time_point deadline) {
+namespace {
+bool is_data(uint8_t operation) { return operation == XENSND_OP_WRITE || operation == XENSND_OP_READ; }
+}  // namespace
+
+bool RequestRing::front_clock_runs() const {
+  if (outstanding_.empty()) return false;
+  if (!data_held_ || !is_data(outstanding_.front().operation)) return true;
+  return std::any_of(outstanding_.begin() + 1, outstanding_.end(),
+                     [](const Outstanding& o) { return !is_data(o.operation); });
+}
+
+void RequestRing::front_clock_maybe_started(bool was_running, Clock::time_point now) {
+  // A clock that was stopped starts afresh: time spent held is not the backend's silence.
+  if (!was_running && front_clock_runs()) front_since_ = now;
+}
+
+void RequestRing::hold_data_requests(bool held, Clock::time_point now) {
+  const bool was_running = front_clock_runs();
+  data_held_ = held;
+  front_clock_maybe_started(was_running, now);
+}
+
+RequestRing::Pushed RequestRing::push(xensnd_req request, Clock::duration allowance, Clock::time_point now) {
   if (free_slots() == 0) throw std::logic_error("RequestRing::push on a full ring");
+  const bool was_running = front_clock_runs();
   // Fresh ids: skip any still waiting for an answer (at most capacity() of them).
   while (is_outstanding(next_id_)) ++next_id_;
   request.id = next_id_++;
   xensnd_req* slot = RING_GET_REQUEST(&ring_, ring_.req_prod_pvt);
   std::memcpy(slot, &request, sizeof request);
   ++ring_.req_prod_pvt;
-  outstanding_.push_back({request.id, request.operation, deadline, deadline - Clock::now()});
+  outstanding_.push_back({request.id, request.operation, allowance});
+  front_clock_maybe_started(was_running, now);
   int notify = 0;
   RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&ring_, notify);
   return {request.id, notify != 0};
@@ -51,8 +75,10 @@ std::vector<Completion> RequestRing::collect() {
   return done;
 }
 
-void RequestRing::collect(std::vector<Completion>& done) {
+void RequestRing::collect(std::vector<Completion>& done, Clock::time_point now) {
   done.clear();
+  const uint16_t front_before = outstanding_.empty() ? 0 : outstanding_.front().id;
+  const bool had_front = !outstanding_.empty();
   // Until rsp_prod stands still; every pass consumes at least one of the outstanding
   // requests (or throws), so a backend bumping rsp_prod cannot keep us here.
   for (;;) {
@@ -86,6 +112,10 @@ void RequestRing::collect(std::vector<Completion>& done) {
       done.push_back(std::move(c));
     }
   }
+  // The oldest completed: the backend starts on the next one now. (Answers to younger
+  // requests do not restart the oldest's clock: a backend cannot starve one request by
+  // answering others.)
+  if (had_front && !outstanding_.empty() && outstanding_.front().id != front_before) front_since_ = now;
 }
 
 bool RequestRing::arm_response_notification() {
@@ -103,22 +133,17 @@ bool RequestRing::response_notification_armed() const {
 }
 
 std::optional<RequestRing::Clock::time_point> RequestRing::next_deadline() const {
-  std::optional<Clock::time_point> earliest;
-  for (const Outstanding& o : outstanding_)
-    if (!earliest || o.deadline < *earliest) earliest = o.deadline;
-  return earliest;
+  if (!front_clock_runs()) return std::nullopt;
+  return front_since_ + outstanding_.front().allowance;
 }
 
 void RequestRing::check_deadlines(Clock::time_point now) const {
-  for (const Outstanding& o : outstanding_)
-    if (o.deadline <= now)
-      throw BackendGoneError("backend did not answer " + operation_name(o.operation) + " (request " +
-                             std::to_string(o.id) + ") in time");
-}
-
-void RequestRing::restart_deadlines(Clock::time_point now, uint8_t operation) {
-  for (Outstanding& o : outstanding_)
-    if (o.operation == operation) o.deadline = now + o.allowance;
+  const std::optional<Clock::time_point> deadline = next_deadline();
+  if (deadline && *deadline <= now) {
+    const Outstanding& o = outstanding_.front();
+    throw BackendGoneError("backend did not answer " + operation_name(o.operation) + " (request " +
+                           std::to_string(o.id) + ") in time");
+  }
 }
 
 }  // namespace xensnd

@@ -55,6 +55,9 @@ class SndifStream final : public Stream {
   uint64_t position_bytes() const override { return positions_.position(); }
   std::chrono::steady_clock::time_point position_time() const override { return position_time_; }
   uint64_t event_overruns() const override { return events_.overruns(); }
+  uint64_t positions_ahead() const override { return positions_ahead_; }
+  uint64_t position_rebases() const override { return position_rebases_; }
+  std::string last_position_anomaly() const override { return last_position_anomaly_; }
   bool disconnected() const override { return disconnected_; }
   std::string disconnect_reason() const override { return disconnect_reason_; }
   void mark_disconnected(const std::string& reason) override;
@@ -62,8 +65,14 @@ class SndifStream final : public Stream {
   // Where the backend is in START..STOP, as far as its answers tell.
   enum class RunState { kStopped, kRunning, kPaused };
   RunState run_state() const { return run_state_; }
-  // The WRITE/CLOSE allowance on top of the response timeout: the buffer's duration.
+  // The buffer's duration at the opened rate.
   std::chrono::milliseconds buffer_duration() const;
+  // How long the backend may take on a WRITE, READ or CLOSE once it can start on it: the
+  // response timeout plus the buffer's duration (its device may hold a whole buffer before
+  // taking more), the latter capped so a huge buffer at a low rate cannot make a dead
+  // backend take minutes to detect.
+  static constexpr std::chrono::milliseconds kMaxBufferAllowance{4000};
+  std::chrono::milliseconds data_allowance() const;
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -113,6 +122,9 @@ class SndifStream final : public Stream {
   std::map<uint16_t, Completion> control_answers_;
   uint64_t completed_write_bytes_ = 0;
   uint64_t completed_read_bytes_ = 0;
+  uint64_t positions_ahead_ = 0;
+  uint64_t position_rebases_ = 0;
+  std::string last_position_anomaly_;
   std::optional<RequestFailedError> failed_data_request_;
   bool disconnected_ = false;
   std::string disconnect_reason_;

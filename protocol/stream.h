@@ -107,6 +107,14 @@ class Stream {
   virtual std::chrono::steady_clock::time_point position_time() const = 0;
   // Events lost because more than XENSND_IN_RING_LEN were unread (not fatal).
   virtual uint64_t event_overruns() const = 0;
+  // Odd positions, recovered from (PositionTracker): playback positions ahead of what was
+  // written (the backend's device ran dry: an underrun; the position is clamped), and
+  // re-bases (backwards, or unexplainable after STOP). Counts since the stream was created,
+  // and the message of the latest, naming the stream. Positions impossible too many times in
+  // a row disconnect instead.
+  virtual uint64_t positions_ahead() const = 0;
+  virtual uint64_t position_rebases() const = 0;
+  virtual std::string last_position_anomaly() const = 0;
 
   // Set once the backend went away or broke the protocol; every later call throws
   // BackendGoneError with this reason.

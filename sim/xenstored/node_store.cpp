@@ -30,8 +30,32 @@ NodeStore::NodeStore() {
   nodes_["/tool/xenstored"] = Node{"", dom0_only, {}, next_generation_++};
 }
 
-NodeStore::NodeStore(const NodeStore& other)
-    : nodes_(other.nodes_), next_generation_(other.next_generation_) {}
+NodeStore::NodeStore(const NodeStore& base, AccessLog* log)
+    : next_generation_(base.next_generation_), log_(log), base_(&base) {}
+
+const Node* NodeStore::peek(const std::string& path) const {
+  const std::map<std::string, Node>& from =
+      (log_ && base_ && !log_->seen.count(path)) ? base_->nodes_ : nodes_;
+  auto it = from.find(path);
+  return it == from.end() ? nullptr : &it->second;
+}
+
+size_t NodeStore::owned_by(uint32_t domid) const {
+  auto owns = [domid](const Node& node) { return node.perms[0].domid == domid; };
+  if (!base_ || !log_) {
+    size_t owned = 0;
+    for (const auto& [name, node] : nodes_) owned += owns(node);
+    return owned;
+  }
+  // The base's count, with every node the overlay touched counted as the overlay has it
+  // (each node the overlay holds was touched, so it is in the log).
+  size_t owned = base_->owned_by(domid);
+  for (const auto& [path, generation] : log_->seen) {
+    if (auto theirs = base_->nodes_.find(path); theirs != base_->nodes_.end() && owns(theirs->second)) --owned;
+    if (auto ours = nodes_.find(path); ours != nodes_.end() && owns(ours->second)) ++owned;
+  }
+  return owned;
+}
 
 Node* NodeStore::lookup(const std::string& path) {
   if (log_ && base_ && !log_->seen.count(path)) {
@@ -78,10 +102,9 @@ Node* NodeStore::get_node(const std::string& path, const Caller& caller, unsigne
 
 ChangeEvent NodeStore::event_for(const std::string& path, bool exact) {
   ChangeEvent event{path, exact, {}, {}, {}};
-  if (auto it = nodes_.find(path); it != nodes_.end()) event.perms = it->second.perms;
+  if (const Node* node = peek(path)) event.perms = node->perms;
   if (path != "/")
-    if (auto it = nodes_.find(parent_of(path)); it != nodes_.end())
-      event.parent_perms = it->second.perms;
+    if (const Node* parent = peek(parent_of(path))) event.parent_perms = parent->perms;
   return event;
 }
 
@@ -94,9 +117,7 @@ Node* NodeStore::create(const std::string& path, const Caller& caller, size_t va
     if (!parent) missing.push_back(name);
   }
   if (!caller.privileged) {
-    size_t owned = 0;
-    for (const auto& [name, node] : nodes_)
-      if (node.perms[0].domid == caller.domid) ++owned;
+    size_t owned = owned_by(caller.domid);
     // Checked before anything changes, so a refused write leaves no half-made path behind.
     if (owned + missing.size() > kGuestNodeLimit ||
         entry_size(*parent) + basename_of(missing.back()).size() + 1 >= kGuestEntrySizeLimit ||
@@ -227,15 +248,15 @@ int NodeStore::set_perms(const std::string& path, PermList perms, const Caller& 
   return 0;
 }
 
-int NodeStore::commit(const NodeStore& copy, const AccessLog& log) {
+int NodeStore::commit(const NodeStore& overlay, const AccessLog& log) {
   for (const auto& [path, generation] : log.seen) {
     auto it = nodes_.find(path);
     uint64_t now = it == nodes_.end() ? 0 : it->second.generation;
     if (now != generation) return EAGAIN;
   }
   for (const auto& path : log.changed) {
-    auto theirs = copy.nodes_.find(path);
-    if (theirs == copy.nodes_.end()) {
+    auto theirs = overlay.nodes_.find(path);
+    if (theirs == overlay.nodes_.end()) {
       nodes_.erase(path);
     } else {
       Node& ours = nodes_[path];

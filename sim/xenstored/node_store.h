@@ -1,7 +1,9 @@
-// The XenStore tree with C xenstored's access rules. A transaction works on a private copy
-// of the store whose AccessLog records every node it looked at or changed; committing the
-// copy fails (EAGAIN) when any of those nodes changed in the main store meanwhile. As in C
-// xenstored, a node the transaction has not touched yet is read fresh from the main store.
+// The XenStore tree with C xenstored's access rules. A transaction works on an overlay of the
+// main store: it starts empty and takes each node from the main store when it first touches
+// it (as in C xenstored, a node the transaction has not touched yet is read fresh), so an
+// open transaction costs what it touched, not a copy of the store. Its AccessLog records
+// every node it looked at or changed; committing fails (EAGAIN) when any of those changed in
+// the main store meanwhile.
 #pragma once
 
 #include <cstdint>
@@ -44,15 +46,11 @@ struct AccessLog {
 class NodeStore {
  public:
   NodeStore();  // "/" and "/tool/xenstored", owned by dom0, as xenstored starts
-  NodeStore(const NodeStore& other);
+  // A transaction's overlay of `base` (which must outlive it), recording into `log` what it
+  // touches.
+  NodeStore(const NodeStore& base, AccessLog* log);
+  NodeStore(const NodeStore&) = delete;
   NodeStore& operator=(const NodeStore&) = delete;
-
-  // For a transaction's private copy of `base`: record what it touches, and take nodes it
-  // has not touched yet from `base` as they are now.
-  void track(AccessLog* log, const NodeStore* base) {
-    log_ = log;
-    base_ = base;
-  }
 
   // Each returns 0 or an errno value as xenstored would reply; paths are absolute & valid.
   int read(const std::string& path, const Caller& caller, std::string* value);
@@ -66,16 +64,20 @@ class NodeStore {
   int set_perms(const std::string& path, PermList perms, const Caller& caller,
                 std::vector<ChangeEvent>* events);
 
-  // Applies a transaction's copy, or returns EAGAIN if something it touched changed here.
-  int commit(const NodeStore& copy, const AccessLog& log);
+  // Applies a transaction's overlay, or returns EAGAIN if something it touched changed here.
+  int commit(const NodeStore& overlay, const AccessLog& log);
 
   // Whether `caller` may see an event on `event` (xenstored's watch_permitted).
   static bool event_visible(const ChangeEvent& event, const Caller& caller);
 
+  // The nodes this store holds: the whole tree, or for an overlay those it touched.
   size_t node_count() const { return nodes_.size(); }
 
  private:
   Node* lookup(const std::string& path);
+  // The node as this store sees it, without recording a touch.
+  const Node* peek(const std::string& path) const;
+  size_t owned_by(uint32_t domid) const;
   Node& modify(Node& node, const std::string& path);
   Node* get_node(const std::string& path, const Caller& caller, unsigned need, int* error);
   int error_from_parents(const std::string& path, const Caller& caller, unsigned need, int error);

@@ -1,5 +1,6 @@
 #include "sim/xenstored/xenstore_server.h"
 
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -27,6 +28,10 @@ namespace {
 // xenstored's per-domain quotas that a guest can hit with ordinary use.
 constexpr size_t kGuestWatchLimit = 128;
 constexpr size_t kGuestTransactionLimit = 10;
+// A guest gets one ring to xenstored on Xen; here every process of it connects to its
+// socket. Beyond this many at once the next is refused (closed at once), so that one guest
+// cannot take every descriptor the daemon has from the others.
+constexpr size_t kGuestConnectionLimit = 128;
 // A client that stops reading while events pile up is cut off rather than eat memory.
 constexpr size_t kOutputLimit = 16 * 1024 * 1024;
 
@@ -37,9 +42,9 @@ struct Watch {
 };
 
 struct Transaction {
-  explicit Transaction(const xs::NodeStore& main) : store(main) { store.track(&log, &main); }
-  xs::NodeStore store;
-  xs::AccessLog log;
+  explicit Transaction(const xs::NodeStore& main) : store(main, &log) {}
+  xs::AccessLog log;    // before the store, which records into it
+  xs::NodeStore store;  // an overlay of the main store: only what the transaction touched
   std::vector<xs::ChangeEvent> events;  // fired only if the commit succeeds
 };
 
@@ -74,7 +79,12 @@ std::string with_nul(std::string_view text) { return std::string(text) + '\0'; }
 }  // namespace
 
 struct XenstoreServer::Impl {
-  Impl(EventLoop& l, fs::path dir, DomainHooks h) : loop(l), run_dir(std::move(dir)), hooks(std::move(h)) {}
+  Impl(EventLoop& l, fs::path dir, DomainHooks h) : loop(l), run_dir(std::move(dir)), hooks(std::move(h)) {
+    reserve_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  }
+  ~Impl() {
+    if (reserve_fd >= 0) ::close(reserve_fd);
+  }
 
   EventLoop& loop;
   fs::path run_dir;
@@ -83,10 +93,19 @@ struct XenstoreServer::Impl {
   std::map<uint16_t, Domain> domains;
   std::map<int, std::unique_ptr<Connection>> connections;
   uint32_t next_transaction_id = 1;
+  // A descriptor kept in reserve: when accept fails for want of descriptors, it is freed to
+  // take the pending client and close it (else the listening socket stays readable and the
+  // loop spins). Listeners that could not even do that wait here until a connection closes.
+  int reserve_fd = -1;
+  std::map<int, uint16_t> paused_listeners;  // listen fd -> domid
+  uint64_t refused_clients = 0;
 
   void add_domain(uint16_t domid);
   void remove_domain(uint16_t domid);
   void accept_on(int listen_fd, uint16_t domid);
+  bool refuse_for_want_of_descriptors(int listen_fd, uint16_t domid);
+  void resume_listeners();
+  size_t connections_of(uint16_t domid) const;
   void on_readable(int fd);
   void on_writable(int fd);
   void close_connection(int fd);
@@ -149,6 +168,7 @@ void XenstoreServer::Impl::remove_domain(uint16_t domid) {
   for (const auto& [fd, conn] : connections)
     if (conn->domid == domid) doomed.push_back(fd);
   for (int fd : doomed) close_connection(fd);
+  paused_listeners.erase(it->second.listen_fd);
   loop.remove(it->second.listen_fd);
   ::close(it->second.listen_fd);
   ::unlink(it->second.socket.c_str());
@@ -160,7 +180,19 @@ void XenstoreServer::Impl::remove_domain(uint16_t domid) {
 void XenstoreServer::Impl::accept_on(int listen_fd, uint16_t domid) {
   for (;;) {
     int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) return;  // EAGAIN (spurious wake-up or drained), or a client gone already
+    if (fd < 0) {
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        if (refuse_for_want_of_descriptors(listen_fd, domid)) continue;
+      }
+      return;  // EAGAIN (spurious wake-up or drained), a client gone already, or paused
+    }
+    if (domid != 0 && connections_of(domid) >= kGuestConnectionLimit) {
+      if (refused_clients++ % 1000 == 0)
+        std::fprintf(stderr, "xensnd-simxen: refused a dom%u client: it has %zu connections open, the limit\n",
+                     static_cast<unsigned>(domid), kGuestConnectionLimit);
+      ::close(fd);
+      continue;
+    }
     auto conn = std::make_unique<Connection>();
     conn->fd = fd;
     conn->domid = domid;
@@ -170,12 +202,57 @@ void XenstoreServer::Impl::accept_on(int listen_fd, uint16_t domid) {
   }
 }
 
+bool XenstoreServer::Impl::refuse_for_want_of_descriptors(int listen_fd, uint16_t domid) {
+  const int cause = errno;
+  if (reserve_fd >= 0) {
+    // accept reports EMFILE before it looks for a client: with a descriptor free, either
+    // one is waiting (refused: it sees its connection closed) or none is (EAGAIN).
+    ::close(reserve_fd);
+    int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+    const int error = errno;
+    if (fd >= 0) ::close(fd);
+    reserve_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+      if (refused_clients++ % 1000 == 0)
+        std::fprintf(stderr, "xensnd-simxen: refused a dom%u client: out of file descriptors (%s)\n",
+                     static_cast<unsigned>(domid), std::strerror(cause));
+      return true;
+    }
+    if (error == EAGAIN || error == EWOULDBLOCK) return false;  // nobody waiting
+  }
+  // Not even that: stop watching this socket (its clients wait in the backlog) until a
+  // connection closes and gives a descriptor back.
+  std::fprintf(stderr, "xensnd-simxen: dom%u clients wait: out of file descriptors (%s)\n",
+               static_cast<unsigned>(domid), std::strerror(cause));
+  loop.remove(listen_fd);
+  paused_listeners[listen_fd] = domid;
+  return false;
+}
+
+void XenstoreServer::Impl::resume_listeners() {
+  std::map<int, uint16_t> paused;
+  paused.swap(paused_listeners);
+  for (const auto& [listen_fd, domid] : paused) {
+    const int fd = listen_fd;
+    const uint16_t id = domid;
+    loop.add(fd, [this, fd, id] { accept_on(fd, id); });
+  }
+  if (reserve_fd < 0) reserve_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+size_t XenstoreServer::Impl::connections_of(uint16_t domid) const {
+  size_t count = 0;
+  for (const auto& [fd, conn] : connections) count += conn->domid == domid;
+  return count;
+}
+
 void XenstoreServer::Impl::close_connection(int fd) {
   auto it = connections.find(fd);
   if (it == connections.end()) return;
   loop.remove(fd);
   ::close(fd);
   connections.erase(it);
+  if (!paused_listeners.empty() || reserve_fd < 0) resume_listeners();
 }
 
 void XenstoreServer::Impl::reap() {

@@ -23,6 +23,17 @@ TEST(Options, DefaultsBehaveLikeSndBe) {
   EXPECT_FALSE(o.free_run);
   EXPECT_EQ(o.position_after_stop, PositionAfterStop::kRestart);
   EXPECT_EQ(o.sink.kind, SinkSpec::Kind::kNull);
+  EXPECT_EQ(o.capture_burst_ms, 0u);
+  EXPECT_EQ(o.positions, PositionSource::kPlayed);
+  EXPECT_FALSE(o.stall_after_ms);
+}
+
+TEST(Options, ParsesThePeerBehaviourSwitches) {
+  auto parsed = parse({"--capture-bursts", "2000", "--positions=audio-timestamp", "--stall-after", "1500"});
+  ASSERT_TRUE(parsed.options) << parsed.message;
+  EXPECT_EQ(parsed.options->capture_burst_ms, 2000u);
+  EXPECT_EQ(parsed.options->positions, PositionSource::kAudioTimestamp);
+  EXPECT_EQ(parsed.options->stall_after_ms, 1500u);
 }
 
 TEST(Options, ParsesSinksSourcesAndSwitches) {
@@ -48,7 +59,8 @@ TEST(Options, ParsesSinksSourcesAndSwitches) {
 TEST(Options, BadCommandLinesExitWithAMessage) {
   for (std::vector<std::string> args : std::vector<std::vector<std::string>>{
            {"--sink", "speaker"}, {"--source", "sine:-3"}, {"--frontend-domid", "x"}, {"--fault", "boom"},
-           {"--position-after-stop", "sometimes"}, {"--device-buffer", "0"}, {"--log-level"}, {"--what"}}) {
+           {"--position-after-stop", "sometimes"}, {"--device-buffer", "0"}, {"--log-level"}, {"--what"},
+           {"--capture-bursts", "0"}, {"--capture-bursts", "100000"}, {"--positions", "hw"}, {"--stall-after", "-1"}}) {
     auto parsed = parse(args);
     EXPECT_FALSE(parsed.options) << args[0];
     EXPECT_EQ(parsed.exit_code, 2);

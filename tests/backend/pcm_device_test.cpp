@@ -173,5 +173,128 @@ TEST_F(PcmDeviceTest, FreeRunPlaysEverythingAtOnce) {
   EXPECT_EQ(device.underruns(), 0u);
 }
 
+// --capture-bursts: positions follow the recording clock, the data reaches READs only at
+// each burst time (PulseAudio's record stream without a fragment size, behind snd_be).
+TEST_F(PcmDeviceTest, CaptureBurstsHoldTheRecordedFramesUntilEachBurst) {
+  auto s = setup(StreamType::kCapture);
+  s.capture_burst_ms = 100;  // 800 frames, 1600 bytes a burst
+  PcmDevice device(s, nullptr, std::make_unique<CountingSource>(), nullptr, {0, 0}, log_);
+  std::vector<std::byte> out(1600);
+  device.trigger(XENSND_OP_TRIGGER_START, 0);
+  device.tick(50 * kMs);
+  EXPECT_EQ(device.position(), 800u);                // recorded in real time...
+  EXPECT_EQ(device.take_position_report(), 800u);    // ...and reported so
+  EXPECT_EQ(device.deliver(out), 0u);                // but not yet handed over
+  EXPECT_LE(device.next_deadline().value(), 60 * kMs);
+  device.tick(99 * kMs);
+  EXPECT_EQ(device.deliver(out), 0u);
+  device.tick(100 * kMs);                            // the burst: everything recorded so far
+  EXPECT_EQ(device.deliver(out), 1600u);
+  EXPECT_EQ(out, ramp(1600));
+  device.tick(150 * kMs);
+  EXPECT_EQ(device.fifo_used(), 0u);
+  device.tick(200 * kMs);
+  EXPECT_EQ(device.fifo_used(), 1600u);
+  EXPECT_EQ(device.overruns(), 0u);  // a burst fits on top of the buffer
+  // A frontend that reads nothing for long loses frames as an overrun.
+  device.tick(300 * kMs);
+  EXPECT_EQ(device.overruns(), 1u);
+  EXPECT_EQ(device.fifo_used(), 2240u);  // the buffer (640) and one burst
+  EXPECT_EQ(device.position(), 4800u);
+}
+
+TEST_F(PcmDeviceTest, CaptureBurstsRestartAtResumeAndAreDroppedAtStop) {
+  auto s = setup(StreamType::kCapture);
+  s.capture_burst_ms = 100;
+  PcmDevice device(s, nullptr, std::make_unique<CountingSource>(), nullptr, {0, 0}, log_);
+  device.trigger(XENSND_OP_TRIGGER_START, 0);
+  device.tick(50 * kMs);
+  device.trigger(XENSND_OP_TRIGGER_STOP, 50 * kMs);
+  device.trigger(XENSND_OP_TRIGGER_START, 1000 * kMs);
+  device.tick(1099 * kMs);
+  EXPECT_EQ(device.fifo_used(), 0u);  // nothing of the first run, the burst a full 100 ms on
+  device.tick(1100 * kMs);
+  EXPECT_EQ(device.fifo_used(), 1600u);
+}
+
+// --positions audio-timestamp: snd_be's ALSA path into a plugin device.
+TEST_F(PcmDeviceTest, AudioTimestampPositionsStayAtZeroThenReportTheWrittenTotalInUnderrun) {
+  auto s = setup(StreamType::kPlayback);
+  s.positions = PositionSource::kAudioTimestamp;
+  PcmDevice device(s, std::make_unique<RecordingSink>(played_), nullptr, nullptr, {0, 0}, log_);
+  device.accept(ramp(640));  // 40 ms
+  device.trigger(XENSND_OP_TRIGGER_START, 0);
+  EXPECT_EQ(device.next_deadline(), 10 * kMs);  // the per-period timer
+  device.tick(10 * kMs);
+  EXPECT_EQ(device.take_position_report(), 0u);  // playing, yet the position stays 0
+  device.tick(20 * kMs);
+  EXPECT_EQ(device.take_position_report(), 0u);
+  EXPECT_EQ(played_.bytes.size(), 320u);
+  device.tick(45 * kMs);  // ran dry at 40 ms
+  EXPECT_EQ(device.take_position_report(), 640u);  // the total written since OPEN
+  device.accept(ramp(320, 640));
+  device.tick(55 * kMs);  // recovers: positions restart from what was written before
+  EXPECT_EQ(device.take_position_report(), 640u);
+  EXPECT_EQ(device.reported_position(), 640u);
+  // STOP/START does not reset the counters (they reset only at OPEN).
+  device.trigger(XENSND_OP_TRIGGER_STOP, 60 * kMs);
+  device.accept(ramp(640, 960));
+  device.trigger(XENSND_OP_TRIGGER_START, 100 * kMs);
+  device.tick(110 * kMs);
+  EXPECT_EQ(device.take_position_report(), 640u);
+  device.tick(200 * kMs);  // dry again: the total, 960 + 640
+  EXPECT_EQ(device.take_position_report(), 1600u);
+}
+
+TEST_F(PcmDeviceTest, AudioTimestampCapturePositionsStayAtZero) {
+  auto s = setup(StreamType::kCapture);
+  s.positions = PositionSource::kAudioTimestamp;
+  PcmDevice device(s, nullptr, std::make_unique<CountingSource>(), nullptr, {0, 0}, log_);
+  device.trigger(XENSND_OP_TRIGGER_START, 0);
+  device.tick(30 * kMs);
+  EXPECT_EQ(device.take_position_report(), 0u);
+  std::vector<std::byte> out(320);
+  EXPECT_EQ(device.deliver(out), 320u);  // the data itself flows
+}
+
+// --stall-after: positions keep coming, they stop moving, and so does the device.
+TEST_F(PcmDeviceTest, StalledDeviceKeepsReportingAFrozenPosition) {
+  auto s = setup(StreamType::kPlayback);
+  s.stall_after_ms = 20;
+  PcmDevice device(s, std::make_unique<RecordingSink>(played_), nullptr, nullptr, {0, 0}, log_);
+  device.accept(ramp(640));
+  device.trigger(XENSND_OP_TRIGGER_START, 0);
+  device.tick(15 * kMs);
+  EXPECT_FALSE(device.stalled());
+  EXPECT_EQ(device.take_position_report(), 240u);
+  device.tick(30 * kMs);
+  EXPECT_TRUE(device.stalled());
+  EXPECT_EQ(device.take_position_report(), 320u);  // played up to the stall, reported at 30 ms
+  EXPECT_EQ(device.next_deadline(), 40 * kMs);
+  device.tick(40 * kMs);
+  EXPECT_EQ(device.take_position_report(), 320u);  // still arriving, no longer moving
+  device.tick(500 * kMs);
+  EXPECT_EQ(device.take_position_report(), 320u);
+  EXPECT_EQ(played_.bytes.size(), 320u);
+  EXPECT_EQ(device.fifo_used(), 320u);
+  EXPECT_EQ(device.underruns(), 0u);
+  // Control still works: STOP ends the reports, the stall stays.
+  EXPECT_EQ(device.trigger(XENSND_OP_TRIGGER_STOP, 500 * kMs), kStatusOk);
+  EXPECT_FALSE(device.next_deadline());
+  EXPECT_EQ(device.trigger(XENSND_OP_TRIGGER_START, 600 * kMs), kStatusOk);
+  EXPECT_TRUE(device.stalled());
+}
+
+TEST_F(PcmDeviceTest, StalledCaptureRecordsNothingMore) {
+  auto s = setup(StreamType::kCapture);
+  s.stall_after_ms = 20;
+  PcmDevice device(s, nullptr, std::make_unique<CountingSource>(), nullptr, {0, 0}, log_);
+  device.trigger(XENSND_OP_TRIGGER_START, 0);
+  device.tick(100 * kMs);
+  EXPECT_TRUE(device.stalled());
+  EXPECT_EQ(device.position(), 320u);
+  EXPECT_EQ(device.fifo_used(), 320u);
+}
+
 }  // namespace
 }  // namespace xensnd::backend

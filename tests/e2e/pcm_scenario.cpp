@@ -302,9 +302,12 @@ int scenario_duplex() {
       else if (r != -EAGAIN) alsa(static_cast<int>(r), "duplex readi");
       if (r <= 0 || read >= capture_frames) break;
     }
+    // Readiness is a level, as with a kernel PCM: a playback stream with room stays ready,
+    // so it is polled only while there is something left to write (else this loop spins).
+    const size_t play_fds = written < frames ? static_cast<size_t>(np) : 0;
     snd_pcm_poll_descriptors(play.handle, fds.data(), static_cast<unsigned>(np));
     snd_pcm_poll_descriptors(capture.handle, fds.data() + np, static_cast<unsigned>(nc));
-    poll(fds.data(), fds.size(), 100);
+    poll(fds.data() + (np - static_cast<int>(play_fds)), play_fds + static_cast<size_t>(nc), 100);
   }
   std::ofstream(arg("output", "captured.raw"), std::ios::binary)
       .write(reinterpret_cast<const char*>(captured.data()), static_cast<std::streamsize>(captured.size()));
@@ -358,6 +361,52 @@ int scenario_abort() {
   return 0;
 }
 
+// Readiness is level-triggered like a kernel PCM's: with room for avail_min frames the
+// descriptors are ready at once, again and again while nothing is written, and a paused
+// stream with room is ready without POLLERR (pcm_native.c's snd_pcm_poll).
+unsigned short poll_now(Pcm& pcm, int* ready) {
+  const int count = snd_pcm_poll_descriptors_count(pcm.handle);
+  std::vector<pollfd> fds(static_cast<size_t>(count));
+  snd_pcm_poll_descriptors(pcm.handle, fds.data(), static_cast<unsigned>(count));
+  *ready = poll(fds.data(), fds.size(), 0);  // a level: no waiting
+  unsigned short revents = 0;
+  if (*ready > 0)
+    alsa(snd_pcm_poll_descriptors_revents(pcm.handle, fds.data(), static_cast<unsigned>(count), &revents),
+         "poll_descriptors_revents");
+  return revents;
+}
+
+int scenario_poll_level() {
+  const std::vector<uint8_t> data = read_input();
+  Pcm pcm;
+  open_pcm(pcm, SND_PCM_STREAM_PLAYBACK, SND_PCM_NONBLOCK, SND_PCM_ACCESS_RW_INTERLEAVED, /*manual_start=*/true);
+  check(data.size() / pcm.frame_bytes >= pcm.buffer, "poll-level needs an input of a whole buffer");
+  // All but one period: avail == avail_min (one period) while running, for a few periods.
+  write_frames(pcm, data, 0, pcm.buffer - pcm.period);
+  alsa(snd_pcm_start(pcm.handle), "start");
+  for (int i = 0; i < 3; ++i) {
+    int ready = 0;
+    const unsigned short revents = poll_now(pcm, &ready);
+    fact("running_poll_ready", ready);
+    fact("running_revents", revents);
+    check(snd_pcm_state(pcm.handle) == SND_PCM_STATE_RUNNING, "not RUNNING while polling");
+    check(ready > 0, "poll() found no descriptor ready while avail >= avail_min (edge-triggered)");
+    check(revents == POLLOUT, "revents " + std::to_string(revents) + " while running with room, not POLLOUT");
+  }
+  alsa(snd_pcm_pause(pcm.handle, 1), "pause");
+  for (int i = 0; i < 2; ++i) {
+    int ready = 0;
+    const unsigned short revents = poll_now(pcm, &ready);
+    fact("paused_poll_ready", ready);
+    fact("paused_revents", revents);
+    check(ready > 0 && revents == POLLOUT, "paused with room: revents " + std::to_string(revents) +
+                                               ", not POLLOUT alone (as hw reports)");
+  }
+  alsa(snd_pcm_pause(pcm.handle, 0), "resume");
+  alsa(snd_pcm_drop(pcm.handle), "drop");
+  return 0;
+}
+
 int scenario_fork() {
   const std::vector<uint8_t> data = read_input();
   Pcm pcm;
@@ -407,6 +456,7 @@ int main(int argc, char** argv) {
     if (scenario == "fork") return scenario_fork();
     if (scenario == "abort") return scenario_abort();
     if (scenario == "overrun") return scenario_overrun();
+    if (scenario == "poll-level") return scenario_poll_level();
     std::fprintf(stderr, "unknown scenario %s\n", scenario.c_str());
     return 2;
   } catch (const std::exception& error) {

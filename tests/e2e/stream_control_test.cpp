@@ -77,6 +77,14 @@ TEST(StreamControl, NonBlockingWrites) {
   expect_sink_equals(xen, clip);
 }
 
+TEST(StreamControl, PollIsLevelTriggeredLikeAKernelPcm) {
+  SoftwareXen xen;
+  const auto clip = make_clip(kFormat, 0.2, 52);
+  RunResult r = scenario(xen, {"poll-level", clip_arg(xen, clip)}, "poll-level");
+  ASSERT_TRUE(r.status.success()) << failure_text(r);
+  EXPECT_NE(r.out.find("fact paused_revents=4"), std::string::npos) << r.out;  // POLLOUT
+}
+
 TEST(StreamControl, MmapAccess) {
   SoftwareXen xen;
   const auto clip = make_clip(kFormat, 0.5, 46);

@@ -47,7 +47,7 @@ class RequestRingTest : public ::testing::Test {
     r.operation = op;
     return r;
   }
-  Clock::time_point later() { return Clock::now() + 10s; }
+  Clock::duration later() { return 10s; }
 
   std::unique_ptr<void, PageDeleter> page_;
   RequestRing ring_;
@@ -208,30 +208,57 @@ TEST_F(RequestRingTest, StatusIsMapped) {
   EXPECT_EQ(done[2].status.errno_value, EINVAL);
 }
 
-TEST_F(RequestRingTest, PerRequestDeadlines) {
+TEST_F(RequestRingTest, OnlyTheOldestRequestsClockRuns) {
   auto now = Clock::now();
-  ring_.push(request(XENSND_OP_WRITE), now + 5s);
-  auto early = ring_.push(request(XENSND_OP_TRIGGER), now + 1s);
-  EXPECT_EQ(ring_.next_deadline(), now + 1s);
-  EXPECT_NO_THROW(ring_.check_deadlines(now + 999ms));
-  EXPECT_THAT([&] { try { ring_.check_deadlines(now + 2s); } catch (const BackendGoneError& e) { throw std::runtime_error(e.what()); } },
-              ::testing::ThrowsMessage<std::runtime_error>(HasSubstr("TRIGGER")));
-  answer(early.id, XENSND_OP_TRIGGER);
-  ring_.collect();
+  auto first = ring_.push(request(XENSND_OP_WRITE), 5s, now);
+  auto second = ring_.push(request(XENSND_OP_TRIGGER), 1s, now);
+  // The TRIGGER waits behind the WRITE: its second has not started.
+  EXPECT_EQ(ring_.next_deadline(), now + 5s);
   EXPECT_NO_THROW(ring_.check_deadlines(now + 2s));
-  EXPECT_THROW(ring_.check_deadlines(now + 6s), BackendGoneError);
+  EXPECT_THAT([&] { try { ring_.check_deadlines(now + 5s); } catch (const BackendGoneError& e) { throw std::runtime_error(e.what()); } },
+              ::testing::ThrowsMessage<std::runtime_error>(HasSubstr("did not answer WRITE (request " +
+                                                                     std::to_string(first.id) + ") in time")));
+  // The WRITE completes at +4 s: the TRIGGER's second starts there.
+  answer(first.id, XENSND_OP_WRITE);
+  std::vector<Completion> done;
+  ring_.collect(done, now + 4s);
+  EXPECT_EQ(ring_.next_deadline(), now + 5s);
+  EXPECT_NO_THROW(ring_.check_deadlines(now + 4900ms));
+  EXPECT_THAT([&] { try { ring_.check_deadlines(now + 5s); } catch (const BackendGoneError& e) { throw std::runtime_error(e.what()); } },
+              ::testing::ThrowsMessage<std::runtime_error>(HasSubstr("TRIGGER (request " + std::to_string(second.id))));
 }
 
-TEST_F(RequestRingTest, RestartDeadlinesOfOneOperation) {
+TEST_F(RequestRingTest, AnswersToYoungerRequestsDoNotRestartTheOldest) {
   auto now = Clock::now();
-  ring_.push(request(XENSND_OP_WRITE), now + 1s);
-  ring_.push(request(XENSND_OP_TRIGGER), now + 1s);
-  ring_.restart_deadlines(now + 10s, XENSND_OP_WRITE);
-  // The TRIGGER keeps its deadline, the WRITE got its second again from +10 s.
-  EXPECT_THROW(ring_.check_deadlines(now + 2s), BackendGoneError);
-  auto next = ring_.next_deadline();
-  ASSERT_TRUE(next);
-  EXPECT_LE(*next, now + 1s + 10ms);
+  ring_.push(request(XENSND_OP_WRITE), 1s, now);
+  auto b = ring_.push(request(XENSND_OP_WRITE), 1s, now);
+  answer(b.id, XENSND_OP_WRITE);
+  std::vector<Completion> done;
+  ring_.collect(done, now + 900ms);
+  EXPECT_EQ(ring_.next_deadline(), now + 1s);
+}
+
+TEST_F(RequestRingTest, HeldDataRequestsHaveNoClockUntilReleased) {
+  auto now = Clock::now();
+  ring_.hold_data_requests(true, now);
+  ring_.push(request(XENSND_OP_WRITE), 1s, now);
+  ring_.push(request(XENSND_OP_WRITE), 1s, now);
+  EXPECT_FALSE(ring_.next_deadline());
+  EXPECT_NO_THROW(ring_.check_deadlines(now + 1h));
+  // START: the backend may take them now.
+  ring_.hold_data_requests(false, now + 10s);
+  EXPECT_EQ(ring_.next_deadline(), now + 11s);
+}
+
+TEST_F(RequestRingTest, AControlRequestBehindHeldDataStartsItsClock) {
+  auto now = Clock::now();
+  ring_.hold_data_requests(true, now);
+  ring_.push(request(XENSND_OP_WRITE), 2s, now);
+  EXPECT_FALSE(ring_.next_deadline());
+  // A STOP (or CLOSE) behind it: the backend must get through the WRITE to answer it.
+  ring_.push(request(XENSND_OP_TRIGGER), 1s, now + 10s);
+  EXPECT_EQ(ring_.next_deadline(), now + 12s);
+  EXPECT_THROW(ring_.check_deadlines(now + 12s), BackendGoneError);
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
 // The xenbus life cycle as snd_be runs it, and the process' own life (ready, exit codes).
+#include "backend/vsnd_device.h"
 #include "backend_fixture.h"
 
 namespace backendtest {
@@ -144,6 +145,27 @@ TEST_F(LifecycleTest, ABrokenCardConfigurationKeepsTheDeviceClosed) {
   std::string reason = log.substr(at, log.find('\n', at) - at);
   std::printf("%s\n", reason.c_str());
   EXPECT_NE(reason.find("/local/domain/1/device/vsnd/0"), std::string::npos) << reason;
+}
+
+// A card declaring more streams than the backend serves is refused before any ring thread
+// starts (the frontend publishes a complete transport for every one of them).
+TEST_F(LifecycleTest, ACardWithTooManyStreamsStaysClosed) {
+  start_backend({}, false);
+  constexpr size_t kStreams = xensnd::backend::kMaxStreamsPerCard + 1;
+  frontend_ = std::make_unique<ScriptedFrontend>(1, 0, 0, kStreams);
+  ASSERT_TRUE(frontend_->wait_backend_state(2));
+  for (size_t s = 2; s < kStreams; ++s) {
+    frontend_->write_node("0/" + std::to_string(s) + "/type", "p");
+    frontend_->write_node("0/" + std::to_string(s) + "/unique-id", "extra" + std::to_string(s));
+  }
+  frontend_->publish();
+  ASSERT_TRUE(frontend_->wait_backend_state(6)) << backend_->log();
+  std::string log = backend_->log();
+  EXPECT_NE(log.find("declares " + std::to_string(kStreams) + " streams, more than the " +
+                     std::to_string(xensnd::backend::kMaxStreamsPerCard)),
+            std::string::npos)
+      << log;
+  EXPECT_EQ(log.find(": connected (ring"), std::string::npos) << "a ring thread started\n" << log;
 }
 
 }  // namespace

@@ -140,8 +140,8 @@ void FakeBackend::serve(size_t index) {
   } while (more);
 }
 
-void FakeBackend::answer_held() {
-  while (!held_.empty()) {
+void FakeBackend::answer_held(size_t max) {
+  for (size_t n = 0; n < max && !held_.empty(); ++n) {
     auto [index, req] = held_.front();
     held_.pop_front();
     respond(index, handle(index, req));

@@ -5,6 +5,7 @@
 // hostile through the knobs below.
 #pragma once
 
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -59,9 +60,10 @@ class FakeBackend {
 
   // Requests as received, per stream (copies).
   std::vector<std::vector<xensnd_req>> requests;
-  // When true, requests are queued instead of answered; answer_held() answers them.
+  // When true, requests are queued instead of answered; answer_held() answers them, oldest
+  // first (as snd_be serves a ring: in order), at most `max` of them.
   bool hold = false;
-  void answer_held();
+  void answer_held(size_t max = SIZE_MAX);
   size_t held_count() const { return held_.size(); }
   // Replaces the default answer; may return nullopt to never answer.
   std::function<std::optional<xensnd_resp>(size_t stream, const xensnd_req&, xensnd_resp default_answer)> answer_hook;

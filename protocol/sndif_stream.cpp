@@ -89,6 +89,10 @@ std::chrono::milliseconds SndifStream::buffer_duration() const {
   return std::chrono::milliseconds((uint64_t{params_.buffer_bytes} * 1000 + bytes_per_second - 1) / bytes_per_second);
 }
 
+std::chrono::milliseconds SndifStream::data_allowance() const {
+  return timeouts_.response + std::min(buffer_duration(), kMaxBufferAllowance);
+}
+
 int SndifStream::poll_fd() const { return channels_->fd(); }
 
 size_t SndifStream::free_slots() const {
@@ -159,8 +163,19 @@ void SndifStream::pump() {
   bool stop_pending = pending(Trigger::kStop, Trigger::kPause);
   if (buffer_ && !stop_pending && (run_state_ == RunState::kRunning || start_pending)) {
     for (uint64_t position : batch.positions) {
-      if (std::optional<std::string> problem = positions_.on_position(position))
-        fail("bad CUR_POS event: " + *problem);
+      PositionTracker::Update update = positions_.on_position(position);
+      switch (update.verdict) {
+        case PositionTracker::Verdict::kPlausible: break;
+        case PositionTracker::Verdict::kViolation: fail("bad CUR_POS event: " + update.problem);
+        case PositionTracker::Verdict::kAhead:
+          ++positions_ahead_;
+          last_position_anomaly_ = stream_name(config_) + ": " + update.problem;
+          break;
+        case PositionTracker::Verdict::kRebased:
+          ++position_rebases_;
+          last_position_anomaly_ = stream_name(config_) + ": " + update.problem;
+          break;
+      }
       position_time_ = Clock::now();
     }
   }
@@ -172,11 +187,6 @@ void SndifStream::pump() {
   }
   for (Completion& c : completions_) handle_completion(c);
 
-  if (run_state_ == RunState::kPaused) {
-    // Data requests queued before or during a pause complete only after RESUME.
-    ring_.restart_deadlines(Clock::now(), XENSND_OP_WRITE);
-    ring_.restart_deadlines(Clock::now(), XENSND_OP_READ);
-  }
   try {
     ring_.check_deadlines(Clock::now());
   } catch (const BackendGoneError& e) {
@@ -209,27 +219,30 @@ void SndifStream::handle_completion(Completion& c) {
           run_state_ = RunState::kRunning;
           break;
         case Trigger::kResume:
-          ring_.restart_deadlines(Clock::now(), XENSND_OP_WRITE);
-          ring_.restart_deadlines(Clock::now(), XENSND_OP_READ);
           run_state_ = RunState::kRunning;
           break;
         case Trigger::kPause:
           events_.discard_all();
           run_state_ = RunState::kPaused;
+          // A paused device takes no data: WRITEs/READs wait for RESUME, their clocks too.
+          ring_.hold_data_requests(true);
           break;
         case Trigger::kStop:
           events_.discard_all();
           positions_.on_stop();
           run_state_ = RunState::kStopped;
+          ring_.hold_data_requests(true);
           break;
       }
+    } else if (t == Trigger::kStart || t == Trigger::kResume) {
+      ring_.hold_data_requests(run_state_ != RunState::kRunning);
     }
   }
   control_answers_.emplace(c.id, std::move(c));
 }
 
 uint16_t SndifStream::push(const xensnd_req& request, std::chrono::milliseconds timeout) {
-  RequestRing::Pushed pushed = ring_.push(request, Clock::now() + timeout);
+  RequestRing::Pushed pushed = ring_.push(request, timeout);
   if (pushed.notify) {
     try {
       ring_port_.notify();
@@ -244,8 +257,12 @@ Completion SndifStream::call(xensnd_req request, std::chrono::milliseconds timeo
   require_connected();
   // Data requests may have taken every slot but the reserved one... or all, if the plugin
   // ignored free_slots(): wait for one to free.
+  const Clock::time_point give_up = Clock::now() + timeouts_.response;
   while (ring_.free_slots() == 0) {
-    block_for_response_or(ring_.next_deadline().value_or(Clock::now()));
+    // Held data requests have no running clock: the wait for a slot is bounded here.
+    if (!ring_.next_deadline() && Clock::now() >= give_up)
+      fail("no request slot freed within " + std::to_string(timeouts_.response.count()) + " ms");
+    block_for_response_or(ring_.next_deadline().value_or(give_up));
     pump();
   }
   // Its answer is awaited: have it notified even when the backend answers at once.
@@ -338,6 +355,7 @@ void SndifStream::open(const StreamParams& params) {
   positions_.reset();
   events_.discard_all();
   run_state_ = RunState::kStopped;
+  ring_.hold_data_requests(true);  // until START
   completed_write_bytes_ = completed_read_bytes_ = 0;
   failed_data_request_.reset();
   position_time_ = Clock::now();
@@ -350,7 +368,7 @@ void SndifStream::close() {
     req.operation = XENSND_OP_CLOSE;
     try {
       // The backend may drain the buffer before answering.
-      call(req, timeouts_.response + buffer_duration());
+      call(req, data_allowance());
     } catch (const FrontendError&) {
       // The stream is marked disconnected if the backend misbehaved; closing goes on.
     }
@@ -379,6 +397,8 @@ void SndifStream::trigger(Trigger t) {
   xensnd_req req{};
   req.operation = XENSND_OP_TRIGGER;
   req.op.trigger.type = wire_trigger(t);
+  // Data requests queued before START/RESUME: their clocks start now, the backend may take them.
+  if (t == Trigger::kStart || t == Trigger::kResume) ring_.hold_data_requests(false);
   Completion c = call(req, timeouts_.response);
   if (c.status.errno_value != 0)
     throw RequestFailedError(c.status.errno_value, stream_name(config_) + ": TRIGGER " + trigger_name(t) + ": " +
@@ -405,7 +425,7 @@ void SndifStream::send_data(uint8_t operation, uint32_t offset, uint32_t length)
   req.op.rw.offset = offset;
   req.op.rw.length = length;
   // A WRITE is answered once the backend's device took the data: up to a buffer's time.
-  uint16_t id = push(req, timeouts_.response + buffer_duration());
+  uint16_t id = push(req, data_allowance());
   data_requests_.push_back({id, operation, length});
   if (playback) positions_.on_data_sent(length);
 }

@@ -1,0 +1,222 @@
+#include "plugin/frame_ledger.h"
+
+#include <algorithm>
+
+namespace xensnd::plugin {
+
+using std::chrono::duration_cast;
+using std::chrono::microseconds;
+using std::chrono::milliseconds;
+
+void FrameLedger::configure(const Software& software) {
+  software_ = software;
+  if (software_.avail_min == 0) software_.avail_min = 1;
+}
+
+FrameLedger::Clock::duration FrameLedger::duration_of(uint64_t frames) const {
+  if (setup_.rate == 0) return Clock::duration::zero();
+  return duration_cast<Clock::duration>(microseconds(frames * 1'000'000 / setup_.rate));
+}
+
+// --- Lifecycle ---
+
+void FrameLedger::prepare(uint64_t appl_raw, uint64_t done_base_bytes, Clock::time_point now) {
+  appl_ = 0;
+  appl_raw_ = appl_raw;
+  requested_ = hw_ = played_ = 0;
+  done_base_bytes_ = done_base_bytes;
+  completed_frames_ = position_frames_ = 0;
+  running_ = paused_ = false;
+  resumed_at_ = paused_at_ = position_moved_at_ = progress_at_ = now;
+}
+
+void FrameLedger::start(Clock::time_point now) {
+  running_ = true;
+  paused_ = false;
+  resumed_at_ = position_moved_at_ = progress_at_ = now;
+}
+
+void FrameLedger::stop() {
+  running_ = false;
+  paused_ = false;
+}
+
+void FrameLedger::pause(bool enable, Clock::time_point now) {
+  if (!running_ || enable == paused_) return;
+  if (enable) {
+    paused_at_ = now;
+    paused_ = true;
+  } else {
+    // Interpolation and the stall clock go on from where the pause froze them.
+    const Clock::duration frozen = now - paused_at_;
+    position_moved_at_ += frozen;
+    progress_at_ += frozen;
+    resumed_at_ = now;
+    paused_ = false;
+  }
+}
+
+// --- The application's side ---
+
+void FrameLedger::sync_appl(uint64_t raw) {
+  const uint64_t boundary = software_.boundary;
+  if (boundary == 0) return;
+  const uint64_t forward = (raw + boundary - appl_raw_) % boundary;
+  if (forward > boundary / 2) {
+    // A rewind: appl_ptr moved back. Frames already requested stay requested.
+    const uint64_t back = boundary - forward;
+    appl_ = appl_ > back ? appl_ - back : 0;
+  } else {
+    appl_ += forward;
+  }
+  appl_raw_ = raw;
+}
+
+void FrameLedger::advance_appl(uint64_t frames) {
+  appl_ += frames;
+  appl_raw_ = software_.boundary ? (appl_raw_ + frames) % software_.boundary : appl_raw_ + frames;
+}
+
+// --- Requests ---
+
+uint64_t FrameLedger::write_limit() const {
+  return running_ ? appl_ : std::min(appl_, setup_.period_frames);
+}
+
+std::optional<FrameLedger::Region> FrameLedger::next_request() const {
+  const uint64_t buffer = setup_.buffer_frames;
+  if (buffer == 0 || setup_.frame_bytes == 0) return std::nullopt;
+  const uint64_t offset = requested_ % buffer;
+  uint64_t frames = 0;
+  if (setup_.playback) {
+    const uint64_t limit = write_limit();
+    if (requested_ >= limit) return std::nullopt;
+    frames = std::min(limit - requested_, buffer - offset);
+  } else {
+    // Keep the part of the buffer the application has consumed requested from the backend.
+    if (!running_ || paused_ || requested_ + setup_.period_frames > appl_ + buffer) return std::nullopt;
+    frames = std::min(setup_.period_frames, buffer - offset);
+  }
+  if (frames == 0) return std::nullopt;
+  return Region{static_cast<uint32_t>(offset * setup_.frame_bytes),
+                static_cast<uint32_t>(frames * setup_.frame_bytes), frames};
+}
+
+// --- The backend's side ---
+
+uint64_t FrameLedger::frames_since(Clock::time_point since, Clock::time_point now) const {
+  const Clock::time_point until = paused_ ? paused_at_ : now;
+  if (until <= since || setup_.rate == 0) return 0;
+  return static_cast<uint64_t>(duration_cast<microseconds>(until - since).count()) * setup_.rate / 1'000'000;
+}
+
+uint64_t FrameLedger::played_by_clock(Clock::time_point now) const {
+  return position_frames_ + frames_since(position_moved_at_, now);
+}
+
+void FrameLedger::observe(uint64_t position_bytes, uint64_t completed_bytes, Clock::time_point now) {
+  const uint64_t completed = frames_of(completed_bytes >= done_base_bytes_ ? completed_bytes - done_base_bytes_ : 0);
+  const uint64_t position = frames_of(position_bytes);
+  if (completed != completed_frames_) progress_at_ = now;
+  if (position != position_frames_) progress_at_ = position_moved_at_ = now;
+  completed_frames_ = completed;
+  position_frames_ = position;
+  if (!setup_.playback) {
+    hw_ = std::max(hw_, std::min(completed, requested_));
+    return;
+  }
+  if (!running_) return;
+  played_ = std::max(played_, std::min(position, requested_));
+  // Between positions, or when they lag (snd_be into a plugin device reports 0 while it
+  // plays; a starved device may report nothing), the pointer moves with the clock since the
+  // position last moved, a period behind it (so that a position due now is never overtaken),
+  // and never past what the backend took (a completed WRITE was copied out: its region of
+  // the shared buffer is free). ioplug ends a drain when the pointer reaches the end, so it
+  // must never claim more than could have played.
+  const uint64_t by_clock = played_by_clock(now);
+  const uint64_t interpolated = by_clock - std::min(by_clock, setup_.period_frames);
+  hw_ = std::max(hw_, std::min({std::max(played_, interpolated), completed, requested_}));
+  hw_ = std::max(hw_, played_);
+}
+
+// --- What follows ---
+
+uint64_t FrameLedger::hw_pointer() const {
+  const uint64_t reported = setup_.playback ? std::min(hw_, appl_) : hw_;
+  if (software_.boundary == 0) return reported % std::max<uint64_t>(setup_.buffer_frames, 1);
+  return reported % software_.boundary;
+}
+
+uint64_t FrameLedger::avail() const {
+  const uint64_t buffer = setup_.buffer_frames;
+  if (setup_.playback) return buffer - std::min(appl_ - std::min(hw_, appl_), buffer);
+  return hw_ - std::min(appl_, hw_);
+}
+
+bool FrameLedger::starved(Clock::time_point now) const {
+  if (!setup_.playback || !running_ || paused_ || requested_ < appl_ || completed_frames_ < requested_) return false;
+  return played_by_clock(now) >= appl_ + clock_slack();
+}
+
+uint64_t FrameLedger::clock_slack() const {
+  // Positions come once a period, later on a loaded machine: two periods, at least 100 ms.
+  const uint64_t floor = uint64_t{setup_.rate} / 10;
+  return std::max(2 * setup_.period_frames, floor);
+}
+
+bool FrameLedger::xrun(Clock::time_point now) const {
+  if (!running_ || software_.stop_threshold == 0 || setup_.buffer_frames == 0) return false;
+  if (!setup_.playback) return avail() >= software_.stop_threshold;
+  // Judged by what was played, not by what the backend took: a backend that copied
+  // everything out is not dry until it played it.
+  const uint64_t played = starved(now) ? appl_ : std::min(played_, appl_);
+  const uint64_t filled = appl_ - played;
+  const uint64_t avail = setup_.buffer_frames - std::min(filled, setup_.buffer_frames);
+  return avail >= software_.stop_threshold;
+}
+
+bool FrameLedger::drained(uint64_t completed_bytes, Clock::time_point now) const {
+  if (requested_ < appl_) return false;
+  if (completed_bytes < done_base_bytes_ || frames_of(completed_bytes - done_base_bytes_) < requested_) return false;
+  if (played_ >= appl_) return true;
+  // CUR_POS comes once per period and may never report a last partial one, or not move at
+  // all (snd_be into a plugin device): once the backend took everything, the rest plays out
+  // by the clock since the position last moved (since START for positions stuck at 0), with
+  // some to spare.
+  return played_by_clock(now) >= appl_ + clock_slack();
+}
+
+FrameLedger::Clock::duration FrameLedger::stall_allowance() const {
+  const Clock::duration periods = std::min<Clock::duration>(2 * duration_of(setup_.period_frames), Stall::kPeriodsCap);
+  return std::max<Clock::duration>(stall_.timeout, periods);
+}
+
+std::optional<std::string> FrameLedger::stalled(Clock::time_point now) const {
+  // Capture: an unanswered READ is the backend's silence, bounded by its deadline.
+  if (!setup_.playback || !running_ || paused_) return std::nullopt;
+  const bool holds = requested_ > played_ && !starved(now);
+  if (!holds) return std::nullopt;
+  const Clock::duration silent = now - progress_at_;
+  if (silent <= stall_allowance()) return std::nullopt;
+  return "the backend made no progress for " + std::to_string(duration_cast<milliseconds>(silent).count()) +
+         " ms (position stuck at frame " + std::to_string(position_frames_) + ", no request answered) while it held " +
+         std::to_string(requested_ - played_) + " frames to play";
+}
+
+int64_t FrameLedger::delay(Clock::time_point now) const {
+  if (!setup_.playback) return static_cast<int64_t>(hw_ - std::min(appl_, hw_));
+  uint64_t played = std::min(played_, appl_);
+  if (running_) {
+    // Last position plus the clock since it moved, at most a period past it (a late event,
+    // not a dead backend), never past what was sent...
+    const uint64_t sent = std::min(requested_, appl_);
+    const uint64_t interpolated = std::min(played_by_clock(now), position_frames_ + setup_.period_frames);
+    played = std::max(played, std::min(interpolated, sent));
+    // ...and, for positions that lag, no more than a buffer behind what the backend took.
+    const uint64_t taken = std::min(completed_frames_, sent);
+    played = std::max(played, taken - std::min(taken, setup_.buffer_frames));
+  }
+  return static_cast<int64_t>(appl_ - std::min(played, appl_));
+}
+
+}  // namespace xensnd::plugin

@@ -1,0 +1,152 @@
+// FrameLedger: the frame bookkeeping of one PCM, without ALSA and without Xen. XensndPcm
+// feeds it what happened (the application's pointer, requests sent, what the backend
+// reported) and asks it what follows (what to send next, where ALSA's hardware pointer is,
+// whether the stream ran dry, is ready, drained or stalled, and the delay). Every policy
+// about frames lives here, once.
+//
+// Counters are 64-bit frames since the last prepare():
+//   appl       frames the application wrote (playback) or consumed (capture); follows rewinds
+//   requested  frames handed to the backend in WRITE/READ requests (never taken back)
+//   hw         ALSA's hardware pointer: capture, the frames captured (READs completed);
+//              playback, the frames played by the positions, moved on between them by the
+//              clock (a period behind it) but never past what the backend took (WRITEs
+//              completed): positions that lag or stop (snd_be into a plugin device, a
+//              starved device) still free the shared buffer at the pace of a device
+//   played     playback only: what the backend's positions say was played; underruns and
+//              the delay are judged from it, never from completions
+//
+// Time comes in as arguments (`now`), so every rule is testable without waiting.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace xensnd::plugin {
+
+class FrameLedger {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  struct Setup {
+    bool playback = true;
+    uint32_t frame_bytes = 0;
+    uint32_t rate = 0;
+    uint64_t buffer_frames = 0;
+    uint64_t period_frames = 0;
+  };
+  struct Software {
+    uint64_t boundary = 0;  // ALSA's pointers wrap here
+    uint64_t avail_min = 1;
+    uint64_t stop_threshold = 0;  // 0: none known yet
+  };
+  // How long the backend may make no progress while it holds frames, and the cap on the
+  // periods part of that allowance (a period of a second at 1 Hz would otherwise allow hours).
+  struct Stall {
+    std::chrono::milliseconds timeout{2000};
+    static constexpr std::chrono::milliseconds kPeriodsCap{8000};
+  };
+
+  void configure(const Setup& setup) { setup_ = setup; }
+  void configure(const Software& software);
+  void set_stall_timeout(std::chrono::milliseconds timeout) { stall_.timeout = timeout; }
+  const Setup& setup() const { return setup_; }
+
+  // --- Lifecycle ---
+  // prepare: everything from 0; `appl_raw` is ALSA's appl_ptr now, `done_base_bytes` the
+  // stream's completed WRITE/READ total (answers of the old run do not count).
+  void prepare(uint64_t appl_raw, uint64_t done_base_bytes, Clock::time_point now);
+  void start(Clock::time_point now);
+  void stop();
+  void pause(bool enable, Clock::time_point now);
+  bool running() const { return running_; }
+  bool paused() const { return paused_; }
+
+  // --- The application's side ---
+  // ALSA's appl_ptr moved to `raw` (modulo the boundary); a move backwards is a rewind.
+  void sync_appl(uint64_t raw);
+  // transfer() took `frames` that ALSA will add to appl_ptr after we return.
+  void advance_appl(uint64_t frames);
+  uint64_t appl() const { return appl_; }
+
+  // --- Requests ---
+  struct Region {
+    uint32_t offset_bytes = 0;
+    uint32_t length_bytes = 0;
+    uint64_t frames = 0;
+  };
+  // Before START the backend gets about one period (snd_be's device buffer may be smaller
+  // than ours, and a full prefill can deadlock its ring thread); running, all that was written.
+  uint64_t write_limit() const;
+  // The next WRITE (playback) or READ (capture) to send, if any; on_sent() after sending it.
+  std::optional<Region> next_request() const;
+  void on_sent(const Region& region) { requested_ += region.frames; }
+  uint64_t requested() const { return requested_; }
+  // Playback frames written that may be handed to the backend now but were not yet.
+  bool unsent() const { return requested_ < write_limit(); }
+
+  // --- The backend's side ---
+  // What the stream reports now: the position in this epoch (bytes) and the completed
+  // WRITE/READ total (bytes, since open). Moves hw and played; remembers progress.
+  void observe(uint64_t position_bytes, uint64_t completed_bytes, Clock::time_point now);
+  // Drain: every frame was played.
+  void mark_drained() { hw_ = played_ = std::max(hw_, appl_); }
+  uint64_t hw() const { return hw_; }
+  uint64_t played() const { return played_; }
+
+  // --- What follows ---
+  // ALSA's hardware pointer (modulo the boundary).
+  uint64_t hw_pointer() const;
+  // Frames the application may write (playback) or read (capture) now.
+  uint64_t avail() const;
+  // An underrun (everything written was played) or overrun (the buffer is full), judged by
+  // the stop threshold, as a kernel PCM does.
+  bool xrun(Clock::time_point now) const;
+  // Playback drain finished: all handed over, all answered, and played — by the positions,
+  // or by the clock since the position last moved, for a backend whose positions lag.
+  bool drained(uint64_t completed_bytes, Clock::time_point now) const;
+  // The backend holds frames it should be playing (or READs it should be filling) and made
+  // no progress (no position change, no answer) for the allowance: a message saying so.
+  std::optional<std::string> stalled(Clock::time_point now) const;
+  Clock::duration stall_allowance() const;
+  // Frames between the application and the speaker (playback: written but not yet played
+  // by the positions, interpolated by the clock since the position last moved, at most a
+  // period past it, never past what was sent, and no more than a buffer behind what the
+  // backend took); capture: captured but not yet read.
+  int64_t delay(Clock::time_point now) const;
+
+  Clock::duration duration_of(uint64_t frames) const;
+  uint64_t frames_of(uint64_t bytes) const { return setup_.frame_bytes ? bytes / setup_.frame_bytes : 0; }
+
+ private:
+  // Frames a device could have played since `since` while running (frozen while paused).
+  uint64_t frames_since(Clock::time_point since, Clock::time_point now) const;
+  // Playback: the last position plus the clock since it moved (no cap).
+  uint64_t played_by_clock(Clock::time_point now) const;
+  // Playback: the backend took everything written and the clock says it played it all,
+  // with clock_slack() to spare: the stream ran dry even if no position said so.
+  bool starved(Clock::time_point now) const;
+  uint64_t clock_slack() const;
+
+  Setup setup_;
+  Software software_;
+  Stall stall_;
+
+  uint64_t appl_ = 0;
+  uint64_t appl_raw_ = 0;
+  uint64_t requested_ = 0;
+  uint64_t hw_ = 0;
+  uint64_t played_ = 0;
+  uint64_t done_base_bytes_ = 0;
+  uint64_t completed_frames_ = 0;  // since prepare
+  uint64_t position_frames_ = 0;   // the last position seen
+  bool running_ = false;
+  bool paused_ = false;
+  Clock::time_point resumed_at_{};       // START or the last RESUME
+  Clock::time_point paused_at_{};
+  Clock::time_point position_moved_at_{};
+  Clock::time_point progress_at_{};      // the position moved or a request completed
+};
+
+}  // namespace xensnd::plugin

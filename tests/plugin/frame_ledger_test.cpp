@@ -1,0 +1,225 @@
+// FrameLedger's rules with time passed in: prefill, the hardware pointer, underruns, drain,
+// stalls and the delay, for a backend whose positions are regular, lag, stop or never move.
+#include "plugin/frame_ledger.h"
+
+#include <gmock/gmock.h>
+
+namespace xensnd::plugin {
+namespace {
+
+using namespace std::chrono_literals;
+using ::testing::HasSubstr;
+using Clock = FrameLedger::Clock;
+
+constexpr uint32_t kFrameBytes = 4;  // S16_LE stereo
+constexpr uint64_t kPeriod = 480;    // 10 ms at 48 kHz
+constexpr uint64_t kBuffer = 4 * kPeriod;
+
+class FrameLedgerTest : public ::testing::Test {
+ protected:
+  void SetUp() override { configure(true); }
+  void configure(bool playback, uint64_t period = kPeriod, uint64_t buffer = kBuffer, uint32_t rate = 48000) {
+    ledger.configure(FrameLedger::Setup{playback, kFrameBytes, rate, buffer, period});
+    ledger.configure(FrameLedger::Software{/*boundary=*/buffer << 20, /*avail_min=*/period, /*stop_threshold=*/buffer});
+    ledger.set_stall_timeout(2000ms);
+    ledger.prepare(0, 0, t0);
+  }
+  // The application writes `frames`; the requests the ledger asks for are "sent".
+  void write(uint64_t frames) {
+    ledger.advance_appl(frames);
+    send_all();
+  }
+  void send_all() {
+    while (auto r = ledger.next_request()) ledger.on_sent(*r);
+  }
+  static uint64_t bytes(uint64_t frames) { return frames * kFrameBytes; }
+  static Clock::time_point at(Clock::duration d) { return t0 + d; }
+
+  static inline const Clock::time_point t0 = Clock::time_point{} + 1h;
+  FrameLedger ledger;
+};
+
+TEST_F(FrameLedgerTest, BeforeStartTheBackendGetsOnePeriod) {
+  write(kBuffer);
+  EXPECT_EQ(ledger.requested(), kPeriod);
+  EXPECT_FALSE(ledger.unsent());  // nothing more may go before START
+  ledger.start(t0);
+  EXPECT_TRUE(ledger.unsent());
+  send_all();
+  EXPECT_EQ(ledger.requested(), kBuffer);
+  EXPECT_FALSE(ledger.unsent());
+}
+
+TEST_F(FrameLedgerTest, RequestsWrapAtTheBufferEnd) {
+  ledger.start(t0);
+  write(kBuffer - 100);
+  ledger.observe(bytes(kBuffer - 100), bytes(kBuffer - 100), at(50ms));
+  ledger.advance_appl(300);
+  auto first = ledger.next_request();
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->offset_bytes, bytes(kBuffer - 100));
+  EXPECT_EQ(first->frames, 100u);
+  ledger.on_sent(*first);
+  auto second = ledger.next_request();
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->offset_bytes, 0u);
+  EXPECT_EQ(second->frames, 200u);
+}
+
+TEST_F(FrameLedgerTest, PointerFollowsPositionsAndTheClockBetweenThem) {
+  ledger.start(t0);
+  write(kBuffer);
+  ledger.observe(bytes(kPeriod), bytes(kBuffer), at(10ms));
+  EXPECT_EQ(ledger.hw(), kPeriod);
+  // 5 ms later, no new position: the clock says 720 frames, a period behind is 240: the
+  // position (480) stands.
+  ledger.observe(bytes(kPeriod), bytes(kBuffer), at(15ms));
+  EXPECT_EQ(ledger.hw(), kPeriod);
+  // 15 ms after the position without a new one: 480 + 720 - 480 = 720.
+  ledger.observe(bytes(kPeriod), bytes(kBuffer), at(25ms));
+  EXPECT_EQ(ledger.hw(), 720u);
+  // Never past what the backend took.
+  ledger.observe(bytes(kPeriod), bytes(2 * kPeriod), at(200ms));
+  EXPECT_EQ(ledger.hw(), 2 * kPeriod);
+}
+
+// snd_be's ALSA path into a plugin device: positions 0 while WRITEs complete as its device
+// plays. The stream still moves, and plays to the end.
+TEST_F(FrameLedgerTest, PositionsStuckAtZeroStillPlayToTheEnd) {
+  ledger.start(t0);
+  uint64_t written = 0;
+  Clock::duration t = 0ms;
+  for (int period = 0; period < 50; ++period) {
+    const uint64_t room = ledger.avail();
+    write(room);
+    written += room;
+    t += 10ms;
+    // The device took everything sent up to its clock.
+    const uint64_t taken = std::min<uint64_t>(ledger.requested(), static_cast<uint64_t>(t / 1ms) * 48 + kBuffer);
+    ledger.observe(0, bytes(taken), at(t));
+    ASSERT_FALSE(ledger.xrun(at(t))) << "period " << period;
+    ASSERT_FALSE(ledger.stalled(at(t))) << "period " << period;
+  }
+  EXPECT_GT(written, 40 * kPeriod);  // it moved at about the device's pace
+  // Drain: everything taken, nothing reported played. Done by the clock, not before.
+  ledger.observe(0, bytes(ledger.requested()), at(t));
+  const auto end = std::chrono::microseconds(ledger.appl() * 1'000'000 / 48000);
+  EXPECT_FALSE(ledger.drained(bytes(ledger.requested()), at(end + 99ms)));
+  EXPECT_TRUE(ledger.drained(bytes(ledger.requested()), at(end + 101ms)));
+}
+
+TEST_F(FrameLedgerTest, UnderrunWhenThePositionsReachWhatWasWritten) {
+  ledger.start(t0);
+  write(kBuffer);
+  ledger.observe(bytes(kBuffer - 1), bytes(kBuffer), at(40ms));
+  EXPECT_FALSE(ledger.xrun(at(40ms)));
+  ledger.observe(bytes(kBuffer), bytes(kBuffer), at(41ms));
+  EXPECT_TRUE(ledger.xrun(at(41ms)));
+}
+
+TEST_F(FrameLedgerTest, AStarvedDeviceThatStopsReportingIsAnUnderrunNotAStall) {
+  ledger.start(t0);
+  write(kBuffer);
+  // Positions up to 3 periods, then none: the device ran dry after the last one.
+  ledger.observe(bytes(3 * kPeriod), bytes(kBuffer), at(30ms));
+  EXPECT_FALSE(ledger.xrun(at(40ms)));
+  // 100 ms' grace (two periods would be 20 ms) after the clock says "played" at 40 ms.
+  EXPECT_FALSE(ledger.xrun(at(139ms)));
+  EXPECT_TRUE(ledger.xrun(at(141ms)));
+  EXPECT_FALSE(ledger.stalled(at(5s)));
+}
+
+TEST_F(FrameLedgerTest, CompletedWritesAloneAreNoUnderrun) {
+  // A backend that copies out at once but plays in real time: not dry while the clock says
+  // the data is still playing.
+  ledger.start(t0);
+  write(kBuffer);
+  ledger.observe(0, bytes(kBuffer), at(1ms));
+  EXPECT_FALSE(ledger.xrun(at(1ms)));
+  EXPECT_LT(ledger.hw(), kBuffer);  // and ioplug must not see a finished buffer either
+}
+
+TEST_F(FrameLedgerTest, StalledPositionsWithDataOutstandingEndInAnError) {
+  ledger.start(t0);
+  write(kBuffer);
+  ledger.observe(bytes(kPeriod), bytes(2 * kPeriod), at(10ms));  // then nothing moves
+  EXPECT_FALSE(ledger.stalled(at(2009ms)));
+  auto stall = ledger.stalled(at(2011ms));
+  ASSERT_TRUE(stall);
+  EXPECT_THAT(*stall, HasSubstr("no progress for 2001 ms"));
+  EXPECT_THAT(*stall, HasSubstr(std::to_string(kBuffer - kPeriod) + " frames to play"));
+}
+
+TEST_F(FrameLedgerTest, AnswersAreProgressToo) {
+  ledger.start(t0);
+  write(kBuffer);
+  ledger.observe(0, bytes(kPeriod), at(10ms));
+  ledger.observe(0, bytes(2 * kPeriod), at(1900ms));  // a WRITE completed: the backend lives
+  EXPECT_FALSE(ledger.stalled(at(3000ms)));
+  EXPECT_TRUE(ledger.stalled(at(3901ms)));
+}
+
+TEST_F(FrameLedgerTest, APauseIsNoStallAndFreezesTheDelay) {
+  ledger.start(t0);
+  write(kBuffer);
+  ledger.observe(bytes(kPeriod), bytes(kBuffer), at(10ms));
+  ledger.pause(true, at(15ms));
+  const int64_t frozen = ledger.delay(at(15ms));
+  EXPECT_EQ(ledger.delay(at(10s)), frozen);
+  EXPECT_FALSE(ledger.stalled(at(10s)));
+  ledger.pause(false, at(10s));
+  EXPECT_EQ(ledger.delay(at(10s)), frozen);
+  EXPECT_FALSE(ledger.stalled(at(10s) + 1s));
+}
+
+TEST_F(FrameLedgerTest, StallAllowanceIsBoundedForLongPeriods) {
+  // 1 Hz with a 100 000-frame period: two periods would be 55 hours.
+  configure(true, 100000, 400000, 1);
+  EXPECT_EQ(ledger.stall_allowance(), Clock::duration(FrameLedger::Stall::kPeriodsCap));
+  configure(true, 48000, 4 * 48000, 48000);  // 1 s periods: two of them
+  EXPECT_EQ(ledger.stall_allowance(), Clock::duration(2s));
+  configure(true, 96000, 4 * 96000, 48000);  // 2 s periods
+  EXPECT_EQ(ledger.stall_allowance(), Clock::duration(4s));
+}
+
+TEST_F(FrameLedgerTest, DelayInterpolatesAtMostAPeriodAndNeverPastWhatWasSent) {
+  ledger.start(t0);
+  write(kBuffer);
+  ledger.observe(bytes(kPeriod), bytes(kBuffer), at(10ms));
+  EXPECT_EQ(ledger.delay(at(10ms)), static_cast<int64_t>(kBuffer - kPeriod));
+  EXPECT_EQ(ledger.delay(at(15ms)), static_cast<int64_t>(kBuffer - kPeriod - 240));
+  EXPECT_EQ(ledger.delay(at(100ms)), static_cast<int64_t>(kBuffer - 2 * kPeriod));
+}
+
+TEST_F(FrameLedgerTest, RewindMovesTheApplicationBackNotWhatWasSent) {
+  ledger.sync_appl(0);
+  ledger.sync_appl(3 * kPeriod);
+  EXPECT_EQ(ledger.appl(), 3 * kPeriod);
+  send_all();
+  EXPECT_EQ(ledger.requested(), kPeriod);  // before START
+  ledger.sync_appl(2 * kPeriod);          // rewound a period
+  EXPECT_EQ(ledger.appl(), 2 * kPeriod);
+  EXPECT_EQ(ledger.requested(), kPeriod);
+}
+
+TEST_F(FrameLedgerTest, CaptureKeepsTheConsumedPartRequested) {
+  configure(false);
+  EXPECT_FALSE(ledger.next_request());  // nothing before START
+  ledger.start(t0);
+  send_all();
+  EXPECT_EQ(ledger.requested(), kBuffer);
+  ledger.observe(0, bytes(2 * kPeriod), at(20ms));
+  EXPECT_EQ(ledger.hw(), 2 * kPeriod);
+  EXPECT_EQ(ledger.avail(), 2 * kPeriod);
+  EXPECT_FALSE(ledger.next_request());  // the buffer is all requested until the app reads
+  ledger.advance_appl(kPeriod);
+  send_all();
+  EXPECT_EQ(ledger.requested(), kBuffer + kPeriod);
+  EXPECT_EQ(ledger.delay(at(20ms)), static_cast<int64_t>(kPeriod));
+  // Overrun: the buffer is full of unread frames.
+  ledger.observe(0, bytes(kBuffer + kPeriod), at(50ms));
+  EXPECT_TRUE(ledger.xrun(at(50ms)));
+}
+
+}  // namespace
+}  // namespace xensnd::plugin
