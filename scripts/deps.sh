@@ -10,6 +10,7 @@ packages=(
   xenstore-utils alsa-utils sox valgrind strace
   pulseaudio libasound2-plugins
   jq
+  pipewire pipewire-bin wireplumber pipewire-pulse pulseaudio-utils dbus
 )
 if [[ "${1:-}" == "--realxen" ]]; then
   packages+=(qemu-system-x86 xen-hypervisor-4.17-amd64 xen-utils-4.17 linux-image-amd64

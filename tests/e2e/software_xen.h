@@ -91,5 +91,9 @@ bool wait_for_path(const std::filesystem::path& path, std::chrono::milliseconds 
 // Blocks (inotify, with a deadline) until `path` exists and holds more than `min_bytes`.
 bool wait_for_file_size(const std::filesystem::path& path, uintmax_t min_bytes,
                         std::chrono::milliseconds timeout);
+// Blocks (inotify on `dir`, with a deadline) until `ready()` holds; checked at every change
+// of a file in `dir`.
+bool wait_in_directory(const std::filesystem::path& dir, std::chrono::milliseconds timeout,
+                       const std::function<bool()>& ready);
 
 }  // namespace xensnd::e2e

@@ -1,0 +1,113 @@
+// PipeWire on top of the plugin (sound_servers.h): clients at the latencies they ask for,
+// through the shipped configuration, checked on the backend's WAV and in what they record.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include "tests/e2e/e2e_helpers.h"
+#include "tests/e2e/sound_server_checks.h"
+#include "tests/e2e/sound_servers.h"
+
+namespace xensnd::e2e {
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+// A stereo card as a guest typically has, offering PipeWire its preferred float format.
+SoftwareXenOptions sound_server_card(const std::string& source) {
+  SoftwareXenOptions options;
+  options.vsnd_config =
+      "CARD, short-name=xensnd-e2e, long-name=xensnd end-to-end test card, sample-rates=44100;48000, "
+      "sample-formats=s16_le;s32_le;f32_le, channels-min=1, channels-max=2, buffer-size=262144 | "
+      "PCM, name=main | STREAM, unique-id=speaker, type=P | STREAM, unique-id=microphone, type=C";
+  options.backend_args = {"--source", source};
+  return options;
+}
+
+std::chrono::milliseconds play_timeout(double seconds) {
+  return std::chrono::milliseconds(static_cast<long>(seconds * 1000)) + 20s;
+}
+
+class PipeWireOnTop : public ::testing::TestWithParam<int> {
+ protected:
+  void SetUp() override {
+    if (sanitizer_build()) GTEST_SKIP() << "PipeWire, like PulseAudio, does not start under a preloaded ASan runtime";
+  }
+};
+
+// pw-play and pw-record at once, both asking for the quantum under test (node.latency), so
+// PipeWire drives the card's sink and source at it. The backend loops what the card plays
+// back to its capture stream, so the recording must hold the very tone that was played.
+TEST_P(PipeWireOnTop, PlaysAndRecordsWhatItPlaysAtQuantum) {
+  const int quantum = GetParam();
+  const double seconds = sound_seconds();
+  SoftwareXen xen(sound_server_card("0/1=loopback:0/0"));
+  PipeWireServer pipewire(xen, /*pulse=*/false);
+  const fs::path tone = xen.dir() / "tone.wav", recording = xen.dir() / "recording.wav";
+  write_tone(tone, seconds);
+  const std::string latency = std::to_string(quantum);  // frames at the stream's rate, 48 kHz
+  ChildProcess record({"pw-record", "--latency", latency, "--rate", "48000", "--channels", "2", "--format", "s16",
+                       recording.string()},
+                      pipewire.client_env(), xen.logs(), "pw-record");
+  RunResult played =
+      run({"pw-play", "--latency", latency, tone.string()}, pipewire.client_env(), xen.logs(), "pw-play",
+          play_timeout(seconds));
+  EXPECT_TRUE(played.status.success()) << failure_text(played) << "\n" << pipewire.logs();
+  // The tone reaches the capture stream a device buffer and the loopback's lead later: record
+  // on until a second more than was recorded by now has come in.
+  std::error_code error;
+  const uintmax_t recorded = fs::exists(recording) ? fs::file_size(recording, error) : 0;
+  EXPECT_TRUE(wait_for_file_size(recording, recorded + 48000 * 4, 10s))
+      << "pw-record stopped recording\n" << pipewire.logs();
+  record.signal(SIGINT);
+  const ExitStatus recorder = record.wait(10s);
+  EXPECT_TRUE(recorder.exited && !recorder.timed_out) << "pw-record: " << recorder.describe();
+  pipewire.stop();
+
+  expect_whole_tone_played(xen, seconds);
+  expect_whole_tone(recording, seconds, "pw-record's recording");
+  EXPECT_EQ(backend_xruns(xen), "") << pipewire.logs();
+}
+
+INSTANTIATE_TEST_SUITE_P(Quantum, PipeWireOnTop, ::testing::Values(1024, 256, 64),
+                         [](const auto& info) { return std::to_string(info.param); });
+
+// A PulseAudio client asking for 5 ms through PipeWire's pulse server.
+TEST(PipeWirePulse, PaplayAtFiveMilliseconds) {
+  if (sanitizer_build()) GTEST_SKIP() << "PipeWire does not start under a preloaded ASan runtime";
+  const double seconds = sound_seconds();
+  SoftwareXen xen(sound_server_card("silence"));
+  PipeWireServer pipewire(xen, /*pulse=*/true);
+  const fs::path tone = xen.dir() / "tone.wav";
+  write_tone(tone, seconds);
+  RunResult played = run({"paplay", "--latency-msec=5", tone.string()}, pipewire.client_env(), xen.logs(),
+                         "paplay", play_timeout(seconds));
+  EXPECT_TRUE(played.status.success()) << failure_text(played) << "\n" << pipewire.logs();
+  pipewire.stop();
+  expect_whole_tone_played(xen, seconds);
+  EXPECT_EQ(backend_xruns(xen), "") << pipewire.logs();
+}
+
+// Source and sink in one graph: pw-loopback plays what the card records (the backend's sine)
+// back to the card. Every frame the sink plays was captured once: a stale or repeated block
+// of the capture ring shows as a splice in the sink's tone.
+TEST(PipeWireLoopback, SinkPlaysExactlyWhatTheSourceRecorded) {
+  if (sanitizer_build()) GTEST_SKIP() << "PipeWire does not start under a preloaded ASan runtime";
+  const double seconds = sound_seconds();
+  SoftwareXen xen(sound_server_card("sine:" + std::to_string(static_cast<int>(kToneHz))));
+  PipeWireServer pipewire(xen, /*pulse=*/false);
+  ChildProcess loopback({"pw-loopback"}, pipewire.client_env(), xen.logs(), "pw-loopback");
+  // Let the loop run until the sink has played `seconds` of it (plus the WAV header).
+  // (float stereo, PipeWire's choice on this card).
+  EXPECT_TRUE(wait_for_played_bytes(xen, static_cast<uintmax_t>(seconds * 48000) * 8, play_timeout(seconds)))
+      << "the sink did not play " << seconds << " s\n" << pipewire.logs();
+  loopback.signal(SIGTERM);
+  const ExitStatus looped = loopback.wait(10s);
+  EXPECT_TRUE(looped.exited && !looped.timed_out) << "pw-loopback: " << looped.describe();
+  pipewire.stop();
+  expect_whole_tone_played(xen, seconds - 1);
+  EXPECT_EQ(backend_xruns(xen), "") << pipewire.logs();
+}
+
+}  // namespace
+}  // namespace xensnd::e2e

@@ -1,0 +1,127 @@
+#include "tests/e2e/sound_server_checks.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <sstream>
+
+namespace xensnd::e2e {
+namespace {
+
+constexpr unsigned kRate = 48000;
+// Samples at the ends of the tone's span left out of the splice check: the start and the end
+// of a stream are where the tone meets silence.
+constexpr size_t kEdge = 4;
+
+struct Analysed {
+  std::optional<ToneReport> report;
+  unsigned rate = 0;
+  std::string problem;  // why there is no report
+};
+
+Analysed analyse_file(const std::filesystem::path& path) {
+  Analysed a;
+  auto wav = read_wav(path);
+  if (!wav) {
+    a.problem = "no WAV at " + path.string();
+    return a;
+  }
+  auto samples = wav_channel(*wav, 0);
+  if (!samples) {
+    a.problem = path.string() + ": cannot read format " + std::to_string(wav->format_tag) + "/" +
+                std::to_string(wav->bits_per_sample) + " bits";
+    return a;
+  }
+  a.rate = wav->rate;
+  a.report = analyse_tone(*samples, wav->rate, kToneHz, kEdge);
+  return a;
+}
+
+void expect_report(const ToneReport& r, unsigned rate, double seconds, const std::string& what) {
+  EXPECT_TRUE(r.splices.empty()) << what << ": the tone is spliced (dropped, repeated or stale frames): "
+                                 << r.describe(rate);
+  EXPECT_GE(r.seconds, seconds - 0.01) << what << ": frames are missing: " << r.describe(rate);
+  EXPECT_NEAR(r.frequency, kToneHz, kToneHz * 0.002) << what << ": " << r.describe(rate);
+  EXPECT_NEAR(r.amplitude, kToneAmplitude, 0.01) << what << ": " << r.describe(rate);
+}
+
+}  // namespace
+
+double sound_seconds() {
+  if (const char* text = std::getenv("XENSND_E2E_SOUND_SECONDS")) return std::atof(text);
+  return 30;
+}
+
+void write_tone(const std::filesystem::path& path, double seconds) {
+  const size_t frames = static_cast<size_t>(seconds * kRate);
+  std::vector<uint8_t> data;
+  data.reserve(frames * 4);
+  for (size_t n = 0; n < frames; ++n) {
+    const double v = kToneAmplitude * std::sin(2 * M_PI * kToneHz * static_cast<double>(n) / kRate);
+    const auto s = static_cast<uint16_t>(static_cast<int16_t>(std::lround(v * 32767)));
+    for (int channel = 0; channel < 2; ++channel) {
+      data.push_back(static_cast<uint8_t>(s));
+      data.push_back(static_cast<uint8_t>(s >> 8));
+    }
+  }
+  write_wav(path, 1, 2, kRate, 16, data);
+}
+
+void expect_whole_tone(const std::filesystem::path& wav, double seconds, const std::string& what) {
+  Analysed a = analyse_file(wav);
+  ASSERT_TRUE(a.report) << what << ": " << a.problem;
+  expect_report(*a.report, a.rate, seconds, what);
+}
+
+void expect_whole_tone_played(const SoftwareXen& xen, double seconds) {
+  std::optional<ToneReport> longest;
+  unsigned rate = 0, longest_open = 0;
+  std::ostringstream opens;
+  for (unsigned open = 1; std::filesystem::exists(xen.sink_wav(0, 0, open)); ++open) {
+    Analysed a = analyse_file(xen.sink_wav(0, 0, open));
+    ASSERT_TRUE(a.report) << a.problem;
+    opens << "\n  open " << open << ": " << a.report->describe(a.rate);
+    if (!longest || a.report->seconds > longest->seconds) {
+      longest = a.report;
+      rate = a.rate;
+      longest_open = open;
+    }
+  }
+  ASSERT_TRUE(longest) << "the backend wrote no WAV for playback stream 0/0";
+  expect_report(*longest, rate, seconds,
+                "backend's WAV of open " + std::to_string(longest_open) + " (every open:" + opens.str() + ")");
+}
+
+bool wait_for_played_bytes(const SoftwareXen& xen, uintmax_t bytes, std::chrono::milliseconds timeout) {
+  return wait_in_directory(xen.sink_wav(0, 0, 1).parent_path(), timeout, [&] {
+    std::error_code error;
+    for (unsigned open = 1; std::filesystem::exists(xen.sink_wav(0, 0, open), error); ++open)
+      if (std::filesystem::file_size(xen.sink_wav(0, 0, open), error) > bytes && !error) return true;
+    return false;
+  });
+}
+
+bool wait_for_more_played(const SoftwareXen& xen, double seconds, std::chrono::milliseconds timeout) {
+  uintmax_t largest = 0;
+  std::optional<WavData> format;
+  std::error_code error;
+  for (unsigned open = 1; std::filesystem::exists(xen.sink_wav(0, 0, open), error); ++open) {
+    const uintmax_t size = std::filesystem::file_size(xen.sink_wav(0, 0, open), error);
+    if (error || size <= largest) continue;
+    largest = size;
+    format = read_wav(xen.sink_wav(0, 0, open));
+  }
+  if (!format) return false;
+  const size_t frame = size_t{format->channels} * format->bits_per_sample / 8;
+  return wait_for_played_bytes(xen, largest + static_cast<uintmax_t>(seconds * format->rate) * frame, timeout);
+}
+
+std::string backend_xruns(SoftwareXen& xen) {
+  std::istringstream log(xen.backend().stderr_text());
+  std::string xruns;
+  for (std::string line; std::getline(log, line);)
+    if (line.find(": underrun #") != std::string::npos || line.find(": overrun #") != std::string::npos)
+      xruns += line + "\n";
+  return xruns;
+}
+
+}  // namespace xensnd::e2e

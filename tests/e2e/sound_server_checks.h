@@ -1,0 +1,42 @@
+// What every sound-server case checks, on the backend's side and on the client's: the tone
+// arrived whole (tone_check.h), and the backend's device never ran dry or overflowed.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+
+#include "tests/e2e/software_xen.h"
+#include "tests/e2e/tone_check.h"
+
+namespace xensnd::e2e {
+
+// How long each case plays: 30 s, as issue-level acceptance asks; XENSND_E2E_SOUND_SECONDS
+// shortens it when working on the tests.
+double sound_seconds();
+
+// A WAV holding kToneHz at kToneAmplitude for `seconds` (16-bit stereo, 48 kHz).
+void write_tone(const std::filesystem::path& path, double seconds);
+
+// The tone in a WAV file (channel 0): every splice, gap and the span's length must be right.
+// `seconds`: how long the tone must last (at least, within 10 ms).
+void expect_whole_tone(const std::filesystem::path& wav, double seconds, const std::string& what);
+
+// The same on the backend's WAV of playback stream 0/0, over every open of it: the tone must
+// be whole in one of them (a reopen in the middle of the tone is a gap the user hears).
+void expect_whole_tone_played(const SoftwareXen& xen, double seconds);
+
+// Blocks until one of the backend's WAVs of playback stream 0/0 holds more than `bytes`
+// (header included): sound servers open the stream more than once (probing, suspending).
+bool wait_for_played_bytes(const SoftwareXen& xen, uintmax_t bytes, std::chrono::milliseconds timeout);
+
+// Blocks until the backend's largest WAV of playback stream 0/0 has grown by `seconds` of
+// audio: a server that keeps its sink running after the client left (PulseAudio) has then
+// played out what it had queued, so stopping it cuts nothing.
+bool wait_for_more_played(const SoftwareXen& xen, double seconds, std::chrono::milliseconds timeout);
+
+// The backend's log lines that report an underrun or an overrun of its device.
+std::string backend_xruns(SoftwareXen& xen);
+
+}  // namespace xensnd::e2e
