@@ -146,6 +146,21 @@ uint64_t SharedStream::event_overruns() const {
   return inner_.event_overruns();
 }
 
+uint64_t SharedStream::positions_ahead() const {
+  std::lock_guard lock(mutex_);
+  return inner_.positions_ahead();
+}
+
+uint64_t SharedStream::position_rebases() const {
+  std::lock_guard lock(mutex_);
+  return inner_.position_rebases();
+}
+
+std::string SharedStream::last_position_anomaly() const {
+  std::lock_guard lock(mutex_);
+  return inner_.last_position_anomaly();
+}
+
 bool SharedStream::disconnected() const {
   std::lock_guard lock(mutex_);
   return inner_.disconnected();

@@ -59,6 +59,9 @@ class SharedStream final : public Stream {
   uint64_t position_bytes() const override;
   std::chrono::steady_clock::time_point position_time() const override;
   uint64_t event_overruns() const override;
+  uint64_t positions_ahead() const override;
+  uint64_t position_rebases() const override;
+  std::string last_position_anomaly() const override;
   bool disconnected() const override;
   std::string disconnect_reason() const override;
   void mark_disconnected(const std::string& reason) override;
