@@ -46,9 +46,9 @@ TEST(Capture, MmapCaptureReadingPastTheRegionGetsCurrentFrames) {
   {
     SoftwareXen xen(options);
     const auto out = xen.dir() / "captured.raw";
-    // 3 periods of 1000 frames: the available frames wrap around the ring's end often.
+    // 5 periods of 1000 frames read 700 at a time: reads wrap around the ring's end often.
     RunResult r = xen.run_guest({scenario_tool().string(), "mmap-capture-wrap", "frames=48000", "period=1000",
-                                 "periods=3", "output=" + out.string()},
+                                 "periods=5", "output=" + out.string()},
                                 std::chrono::seconds(30), "mmap-capture");
     ASSERT_TRUE(r.status.success()) << failure_text(r);
     EXPECT_EQ(r.out.find("fact wrapped_reads=0"), std::string::npos) << "no read wrapped: the test proves nothing\n" << r.out;

@@ -332,6 +332,9 @@ int scenario_mmap_capture_wrap() {
     alsa(snd_pcm_wait(pcm.handle, 1000), "wait");
     snd_pcm_sframes_t avail = snd_pcm_avail_update(pcm.handle);
     alsa(static_cast<int>(std::min<snd_pcm_sframes_t>(avail, 0)), "avail_update");
+    // At most `chunk` frames a read (7/10 of a period by default): reads start mid-period and
+    // some wrap at the ring's end whatever the timing (whole periods would end exactly there).
+    avail = std::min<snd_pcm_sframes_t>(avail, num("chunk", static_cast<long>(pcm.period * 7 / 10)));
     const snd_pcm_channel_area_t* areas;
     snd_pcm_uframes_t offset, frames = static_cast<snd_pcm_uframes_t>(avail);
     alsa(snd_pcm_mmap_begin(pcm.handle, &areas, &offset, &frames), "mmap_begin");
