@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
-#include <regex>
 
 #include "tests/e2e/e2e_helpers.h"
 
@@ -97,9 +96,11 @@ TEST(Mixer, ABackendWithoutVolumeLeavesTheControlsOutWithOneLogLine) {
   ASSERT_TRUE(r.status.success()) << failure_text(r);
   EXPECT_EQ(r.out.find("Volume"), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find("Switch"), std::string::npos) << r.out;
-  const std::regex line("takes no volume requests");
-  const auto count = std::distance(std::sregex_iterator(r.err.begin(), r.err.end(), line), std::sregex_iterator());
-  EXPECT_EQ(count, 1) << r.err;
+  size_t count = 0;
+  for (size_t at = r.err.find("takes no volume requests"); at != std::string::npos;
+       at = r.err.find("takes no volume requests", at + 1))
+    ++count;
+  EXPECT_EQ(count, 1u) << r.err;
 
   // Playing is unaffected.
   const PcmFormat format{"S16_LE", 2, 48000, 2};
