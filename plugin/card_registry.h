@@ -1,8 +1,14 @@
 // The per-process registry of connected vsnd cards: the one piece of process-wide state the
 // plugin keeps. Playback and capture PCMs of one card opened by one process share a single
 // connection (snd_be binds all streams of a card or none); the last PCM to close disconnects
-// it. Every XenStore use (connect, backend checks, disconnect) runs under the registry's one
-// lock, because libxenstore is not ours to use from several threads at once.
+// it.
+//
+// Locking: the registry's lock guards only its map and is never held across XenStore traffic
+// or a wait. Each card has its own XenStore connection and its own lock for it (libxenstore is
+// not ours to use from several threads at once), so a handshake, stale reset or teardown on
+// one card (seconds, against a backend that does not answer) never holds up another card's
+// audio callbacks. A card being connected or torn down keeps its slot busy: a second open of
+// that same card waits for it, bounded by the handshake or teardown timeout.
 //
 // Fork safety: a forked child gets a fresh, empty registry; the parent's cards are never
 // touched from the child (not even disconnected on close), see SharedCard::in_this_process().
@@ -24,12 +30,9 @@
 
 namespace xensnd::plugin {
 
-struct RegistryState;
-
 class SharedCard {
  public:
-  SharedCard(unsigned device_id, uint64_t fork_generation, RegistryState& registry,
-             CardOwnership ownership, std::unique_ptr<xenio::Platform> platform,
+  SharedCard(unsigned device_id, uint64_t fork_generation, CardOwnership ownership, std::unique_ptr<xenio::Platform> platform,
              std::unique_ptr<CardConnection> connection);
   ~SharedCard();
   SharedCard(const SharedCard&) = delete;
@@ -43,8 +46,9 @@ class SharedCard {
   int watch_fd() const { return connection_->watch_fd(); }
   bool connected() const { return connection_->connected(); }
 
-  // Consumes the card's XenStore watch events under the registry lock; false once the
+  // Consumes the card's XenStore watch events under the card's lock; false once the
   // backend left Connected or the device was removed (every stream is then disconnected).
+  // Also answers refused claimants that asked who holds the card.
   bool check_backend();
 
   // One PCM per stream: false when this process already has the stream open.
@@ -65,12 +69,13 @@ class SharedCard {
  private:
   unsigned device_id_;
   uint64_t fork_generation_;
-  RegistryState& registry_;
+  // This card's XenStore connection and the fields below: used by one thread at a time.
+  std::mutex mutex_;
   // Destroyed bottom-up: the connection, then the Xen libraries, then the ownership claim.
   CardOwnership ownership_;
   std::unique_ptr<xenio::Platform> platform_;
   std::unique_ptr<CardConnection> connection_;
-  std::set<std::pair<size_t, size_t>> claimed_streams_;  // guarded by registry_.mutex
+  std::set<std::pair<size_t, size_t>> claimed_streams_;  // guarded by mutex_
   std::map<std::pair<size_t, size_t>, std::optional<HwParamRanges>> queries_;  // same
 };
 
@@ -84,7 +89,8 @@ struct CardRequest {
 };
 
 // Returns this process's connection to the card, connecting it first if needed (kernel
-// driver check, ownership claim, xenbus handshake). Throws FrontendError with a message.
+// driver check, ownership claim, xenbus handshake). Throws FrontendError with a message; a
+// card that does not exist is refused with the list of those that do.
 std::shared_ptr<SharedCard> acquire_card(const CardRequest& request);
 
 // Incremented in every forked child.

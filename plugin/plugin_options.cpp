@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
+#include <optional>
 #include <string_view>
 
 namespace xensnd::plugin {
@@ -12,6 +13,22 @@ std::string option_name(snd_config_t* node) {
   const char* id = nullptr;
   if (snd_config_get_id(node, &id) < 0 || id == nullptr) return "?";
   return id;
+}
+
+// A string option's integer: plain decimal only. strtoll's base 0 would read "010" as 8 and
+// "0x10" as 16, and would skip leading blanks; none of that is what a user typing a card
+// number means, so anything but [-]digits (and a leading zero before more digits) is refused.
+std::optional<long long> strict_decimal(std::string_view text) {
+  std::string_view digits = text;
+  if (!digits.empty() && digits.front() == '-') digits.remove_prefix(1);
+  if (digits.empty() || digits.size() > 18) return std::nullopt;
+  if (digits.size() > 1 && digits.front() == '0') return std::nullopt;
+  long long value = 0;
+  for (char c : digits) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + (c - '0');
+  }
+  return text.front() == '-' ? -value : value;
 }
 
 // Integers may arrive as integers or, from @args and hand-written files, as strings.
@@ -33,11 +50,11 @@ long long integer_value(snd_config_t* node, long long min, long long max) {
       snd_config_get_string(node, &text);
       if (text == nullptr || *text == '\0')
         throw OptionError("option '" + name + "' is empty; it needs an integer");
-      char* end = nullptr;
-      errno = 0;
-      value = std::strtoll(text, &end, 0);
-      if (errno != 0 || *end != '\0')
-        throw OptionError("option '" + name + "' is \"" + text + "\"; it needs an integer");
+      const std::optional<long long> parsed = strict_decimal(text);
+      if (!parsed)
+        throw OptionError("option '" + name + "' is \"" + text +
+                          "\"; it needs a decimal integer (digits only, no leading zero)");
+      value = *parsed;
       break;
     }
     default:
@@ -81,7 +98,9 @@ PluginOptions parse_plugin_options(snd_config_t* conf) {
       std::string id = string_value(node);
       if (!id.empty()) options.unique_id = std::move(id);
     } else if (name == "delay") {
-      options.delay_frames = static_cast<long>(integer_value(node, -1000000, 1000000));
+      // Added to every delay report: a negative value would make snd_pcm_delay() report
+      // frames played that were never written.
+      options.delay_frames = static_cast<long>(integer_value(node, 0, 1000000));
     } else if (name == "period_frames_min") {
       options.period_frames_min = static_cast<unsigned>(integer_value(node, 1, 1 << 20));
     } else if (name == "handshake_timeout_ms") {

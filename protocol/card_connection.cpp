@@ -104,7 +104,7 @@ class SndifCardConnection final : public CardConnection {
 
     std::string versions_path = join_path(frontend_->backend_path(), XENSND_FIELD_BE_VERSIONS);
     VersionChoice version = negotiate_version(store_->read(versions_path), versions_path);
-    if (!version.warning.empty()) warn(version.warning);
+    if (!version.warning.empty() && options_.debug) options_.debug(version.warning);
 
     std::vector<StreamTransport> transports;
     StreamTimeouts timeouts{options_.response_timeout};

@@ -27,8 +27,11 @@ struct ConnectOptions {
   // How long the destructor waits for the backend to release the connection after
   // Closing before it goes Closed anyway (a dead backend must not hang an application).
   std::chrono::milliseconds teardown_timeout{2000};
-  // Receives warnings (no `versions` node, a stale card reset). Unset: printed to stderr.
+  // Receives warnings (a stale card reset). Unset: printed to stderr.
   std::function<void(const std::string&)> warn;
+  // Receives what is normal in production but worth knowing when debugging (no `versions`
+  // node: snd_be never publishes one). Unset: dropped.
+  std::function<void(const std::string&)> debug;
   // The guest's page size; 0 = sysconf(_SC_PAGESIZE). Anything but 4096 is refused.
   long page_size = 0;
 };

@@ -37,17 +37,24 @@ std::vector<unsigned> list_vsnd_devices(xenio::XenStore& store) {
 }
 
 std::optional<unsigned> find_vsnd_device_with_stream(xenio::XenStore& store, std::string_view unique_id) {
+  for (const auto& [id, stream_id] : list_stream_unique_ids(store))
+    if (stream_id == unique_id) return id;
+  return std::nullopt;
+}
+
+std::vector<std::pair<unsigned, std::string>> list_stream_unique_ids(xenio::XenStore& store) {
+  std::vector<std::pair<unsigned, std::string>> ids;
   for (unsigned id : list_vsnd_devices(store)) {
     CardConfig config;
     try {
       config = read_card_config(store, "device/vsnd/" + std::to_string(id));
     } catch (const ConfigError&) {
-      continue;
+      continue;  // naming the card explicitly reports why it does not parse
     }
     for (const StreamConfig* stream : config.streams())
-      if (stream->unique_id == unique_id) return id;
+      if (!stream->unique_id.empty()) ids.emplace_back(id, stream->unique_id);
   }
-  return std::nullopt;
+  return ids;
 }
 
 }  // namespace xensnd

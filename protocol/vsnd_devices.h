@@ -4,6 +4,8 @@
 #pragma once
 
 #include <optional>
+#include <string>
+#include <utility>
 #include <string_view>
 #include <vector>
 
@@ -19,5 +21,10 @@ std::vector<unsigned> list_vsnd_devices(xenio::XenStore& store);
 // The lowest-numbered card with a stream whose unique-id is `unique_id`, or nullopt. A card
 // whose configuration does not parse is passed over: naming it explicitly reports why.
 std::optional<unsigned> find_vsnd_device_with_stream(xenio::XenStore& store, std::string_view unique_id);
+
+// Every stream unique-id of every card whose configuration parses, as (device id, unique-id)
+// in card order then stream order; streams without a unique-id are left out. For messages that
+// tell a user which ids exist.
+std::vector<std::pair<unsigned, std::string>> list_stream_unique_ids(xenio::XenStore& store);
 
 }  // namespace xensnd

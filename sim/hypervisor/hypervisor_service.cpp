@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -26,6 +27,17 @@ namespace {
 
 [[noreturn]] void throw_errno(const std::string& what) {
   throw std::system_error(errno, std::generic_category(), what);
+}
+
+// The software Xen's /dev/xen/gntalloc for locking: frontends take byte-range locks on it to
+// own a device (xenio::device_lock_path()). Same owner and mode as the hypervisor socket, so
+// whoever may connect there (needs write access) may open it read-write, and nobody else.
+void create_device_lock(const std::filesystem::path& lock, const std::string& socket) {
+  struct stat sock {};
+  if (::stat(socket.c_str(), &sock) < 0) throw_errno("stat " + socket);
+  UniqueFd fd(::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (!fd.valid()) throw_errno("create " + lock.string());
+  if (::fchmod(fd.get(), sock.st_mode & 0666) < 0) throw_errno("chmod " + lock.string());
 }
 
 int open_pidfd(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
@@ -83,6 +95,7 @@ void HypervisorService::add_domain(uint16_t domid) {
   if (::bind(domain.listener.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)) < 0)
     throw_errno("bind " + path);
   if (::listen(domain.listener.get(), 64) < 0) throw_errno("listen " + path);
+  create_device_lock(dir / "device-lock", path);
   int fd = domain.listener.get();
   impl_->domains.emplace(domid, std::move(domain));
   Impl* impl = impl_.get();
@@ -101,6 +114,7 @@ void HypervisorService::remove_domain(uint16_t domid) {
   for (auto& [ref, grant] : domain.grants) grant->revoked = true;
   impl_->loop.remove(domain.listener.get());
   ::unlink(domain.socket_path.c_str());
+  ::unlink((domain.socket_path.parent_path() / "device-lock").c_str());
   impl_->domains.erase(domid);
 }
 

@@ -44,12 +44,12 @@ TEST(PluginOptions, DefaultsSelectFirstCardAndLeaveStreamOpen) {
 
 TEST(PluginOptions, ReadsEveryOption) {
   const PluginOptions o = parse(
-      "type xensnd comment \"x\" hint { show on } device 2 pcm 1 stream 3 delay -64 "
+      "type xensnd comment \"x\" hint { show on } device 2 pcm 1 stream 3 delay 64 "
       "period_frames_min 64 handshake_timeout_ms 900 response_timeout_ms 800 position_timeout_ms 700");
   EXPECT_EQ(o.device, std::optional<unsigned>(2));
   EXPECT_EQ(o.pcm, 1u);
   EXPECT_EQ(o.stream, 3u);
-  EXPECT_EQ(o.delay_frames, -64);
+  EXPECT_EQ(o.delay_frames, 64);
   EXPECT_EQ(o.period_frames_min, 64u);
   EXPECT_EQ(o.handshake_timeout.count(), 900);
   EXPECT_EQ(o.response_timeout.count(), 800);
@@ -83,6 +83,26 @@ TEST(PluginOptions, BadValuesAreNamedWithTheReason) {
   EXPECT_NE(error_of("device -1").find("between 0 and"), std::string::npos);
   EXPECT_NE(error_of("pcm { a 1 }").find("option 'pcm' must be an integer"), std::string::npos);
   EXPECT_NE(error_of("unique_id 5").find("option 'unique_id' must be a string"), std::string::npos);
+}
+
+TEST(PluginOptions, StringIntegersAreStrictlyDecimal) {
+  // Base-0 parsing read "010" as card 8 and "0x1" as card 1.
+  for (const char* bad : {"010", "0x1", " 1", "1 ", "+1", "1e2", "-"}) {
+    const std::string error = error_of(std::string("device \"") + bad + "\"");
+    EXPECT_NE(error.find("option 'device' is \"" + std::string(bad) + "\"; it needs a decimal integer"),
+              std::string::npos)
+        << bad << ": " << error;
+  }
+  EXPECT_EQ(parse("device \"10\"").device, std::optional<unsigned>(10));
+  EXPECT_EQ(parse("pcm \"0\"").pcm, std::optional<unsigned>(0));
+}
+
+TEST(PluginOptions, NegativeDelayIsRefusedByName) {
+  // A negative offset made snd_pcm_delay() negative.
+  const std::string error = error_of("delay -64");
+  EXPECT_NE(error.find("option 'delay' is -64; it must be between 0 and"), std::string::npos) << error;
+  EXPECT_NE(error_of("delay \"-1\"").find("option 'delay'"), std::string::npos);
+  EXPECT_EQ(parse("delay 0").delay_frames, 0);
 }
 
 TEST(PluginOptions, UniqueIdExcludesPcmAndStream) {

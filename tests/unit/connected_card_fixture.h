@@ -22,6 +22,7 @@ class ConnectedCardTest : public ::testing::Test {
     o.teardown_timeout = std::chrono::milliseconds(300);
     o.page_size = 4096;
     o.warn = [this](const std::string& m) { warnings.push_back(m); };
+    o.debug = [this](const std::string& m) { debug_notes.push_back(m); };
     return o;
   }
   void connect() { card = connect_card(platform, options()); }
@@ -43,6 +44,7 @@ class ConnectedCardTest : public ::testing::Test {
   FakeBackend backend{store, grants, hub};
   FakePlatform platform{store, grants, hub};
   std::vector<std::string> warnings;
+  std::vector<std::string> debug_notes;
   std::unique_ptr<CardConnection> card;
 };
 

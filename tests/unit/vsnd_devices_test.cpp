@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "tests/unit/fakes/fake_backend.h"
 #include "tests/unit/fakes/fake_xenstore.h"
 
@@ -57,6 +59,19 @@ TEST(VsndDevices, UniqueIdSearchPassesOverAMalformedCard) {
   store.write("device/vsnd/1/sample-rates", "fast");  // does not parse
   testing::write_toolstack_nodes(store, 2);
   EXPECT_EQ(find_vsnd_device_with_stream(store, "alsa<default>"), std::optional<unsigned>(2));
+}
+
+TEST(VsndDevices, ListsEveryCardsUniqueIdsForMessages) {
+  FakeXenStore store;
+  testing::write_toolstack_nodes(store, 9);
+  testing::write_toolstack_nodes(store, 4);
+  store.write("device/vsnd/4/0/0/unique-id", "card4");
+  store.write("device/vsnd/9/0/0/unique-id", "card9");
+  const auto ids = list_stream_unique_ids(store);
+  ASSERT_FALSE(ids.empty());
+  EXPECT_EQ(ids.front(), (std::pair<unsigned, std::string>{4, "card4"}));
+  EXPECT_NE(std::find(ids.begin(), ids.end(), std::pair<unsigned, std::string>{9, "card9"}), ids.end());
+  for (const auto& [id, unique_id] : ids) EXPECT_FALSE(unique_id.empty()) << "card " << id;
 }
 
 }  // namespace
