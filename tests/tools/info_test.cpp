@@ -4,6 +4,8 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <regex>
+
 #include "tests/e2e/e2e_helpers.h"
 
 namespace xensnd::e2e {
@@ -43,14 +45,19 @@ TEST(Info, ListsEveryCardWithItsDevicesAndStreams) {
   RunResult r = xen.run_guest({kInfo}, 20s, "xensnd-info");
   ASSERT_EQ(r.status.code, 0) << failure_text(r);
   const std::string& text = r.out;
+  // The backend answers a new card with InitWait on its own time: either state is right here.
+  const std::string idle = "(Initialising \\(1\\)|InitWait \\(2\\))";
+  for (const std::string& pattern : {
+           "card 0: xensnd-e2e \\[xensnd end-to-end test card\\], backend domain 0 " + idle +
+               ", protocol 2 \\(versions not published\\), free, kernel driver none\n",
+           "card 4: second \\[Second test card\\], backend domain 0 " + idle + ", protocol 2",
+       })
+    EXPECT_TRUE(std::regex_search(text, std::regex(pattern))) << "missing: " << pattern << "\nin:\n" << text;
   for (const std::string& line : {
-           std::string("card 0: xensnd-e2e [xensnd end-to-end test card], backend domain 0 InitWait (2), "
-                       "protocol 2 (versions not published), free, kernel driver none\n"),
            std::string("  device 0: main [xensnd:DEV=0,PCM=0]\n"),
            std::string("    stream 0: playback  unique-id \"speaker\"  s8,u8,s16_le,s16_be,s24_le,s32_le  "
                        "8000,11025,16000,22050,32000,44100,48000,96000 Hz  1-8 ch  buffer <= 262144 bytes\n"),
            std::string("    stream 1: capture   unique-id \"microphone\""),
-           std::string("card 4: second [Second test card], backend domain 0 InitWait (2)"),
            std::string("  device 0: front [xensnd:DEV=4,PCM=0]\n"),
            std::string("  device 1: mic [xensnd:DEV=4,PCM=1]\n"),
            std::string("    stream 0: capture   unique-id \"mic-in\"  s16_le  48000 Hz  1-1 ch  buffer <= 65536 bytes\n"),
@@ -64,10 +71,14 @@ TEST(Info, JsonHasEveryField) {
   attach(xen, 4, kCard4);
   RunResult r = xen.run_guest({kInfo, "--json"}, 20s, "xensnd-info");
   ASSERT_EQ(r.status.code, 0) << failure_text(r);
-  EXPECT_EQ(jq(xen, r.out, "[.cards[] | [.device, .short_name, .long_name, .backend.domain, .backend.state, "
+  EXPECT_EQ(jq(xen, r.out, "[.cards[] | [.device, .short_name, .long_name, .backend.domain, "
                            ".backend.versions, .protocol_version, .holder, .kernel_driver, .config_error]]"),
-            "[[0,\"xensnd-e2e\",\"xensnd end-to-end test card\",0,\"InitWait (2)\",null,null,null,null,null],"
-            "[4,\"second\",\"Second test card\",0,\"InitWait (2)\",null,null,null,null,null]]\n");
+            "[[0,\"xensnd-e2e\",\"xensnd end-to-end test card\",0,null,null,null,null,null],"
+            "[4,\"second\",\"Second test card\",0,null,null,null,null,null]]\n");
+  // The backend answers a new card with InitWait on its own time: either state is right here.
+  EXPECT_TRUE(std::regex_match(jq(xen, r.out, "[.cards[].backend.state]"),
+                               std::regex(R"re(\[("Initialising \(1\)"|"InitWait \(2\)"),("Initialising \(1\)"|"InitWait \(2\)")\]\n)re")))
+      << r.out;
   EXPECT_EQ(jq(xen, r.out, ".cards[1].pcm_devices"),
             "[{\"index\":0,\"name\":\"front\",\"alsa_device\":\"xensnd:DEV=4,PCM=0\",\"streams\":[{\"index\":0,"
             "\"direction\":\"playback\",\"unique_id\":\"front-out\",\"xenstore_path\":\"device/vsnd/4/0/0\","

@@ -15,7 +15,8 @@ struct CardHolder {
   std::string command;  // /proc/<pid>/comm; empty when it cannot be read
 };
 
-// nullopt when no process holds card `device_id` (of the XenStore this process talks to).
+// nullopt when no process holds card `device_id` (of the Xen this process talks to), or when
+// this process may not read the lock node; pid 0 when it is held by a process it cannot name.
 std::optional<CardHolder> find_card_holder(unsigned device_id);
 
 }  // namespace xensnd::info
