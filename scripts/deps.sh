@@ -9,6 +9,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   xenstore-utils alsa-utils sox valgrind strace
   pulseaudio libasound2-plugins
+  clang-16 libfuzzer-16-dev libclang-rt-16-dev
 )
 if [[ "${1:-}" == "--realxen" ]]; then
   packages+=(qemu-system-x86 xen-hypervisor-4.17-amd64 xen-utils-4.17 linux-image-amd64
