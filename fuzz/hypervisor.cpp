@@ -41,6 +41,7 @@ constexpr uint16_t kDomains = 3;
 struct Client {
   int fd = -1;
   uint16_t domid = 0;
+  uint32_t kind = 0;  // the hello it sent (wire::kHello*), 0 before
   int replies = 0;  // Reply packets received
   uint32_t last_op = 0;
   std::vector<uint32_t> ports;
@@ -97,12 +98,46 @@ class Harness {
     c.fd = fd;
     c.domid = domid;
     clients_.push_back(std::move(c));
+    // Mostly a library handle that says hello at once, as the drop-in libraries do.
+    if (in_.ConsumeIntegralInRange<int>(0, 7) != 0) {
+      static constexpr uint32_t kHellos[] = {wire::kHelloEvtchn, wire::kHelloGnttab, wire::kHelloGntshr};
+      request(clients_.back(), kHellos[in_.ConsumeIntegralInRange<size_t>(0, 2)]);
+    }
   }
 
-  uint32_t pick_ref() {
+  // An operation that suits the handle's kind, mostly.
+  uint32_t pick_op(const Client& c) {
+    static constexpr uint32_t kOps[] = {wire::kHelloEvtchn, wire::kHelloGnttab, wire::kHelloGntshr, wire::kShare,
+                                        wire::kUnshare,     wire::kMap,         wire::kUnmap,       wire::kBindUnbound,
+                                        wire::kBindInterdomain, wire::kUnbind,  wire::kCounts,      wire::kClose,
+                                        wire::kReply};
+    if (in_.ConsumeIntegralInRange<int>(0, 15) == 0) return in_.ConsumeIntegral<uint32_t>();
+    if (in_.ConsumeIntegralInRange<int>(0, 3) == 0 || c.kind == 0)
+      return kOps[in_.ConsumeIntegralInRange<size_t>(0, std::size(kOps) - 1)];
+    static constexpr uint32_t kShr[] = {wire::kShare, wire::kShare, wire::kUnshare, wire::kCounts, wire::kClose};
+    static constexpr uint32_t kTab[] = {wire::kMap, wire::kMap, wire::kUnmap, wire::kCounts, wire::kClose};
+    static constexpr uint32_t kEvt[] = {wire::kBindUnbound, wire::kBindInterdomain, wire::kBindInterdomain,
+                                        wire::kUnbind, wire::kCounts, wire::kClose};
+    if (c.kind == wire::kHelloGntshr) return kShr[in_.ConsumeIntegralInRange<size_t>(0, std::size(kShr) - 1)];
+    if (c.kind == wire::kHelloGnttab) return kTab[in_.ConsumeIntegralInRange<size_t>(0, std::size(kTab) - 1)];
+    return kEvt[in_.ConsumeIntegralInRange<size_t>(0, std::size(kEvt) - 1)];
+  }
+
+  // A grant: (granting domain, reference), mostly one that was handed out.
+  std::pair<uint32_t, uint32_t> pick_grant() {
     if (!refs_.empty() && in_.ConsumeIntegralInRange<int>(0, 3) != 0)
       return refs_[in_.ConsumeIntegralInRange<size_t>(0, refs_.size() - 1)];
-    return in_.ConsumeIntegralInRange<uint32_t>(0, 40);
+    return {pick_domid(), in_.ConsumeIntegralInRange<uint32_t>(0, 40)};
+  }
+  uint32_t pick_ref() { return pick_grant().second; }
+  // An interdomain peer: (domain, port), mostly a port another handle bound.
+  std::pair<uint32_t, uint32_t> pick_peer(const Client& c) {
+    std::vector<std::pair<uint32_t, uint32_t>> all;
+    for (const Client& o : clients_)
+      for (uint32_t port : o.ports) all.push_back({o.domid, port});
+    if (!all.empty() && in_.ConsumeIntegralInRange<int>(0, 3) != 0)
+      return all[in_.ConsumeIntegralInRange<size_t>(0, all.size() - 1)];
+    return {pick_domid(), pick_port(c)};
   }
   uint32_t pick_port(const Client& c) {
     std::vector<uint32_t> all;
@@ -114,7 +149,7 @@ class Harness {
   }
   uint32_t pick_domid() {
     return in_.ConsumeIntegralInRange<int>(0, 7) == 0 ? in_.ConsumeIntegral<uint32_t>()
-                                                      : in_.ConsumeIntegralInRange<uint32_t>(0, kDomains);
+                                                      : in_.ConsumeIntegralInRange<uint32_t>(0, kDomains - 1);
   }
 
   template <typename T>
@@ -123,15 +158,11 @@ class Harness {
     bytes.insert(bytes.end(), p, p + sizeof value);
   }
 
-  void request(Client& c) {
+  void request(Client& c, uint32_t op = 0) {
     std::vector<std::byte> bytes;
     std::vector<int> fds;
-    static constexpr uint32_t kOps[] = {wire::kHelloEvtchn, wire::kHelloGnttab, wire::kHelloGntshr, wire::kShare,
-                                        wire::kUnshare,     wire::kMap,         wire::kUnmap,       wire::kBindUnbound,
-                                        wire::kBindInterdomain, wire::kUnbind,  wire::kCounts,      wire::kClose,
-                                        wire::kReply};
-    uint32_t op = in_.ConsumeIntegralInRange<int>(0, 15) == 0 ? in_.ConsumeIntegral<uint32_t>()
-                                                             : kOps[in_.ConsumeIntegralInRange<size_t>(0, std::size(kOps) - 1)];
+    if (op == 0) op = pick_op(c);
+    if ((op == wire::kHelloEvtchn || op == wire::kHelloGnttab || op == wire::kHelloGntshr) && c.kind == 0) c.kind = op;
     wire::Header h{op, 0};
     switch (op) {
       case wire::kHelloEvtchn:
@@ -140,14 +171,15 @@ class Harness {
         fds.push_back(memfd(in_.ConsumeIntegralInRange<int>(0, 7) ? wire::kSlotsPerHandle * 8 : 100, in_.ConsumeIntegralInRange<int>(0, 7) != 0));
         break;
       case wire::kShare: {
-        wire::ShareRequest r{h, pick_domid(), in_.ConsumeIntegralInRange<uint32_t>(0, 6), in_.ConsumeBool(), 0, 0, 0};
+        wire::ShareRequest r{h, pick_domid(), in_.ConsumeIntegralInRange<uint32_t>(0, 6), in_.ConsumeIntegralInRange<uint32_t>(0, 3) != 0, 0, 0, 0};
         if (in_.ConsumeIntegralInRange<int>(0, 3) == 0) {
           r.notify_flags = in_.ConsumeIntegralInRange<uint32_t>(0, 4);
           r.notify_offset = in_.ConsumeIntegralInRange<uint32_t>(0, 5000);
           r.notify_port = pick_port(c);
         }
         append(bytes, r);
-        if (in_.ConsumeIntegralInRange<int>(0, 7) != 0) fds.push_back(memfd(4096u * in_.ConsumeIntegralInRange<uint32_t>(0, 6), in_.ConsumeIntegralInRange<int>(0, 7) != 0));
+        uint32_t pages = in_.ConsumeIntegralInRange<int>(0, 7) != 0 ? r.count : in_.ConsumeIntegralInRange<uint32_t>(0, 6);
+        if (in_.ConsumeIntegralInRange<int>(0, 7) != 0) fds.push_back(memfd(4096u * pages, in_.ConsumeIntegralInRange<int>(0, 7) != 0));
         break;
       }
       case wire::kUnshare: {
@@ -165,7 +197,10 @@ class Harness {
           r.notify_port = pick_port(c);
         }
         append(bytes, r);
-        for (uint32_t i = 0; i < count; ++i) append(bytes, wire::MapEntry{pick_domid(), pick_ref()});
+        for (uint32_t i = 0; i < count; ++i) {
+          auto [domid, ref] = pick_grant();
+          append(bytes, wire::MapEntry{domid, ref});
+        }
         break;
       }
       case wire::kUnmap: {
@@ -176,9 +211,13 @@ class Harness {
         break;
       }
       case wire::kBindUnbound:
-      case wire::kBindInterdomain:
-        append(bytes, wire::BindRequest{h, pick_domid(), pick_port(c)});
+        append(bytes, wire::BindRequest{h, pick_domid(), 0});
         break;
+      case wire::kBindInterdomain: {
+        auto [domid, port] = pick_peer(c);
+        append(bytes, wire::BindRequest{h, domid, port});
+        break;
+      }
       case wire::kUnbind:
         append(bytes, wire::UnbindRequest{h, pick_port(c), 0});
         break;
@@ -275,7 +314,7 @@ class Harness {
         for (size_t at = sizeof r; at + sizeof(uint32_t) <= static_cast<size_t>(n) && refs_.size() < 64; at += sizeof(uint32_t)) {
           uint32_t ref;
           std::memcpy(&ref, buffer + at, sizeof ref);
-          refs_.push_back(ref);
+          refs_.push_back({c->domid, ref});
         }
       }
     }
@@ -292,7 +331,7 @@ class Harness {
   xensnd::fuzz::LoopPump pump_{loop_};
   std::unique_ptr<simxen::HypervisorService> service_;
   std::vector<Client> clients_;
-  std::vector<uint32_t> refs_;
+  std::vector<std::pair<uint32_t, uint32_t>> refs_;  // (granting domain, reference) handed out
 };
 
 }  // namespace

@@ -11,6 +11,7 @@ packages=(
   pulseaudio libasound2-plugins
   jq
   pipewire pipewire-bin wireplumber pipewire-pulse pulseaudio-utils dbus
+  clang-16 libfuzzer-16-dev libclang-rt-16-dev
 )
 if [[ "${1:-}" == "--realxen" ]]; then
   packages+=(qemu-system-x86 xen-hypervisor-4.17-amd64 xen-utils-4.17 linux-image-amd64

@@ -36,6 +36,7 @@ cmake -S fuzz -B "$build" -DCMAKE_C_COMPILER=clang-16 -DCMAKE_CXX_COMPILER=clang
 all=$(sed -n 's/^XENSND_FUZZ_TARGETS:INTERNAL=//p' "$build/CMakeCache.txt" | tr ';' ' ')
 if [[ $list -eq 1 ]]; then echo "$all"; exit 0; fi
 [[ ${#targets[@]} -eq 0 ]] && read -r -a targets <<<"$all"
+[[ ${#targets[@]} -gt 0 ]] || { echo "fuzz.sh: no targets configured in $build" >&2; exit 2; }
 for t in "${targets[@]}"; do
   [[ " $all " == *" $t "* ]] || { echo "fuzz.sh: no target '$t' (targets: $all)" >&2; exit 2; }
 done
