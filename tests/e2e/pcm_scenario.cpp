@@ -201,6 +201,10 @@ int scenario_play() {
   const auto started = Clock::now();
   if (drain == "nonblock") {
     drain_nonblock(pcm);
+  } else if (arg("drain_may_fail", "0") == "1") {
+    // The test looks at how the drain ended (e.g. its timeout) rather than requiring success.
+    alsa(snd_pcm_nonblock(pcm.handle, 0), "block");
+    fact("drain_result", snd_pcm_drain(pcm.handle));
   } else {
     alsa(snd_pcm_nonblock(pcm.handle, 0), "block");
     alsa(snd_pcm_drain(pcm.handle), "drain");
@@ -483,6 +487,147 @@ int scenario_fork() {
   return 0;
 }
 
+
+// Delay while running, between two CUR_POS events: with periods of 100 ms, positions come
+// ten times a second; snd_pcm_delay sampled every 2 ms must go down smoothly in between.
+int scenario_delay() {
+  Pcm pcm;
+  open_pcm(pcm, SND_PCM_STREAM_PLAYBACK, 0, SND_PCM_ACCESS_RW_INTERLEAVED);
+  const std::vector<uint8_t> silence(pcm.buffer * pcm.frame_bytes);
+  write_frames(pcm, silence, 0, pcm.buffer);  // fills the buffer: auto-start
+  check(snd_pcm_state(pcm.handle) == SND_PCM_STATE_RUNNING, "not RUNNING after filling the buffer");
+  std::vector<snd_pcm_sframes_t> samples;
+  const auto until = Clock::now() + std::chrono::milliseconds(num("sample_ms", 250));
+  while (Clock::now() < until) {
+    snd_pcm_sframes_t d = 0;
+    alsa(snd_pcm_delay(pcm.handle, &d), "delay");
+    samples.push_back(d);
+    std::this_thread::sleep_for(2ms);  // the sampling interval
+  }
+  size_t distinct = 1, increases = 0;
+  for (size_t i = 1; i < samples.size(); ++i) {
+    distinct += samples[i] != samples[i - 1];
+    increases += samples[i] > samples[i - 1];
+  }
+  fact("delay_samples", samples.size());
+  fact("delay_distinct", distinct);
+  fact("delay_increases", increases);
+  fact("delay_first", samples.front());
+  fact("delay_last", samples.back());
+  fact("buffer", pcm.buffer);
+  snd_pcm_drop(pcm.handle);
+  return 0;
+}
+
+// What hw_params refinement offers (the card's limits) and what set_*_near chooses.
+int scenario_refine() {
+  snd_pcm_t* handle = nullptr;
+  alsa(snd_pcm_open(&handle, arg("device", "xensnd").c_str(), SND_PCM_STREAM_PLAYBACK, 0), "open");
+  Pcm pcm;
+  pcm.handle = handle;
+  snd_pcm_hw_params_t* hw;
+  snd_pcm_hw_params_alloca(&hw);
+  alsa(snd_pcm_hw_params_any(handle, hw), "hw_params_any");
+  unsigned rmin = 0, rmax = 0, cmin = 0, cmax = 0;
+  snd_pcm_uframes_t bmax = 0;
+  snd_pcm_hw_params_get_rate_min(hw, &rmin, nullptr);
+  snd_pcm_hw_params_get_rate_max(hw, &rmax, nullptr);
+  snd_pcm_hw_params_get_channels_min(hw, &cmin);
+  snd_pcm_hw_params_get_channels_max(hw, &cmax);
+  fact("rate_min", rmin);
+  fact("rate_max", rmax);
+  fact("channels_min", cmin);
+  fact("channels_max", cmax);
+  fact("test_rate_22050", snd_pcm_hw_params_test_rate(handle, hw, 22050, 0));
+  fact("test_format_S32_LE", snd_pcm_hw_params_test_format(handle, hw, SND_PCM_FORMAT_S32_LE));
+  alsa(snd_pcm_hw_params_set_access(handle, hw, SND_PCM_ACCESS_RW_INTERLEAVED), "set_access");
+  alsa(snd_pcm_hw_params_set_format(handle, hw, SND_PCM_FORMAT_S16_LE), "set_format");
+  alsa(snd_pcm_hw_params_set_channels(handle, hw, 2), "set_channels");
+  unsigned rate = static_cast<unsigned>(num("rate_near", 30000));
+  alsa(snd_pcm_hw_params_set_rate_near(handle, hw, &rate, nullptr), "set_rate_near");
+  fact("rate_chosen", rate);
+  snd_pcm_hw_params_get_buffer_size_max(hw, &bmax);
+  fact("buffer_max_frames", bmax);
+  unsigned buffer_us = static_cast<unsigned>(num("buffer_us_near", 1000000));
+  alsa(snd_pcm_hw_params_set_buffer_time_near(handle, hw, &buffer_us, nullptr), "set_buffer_time_near");
+  alsa(snd_pcm_hw_params(handle, hw), "hw_params");
+  snd_pcm_hw_params_get_buffer_size(hw, &pcm.buffer);
+  snd_pcm_hw_params_get_period_size(hw, &pcm.period, nullptr);
+  fact("buffer_frames", pcm.buffer);
+  fact("period_frames", pcm.period);
+  pcm.frame_bytes = 4;
+  const std::vector<uint8_t> data = read_input();
+  write_frames(pcm, data, 0, data.size() / pcm.frame_bytes);
+  alsa(snd_pcm_drain(handle), "drain");
+  return 0;
+}
+
+// The channel-map callbacks through alsa-lib.
+int scenario_chmap() {
+  Pcm pcm;
+  open_pcm(pcm, SND_PCM_STREAM_PLAYBACK, 0, SND_PCM_ACCESS_RW_INTERLEAVED);
+  snd_pcm_chmap_query_t** maps = snd_pcm_query_chmaps(pcm.handle);
+  check(maps != nullptr, "snd_pcm_query_chmaps returned nothing");
+  int offered = 0;
+  for (snd_pcm_chmap_query_t** m = maps; *m != nullptr; ++m) {
+    ++offered;
+    char text[128];
+    snd_pcm_chmap_print(&(*m)->map, sizeof text, text);
+    std::printf("fact offered_%u=%s\n", (*m)->map.channels, text);
+  }
+  snd_pcm_free_chmaps(maps);
+  fact("offered", offered);
+  snd_pcm_chmap_t* current = snd_pcm_get_chmap(pcm.handle);
+  check(current != nullptr, "snd_pcm_get_chmap returned nothing");
+  char text[128];
+  snd_pcm_chmap_print(current, sizeof text, text);
+  std::printf("fact current=%s\n", text);
+  fact("set_same", snd_pcm_set_chmap(pcm.handle, current));
+  std::swap(current->pos[0], current->pos[1]);
+  fact("set_swapped", snd_pcm_set_chmap(pcm.handle, current));
+  std::free(current);
+  std::fflush(stdout);
+  return 0;
+}
+
+// Losing the card, then opening it again in the same process: the first PCM plays until it
+// fails (the test kills the backend after "playing"), prints "lost", waits for a line on the
+// FIFO go= (the test writes it once a new backend runs), then plays input= on a new PCM.
+int scenario_reopen() {
+  const std::vector<uint8_t> data = read_input();
+  {
+    Pcm pcm;
+    open_pcm(pcm, SND_PCM_STREAM_PLAYBACK, 0, SND_PCM_ACCESS_RW_INTERLEAVED);
+    std::vector<uint8_t> silence(pcm.period * pcm.frame_bytes);
+    bool announced = false;
+    const auto deadline = Clock::now() + 20s;
+    snd_pcm_sframes_t r = 0;
+    for (;;) {
+      check(Clock::now() < deadline, "the first PCM was not lost within 20 s");
+      r = snd_pcm_writei(pcm.handle, silence.data(), pcm.period);
+      if (r < 0) break;
+      if (!announced && snd_pcm_state(pcm.handle) == SND_PCM_STATE_RUNNING) {
+        std::printf("playing\n");
+        std::fflush(stdout);
+        announced = true;
+      }
+    }
+    fact("lost_result", r);
+    check(r == -ENODEV, "the lost PCM did not report -ENODEV");
+  }
+  std::printf("lost\n");
+  std::fflush(stdout);
+  std::ifstream go(arg("go", ""));
+  std::string line;
+  check(static_cast<bool>(std::getline(go, line)), "no go line");
+  Pcm pcm;
+  open_pcm(pcm, SND_PCM_STREAM_PLAYBACK, 0, SND_PCM_ACCESS_RW_INTERLEAVED);
+  write_frames(pcm, data, 0, data.size() / pcm.frame_bytes);
+  alsa(snd_pcm_drain(pcm.handle), "drain after reopening");
+  fact("reopened_frames", data.size() / pcm.frame_bytes);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -510,6 +655,10 @@ int main(int argc, char** argv) {
     if (scenario == "overrun") return scenario_overrun();
     if (scenario == "poll-level") return scenario_poll_level();
     if (scenario == "mmap-capture-wrap") return scenario_mmap_capture_wrap();
+    if (scenario == "delay") return scenario_delay();
+    if (scenario == "refine") return scenario_refine();
+    if (scenario == "chmap") return scenario_chmap();
+    if (scenario == "reopen") return scenario_reopen();
     std::fprintf(stderr, "unknown scenario %s\n", scenario.c_str());
     return 2;
   } catch (const std::exception& error) {

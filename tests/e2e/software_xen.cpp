@@ -73,6 +73,7 @@ bool sanitizer_build() {
 fs::path build_alsa_config() { return XENSND_E2E_ALSA_CONF; }
 fs::path scenario_tool() { return XENSND_E2E_SCENARIO_TOOL; }
 fs::path poll_client() { return XENSND_E2E_POLL_CLIENT; }
+fs::path multi_pcm_client() { return XENSND_E2E_MULTI_PCM_CLIENT; }
 
 SoftwareXen::SoftwareXen(const SoftwareXenOptions& options) {
   std::string templ = (fs::temp_directory_path() / "xensnd-e2e-XXXXXX").string();

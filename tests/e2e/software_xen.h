@@ -81,6 +81,7 @@ bool sanitizer_build();
 std::filesystem::path build_alsa_config();
 std::filesystem::path scenario_tool();
 std::filesystem::path poll_client();
+std::filesystem::path multi_pcm_client();
 
 // Blocks (inotify on `dir`, with a deadline) until `ready()` holds; checked at every change
 // in `dir` and once at the start.
