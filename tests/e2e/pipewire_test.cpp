@@ -72,6 +72,32 @@ TEST_P(PipeWireOnTop, PlaysAndRecordsWhatItPlaysAtQuantum) {
 INSTANTIATE_TEST_SUITE_P(Quantum, PipeWireOnTop, ::testing::Values(1024, 256, 64),
                          [](const auto& info) { return std::to_string(info.param); });
 
+// Capture alone, so that what playback does cannot explain a fault: pw-record of the
+// backend's sine through the source node (mmap, PipeWire's default) must be the sine, whole.
+class PipeWireCapture : public PipeWireOnTop {};
+
+TEST_P(PipeWireCapture, RecordsTheSourceWholeAtQuantum) {
+  const double seconds = sound_seconds();
+  SoftwareXen xen(sound_server_card("sine:" + std::to_string(static_cast<int>(kToneHz))));
+  PipeWireServer pipewire(xen, /*pulse=*/false);
+  const fs::path recording = xen.dir() / "recording.wav";
+  ChildProcess record({"pw-record", "--latency", std::to_string(GetParam()), "--rate", "48000", "--channels", "2",
+                       "--format", "s16", recording.string()},
+                      pipewire.client_env(), xen.logs(), "pw-record");
+  // Record until the file holds `seconds` of audio (16-bit stereo, plus the header).
+  EXPECT_TRUE(wait_for_file_size(recording, static_cast<uintmax_t>(seconds * 48000) * 4 + 44, play_timeout(seconds)))
+      << "pw-record did not record " << seconds << " s\n" << pipewire.logs();
+  record.signal(SIGINT);
+  const ExitStatus recorder = record.wait(10s);
+  EXPECT_TRUE(recorder.exited && !recorder.timed_out) << "pw-record: " << recorder.describe();
+  pipewire.stop();
+  expect_whole_tone(recording, seconds - 0.5, "pw-record's recording");
+  EXPECT_EQ(backend_xruns(xen), "") << pipewire.logs();
+}
+
+INSTANTIATE_TEST_SUITE_P(Quantum, PipeWireCapture, ::testing::Values(1024, 64),
+                         [](const auto& info) { return std::to_string(info.param); });
+
 // A PulseAudio client asking for 5 ms through PipeWire's pulse server.
 TEST(PipeWirePulse, PaplayAtFiveMilliseconds) {
   if (sanitizer_build()) GTEST_SKIP() << "PipeWire does not start under a preloaded ASan runtime";
