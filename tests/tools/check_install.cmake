@@ -17,9 +17,12 @@ message(STATUS "installed into ${STAGE}:\n  ${listing}")
 string(REGEX REPLACE "^/" "" plugin_dir "${PLUGIN_DIR}")
 set(required
   etc/alsa/conf.d/50-xensnd.conf
+  etc/pipewire/pipewire.conf.d/50-xensnd.conf
+  etc/pulse/default.pa.d/xensnd.pa
   usr/bin/xensnd-info
   ${plugin_dir}/libasound_module_pcm_xensnd.so
   ${plugin_dir}/libasound_module_conf_xensnd.so
+  ${plugin_dir}/libasound_module_ctl_xensnd.so
   usr/share/xensnd/modprobe.d/xensnd-blacklist-snd-xen-front.conf
   usr/share/doc/xensnd/README.md
   usr/share/doc/xensnd/README.plugin.md)
