@@ -57,9 +57,8 @@ class FloodedXenStore final : public xenio::XenStore {
   FakeXenStore& inner_;
 };
 
-// libxenstore's queue as seen through XS_UNWATCH_FILTER: every write to a watched node queues
-// one event in memory until it is taken; an unwatch drops that path's queued events; a watch
-// queues its registration event.
+// libxenstore's queue: every write to a watched node queues one event in memory until it is
+// taken; a watch queues its registration event.
 class QueueingXenStore final : public xenio::XenStore {
  public:
   QueueingXenStore(FakeXenStore& inner, std::string flooded_path) : inner_(inner), flooded_(std::move(flooded_path)) {}
