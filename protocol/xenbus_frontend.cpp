@@ -57,24 +57,24 @@ void XenbusFrontend::watch() {
 int XenbusFrontend::watch_fd() const { return store_.watch_fd(); }
 
 bool XenbusFrontend::drain_watch_events() {
-  // Events are only hints to look again, and the other side writes as often as it likes:
-  // take a bounded batch, so a flood cannot keep us here.
-  constexpr int kMaxEventsPerDrain = 64;
-  int taken = 0;
-  while (taken < kMaxEventsPerDrain && store_.next_watch_event()) ++taken;
-  if (taken == kMaxEventsPerDrain && watching_) {
-    // A flood (a backend rewriting `state` in a loop): libxenstore's reader thread queues
-    // every event in memory until we take it, faster than batches could. Every caller looks
-    // at the state right after draining, so the rest say nothing new: re-registering drops
-    // them all at once (xenio opens XenStore with XS_UNWATCH_FILTER, which purges an
-    // unwatched path's queued events) and the queue cannot outgrow the time between looks.
-    // The registration events that follow keep watch_fd() readable for the next look.
-    store_.unwatch(join_path(backend_path_, "state"), kWatchToken);
-    store_.unwatch(device_path_, kWatchToken);
-    store_.watch(join_path(backend_path_, "state"), kWatchToken);
-    store_.watch(device_path_, kWatchToken);
+  // Events are only hints to look again, and the other side writes as often as it likes.
+  // libxenstore's reader thread keeps every event in memory until it is taken, so a look takes
+  // all that is queued: taking one is a list pop, far cheaper than the reader's socket read
+  // and parse of it, so the queue empties. A time limit still keeps a flood from holding the
+  // caller (what is left keeps watch_fd() readable for the next look). Re-registering to drop
+  // them (XS_UNWATCH_FILTER) is no way out: libxenstore 4.17 frees the purged events' headers
+  // but leaks their bodies.
+  constexpr auto kMaxDrainTime = std::chrono::milliseconds(5);
+  constexpr int kEventsPerClockCheck = 64;
+  const auto deadline = Clock::now() + kMaxDrainTime;
+  bool any = false;
+  while (true) {
+    for (int i = 0; i < kEventsPerClockCheck; ++i) {
+      if (!store_.next_watch_event()) return any;
+      any = true;
+    }
+    if (Clock::now() >= deadline) return any;
   }
-  return taken > 0;
 }
 
 bool XenbusFrontend::write_state(BusState state) {
