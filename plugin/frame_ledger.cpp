@@ -26,6 +26,7 @@ void FrameLedger::prepare(uint64_t appl_raw, uint64_t done_base_bytes, Clock::ti
   requested_ = hw_ = played_ = 0;
   done_base_bytes_ = done_base_bytes;
   completed_frames_ = position_frames_ = 0;
+  capture_lag_ = 0;
   running_ = paused_ = false;
   resumed_at_ = paused_at_ = position_moved_at_ = progress_at_ = now;
 }
@@ -33,7 +34,7 @@ void FrameLedger::prepare(uint64_t appl_raw, uint64_t done_base_bytes, Clock::ti
 void FrameLedger::start(Clock::time_point now) {
   running_ = true;
   paused_ = false;
-  resumed_at_ = position_moved_at_ = progress_at_ = now;
+  resumed_at_ = position_moved_at_ = progress_at_ = started_at_ = now;
 }
 
 void FrameLedger::stop() {
@@ -51,6 +52,7 @@ void FrameLedger::pause(bool enable, Clock::time_point now) {
     const Clock::duration frozen = now - paused_at_;
     position_moved_at_ += frozen;
     progress_at_ += frozen;
+    started_at_ += frozen;
     resumed_at_ = now;
     paused_ = false;
   }
@@ -123,6 +125,12 @@ void FrameLedger::observe(uint64_t position_bytes, uint64_t completed_bytes, Clo
   position_frames_ = position;
   if (!setup_.playback) {
     hw_ = std::max(hw_, std::min(completed, requested_));
+    // How late this backend delivers (bursts): what a device produced by the clock minus what
+    // arrived, learnt while the buffer had room (when full, READs wait for the application).
+    if (running_ && avail() < setup_.buffer_frames) {
+      const uint64_t produced = frames_since(started_at_, now);
+      capture_lag_ = std::max(capture_lag_, produced - std::min(produced, completed));
+    }
     return;
   }
   if (!running_) return;
@@ -166,7 +174,15 @@ uint64_t FrameLedger::clock_slack() const {
 
 bool FrameLedger::xrun(Clock::time_point now) const {
   if (!running_ || software_.stop_threshold == 0 || setup_.buffer_frames == 0) return false;
-  if (!setup_.playback) return avail() >= software_.stop_threshold;
+  if (!setup_.playback) {
+    if (avail() < software_.stop_threshold) return false;
+    if (software_.stop_threshold < setup_.buffer_frames) return true;
+    // READs are flow-controlled: a full buffer has lost nothing yet (a backend delivering in
+    // bursts fills it at once). Frames are lost once a device, by the clock, produced more
+    // than the application had room for, beyond the lateness this backend showed and
+    // clock_slack().
+    return frames_since(started_at_, now) >= appl_ + setup_.buffer_frames + capture_lag_ + clock_slack();
+  }
   // Judged by what was played, not by what the backend took: a backend that copied
   // everything out is not dry until it played it.
   const uint64_t played = starved(now) ? appl_ : std::min(played_, appl_);

@@ -101,7 +101,9 @@ class FrameLedger {
   // Frames the application may write (playback) or read (capture) now.
   uint64_t avail() const;
   // An underrun (everything written was played) or overrun (the buffer is full), judged by
-  // the stop threshold, as a kernel PCM does.
+  // the stop threshold, as a kernel PCM does; a capture buffer filled to the brim by READs
+  // (flow-controlled, nothing lost yet) overruns only once the clock says a device produced
+  // more than there was room for, beyond the lateness the backend showed (bursts).
   bool xrun(Clock::time_point now) const;
   // Playback drain finished: all handed over, all answered, and played — by the positions,
   // or by the clock since the position last moved, for a backend whose positions lag.
@@ -147,6 +149,8 @@ class FrameLedger {
   Clock::time_point paused_at_{};
   Clock::time_point position_moved_at_{};
   Clock::time_point progress_at_{};      // the position moved or a request completed
+  Clock::time_point started_at_{};       // START, moved on by pauses
+  uint64_t capture_lag_ = 0;             // the most a capture backend was late, in frames
 };
 
 }  // namespace xensnd::plugin

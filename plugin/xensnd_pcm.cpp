@@ -135,8 +135,6 @@ int XensndPcm::install_constraints() {
   uint64_t formats = limits.formats;
   Interval channels{limits.channels_min, limits.channels_max};
   std::vector<unsigned> rates(limits.rates.begin(), limits.rates.end());
-  uint64_t buffer_bytes_max = limits.buffer_bytes;
-  const auto [min_frame, max_frame] = frame_byte_range(formats, channels.min, channels.max);
   if (backend_ranges_) {
     formats &= backend_ranges_->formats;
     channels.min = std::max(channels.min, backend_ranges_->channels.min);
@@ -144,8 +142,6 @@ int XensndPcm::install_constraints() {
     std::erase_if(rates, [&](unsigned r) {
       return r < backend_ranges_->rates.min || r > backend_ranges_->rates.max;
     });
-    buffer_bytes_max = std::min<uint64_t>(
-        buffer_bytes_max, uint64_t{backend_ranges_->buffer_frames.max} * max_frame);
   }
   const std::vector<unsigned> alsa_formats = alsa_formats_in_mask(formats);
   if (alsa_formats.empty() || channels.empty() || rates.empty()) {
@@ -154,14 +150,34 @@ int XensndPcm::install_constraints() {
            config_->xenstore_path.c_str());
     return -EINVAL;
   }
-  static const unsigned kAccess[] = {SND_PCM_ACCESS_MMAP_INTERLEAVED, SND_PCM_ACCESS_RW_INTERLEAVED};
-  const unsigned period_bytes_min = options_.period_frames_min * min_frame;
-  const unsigned buffer_max = static_cast<unsigned>(std::min<uint64_t>(buffer_bytes_max, 1u << 30));
-  if (buffer_max < 2 * period_bytes_min) {
-    SNDERR("xensnd: %s: buffer-size %u bytes cannot hold two periods of %u frames",
-           config_->xenstore_path.c_str(), buffer_max, options_.period_frames_min);
+  // ioplug constrains periods and buffers in bytes only, while the backend and the period
+  // floor speak frames. Over the formats and channel counts still possible, a byte minimum of
+  // frames x the widest frame and a byte maximum of frames x the narrowest keep every
+  // configuration refinement offers inside the frame ranges, so hw_params never refuses it
+  // (exact once format and channels are fixed, a little tighter before).
+  const auto [min_frame, max_frame] = frame_byte_range(formats, channels.min, channels.max);
+  uint64_t period_frames_min = options_.period_frames_min, period_frames_max = UINT32_MAX;
+  uint64_t buffer_frames_min = 1, buffer_frames_max = UINT32_MAX;
+  if (backend_ranges_) {
+    period_frames_min = std::max<uint64_t>(period_frames_min, backend_ranges_->period_frames.min);
+    period_frames_max = backend_ranges_->period_frames.max;
+    buffer_frames_min = backend_ranges_->buffer_frames.min;
+    buffer_frames_max = backend_ranges_->buffer_frames.max;
+  }
+  constexpr uint64_t kByteCap = 1u << 30;
+  const uint64_t buffer_max = std::min({uint64_t{limits.buffer_bytes}, buffer_frames_max * min_frame, kByteCap});
+  const uint64_t period_min = period_frames_min * max_frame;
+  const uint64_t period_max = std::min(buffer_max / 2, period_frames_max * min_frame);
+  const uint64_t buffer_min = std::max(2 * period_min, buffer_frames_min * max_frame);
+  if (period_min > period_max || buffer_min > buffer_max) {
+    SNDERR("xensnd: %s: no buffer of two periods fits: periods of %lu..%lu frames, buffers of "
+           "%lu..%lu frames, at most %u bytes",
+           config_->xenstore_path.c_str(), static_cast<unsigned long>(period_frames_min),
+           static_cast<unsigned long>(period_frames_max), static_cast<unsigned long>(buffer_frames_min),
+           static_cast<unsigned long>(buffer_frames_max), limits.buffer_bytes);
     return -EINVAL;
   }
+  static const unsigned kAccess[] = {SND_PCM_ACCESS_MMAP_INTERLEAVED, SND_PCM_ACCESS_RW_INTERLEAVED};
   int err;
   if ((err = snd_pcm_ioplug_set_param_list(&io_, SND_PCM_IOPLUG_HW_ACCESS, 2, kAccess)) < 0 ||
       (err = snd_pcm_ioplug_set_param_list(&io_, SND_PCM_IOPLUG_HW_FORMAT,
@@ -171,10 +187,12 @@ int XensndPcm::install_constraints() {
                                              channels.max)) < 0 ||
       (err = snd_pcm_ioplug_set_param_list(&io_, SND_PCM_IOPLUG_HW_RATE,
                                            static_cast<unsigned>(rates.size()), rates.data())) < 0 ||
-      (err = snd_pcm_ioplug_set_param_minmax(&io_, SND_PCM_IOPLUG_HW_PERIOD_BYTES, period_bytes_min,
-                                             buffer_max / 2)) < 0 ||
+      (err = snd_pcm_ioplug_set_param_minmax(&io_, SND_PCM_IOPLUG_HW_PERIOD_BYTES,
+                                             static_cast<unsigned>(period_min),
+                                             static_cast<unsigned>(period_max))) < 0 ||
       (err = snd_pcm_ioplug_set_param_minmax(&io_, SND_PCM_IOPLUG_HW_BUFFER_BYTES,
-                                             2 * period_bytes_min, buffer_max)) < 0 ||
+                                             static_cast<unsigned>(buffer_min),
+                                             static_cast<unsigned>(buffer_max))) < 0 ||
       (err = snd_pcm_ioplug_set_param_minmax(&io_, SND_PCM_IOPLUG_HW_PERIODS, 2, 1024)) < 0)
     return err;
   return 0;

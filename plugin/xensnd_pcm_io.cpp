@@ -286,6 +286,17 @@ snd_pcm_sframes_t XensndPcm::transfer(const snd_pcm_channel_area_t* areas, snd_p
     else
       snd_pcm_areas_copy(areas, area_at, shared_areas, ring_at, channels, frames, io_.format);
   };
+  const bool mmap_access = io_.access != SND_PCM_ACCESS_RW_INTERLEAVED && io_.access != SND_PCM_ACCESS_RW_NONINTERLEAVED;
+  if (!playback() && mmap_access && offset == ring) {
+    // MMAP capture: ioplug asks for the contiguous region mmap_begin will return, but a client
+    // may read every available frame straight from the ring, wrapping past its end (PipeWire
+    // does, as a kernel PCM's ring is the device buffer): fill all of them, in place.
+    const uint64_t avail = std::min<uint64_t>(ledger_.avail(), buffer_frames_);
+    const uint64_t head = std::min<uint64_t>(avail, buffer_frames_ - ring);
+    copy(false, ring, ring, head);
+    if (head < avail) copy(false, 0, 0, avail - head);
+    return static_cast<snd_pcm_sframes_t>(size);
+  }
   copy(playback(), ring, offset, first);
   if (first < size) copy(playback(), 0, offset + first, size - first);
   if (!playback()) {

@@ -32,6 +32,34 @@ TEST(Capture, ArecordGetsTheBackendsSource) {
   std::filesystem::remove_all(tmpl);
 }
 
+// PipeWire's mmap capture reads every available frame from the ring, wrapping past the end
+// of what snd_pcm_mmap_begin returned: those frames must be current, never stale.
+TEST(Capture, MmapCaptureReadingPastTheRegionGetsCurrentFrames) {
+  const PcmFormat f{"S16_LE", 2, 48000, 2};
+  const auto source = make_clip(f, 2.0, 22);
+  std::string tmpl = (std::filesystem::temp_directory_path() / "xensnd-src-XXXXXX").string();
+  ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+  const std::filesystem::path source_wav = std::filesystem::path(tmpl) / "source.wav";
+  write_wav(source_wav, 1, 2, 48000, 16, source);
+  SoftwareXenOptions options;
+  options.backend_args = {"--source", "wav:" + source_wav.string()};
+  {
+    SoftwareXen xen(options);
+    const auto out = xen.dir() / "captured.raw";
+    // 5 periods of 1000 frames read 700 at a time: reads wrap around the ring's end often.
+    RunResult r = xen.run_guest({scenario_tool().string(), "mmap-capture-wrap", "frames=48000", "period=1000",
+                                 "periods=5", "output=" + out.string()},
+                                std::chrono::seconds(30), "mmap-capture");
+    ASSERT_TRUE(r.status.success()) << failure_text(r);
+    EXPECT_EQ(r.out.find("fact wrapped_reads=0"), std::string::npos) << "no read wrapped: the test proves nothing\n" << r.out;
+    const auto captured = read_file(out);
+    ASSERT_EQ(captured.size(), 48000u * 4);
+    const std::vector<uint8_t> want = slice(source, 0, captured.size());
+    EXPECT_TRUE(captured == want) << describe_difference(captured, want);
+  }
+  std::filesystem::remove_all(tmpl);
+}
+
 TEST(Capture, FullDuplexLoopbackInOneProcess) {
   SoftwareXenOptions options;
   options.backend_args = {"--source", "0/1=loopback:0/0"};

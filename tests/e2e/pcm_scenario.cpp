@@ -316,6 +316,52 @@ int scenario_duplex() {
   return 0;
 }
 
+// mmap capture the way PipeWire does it: it reads every available frame straight from the
+// ring, past the contiguous region snd_pcm_mmap_begin returned, wrapping to the ring's start,
+// and commits in two steps. Every frame it reads must be current (with a kernel PCM the whole
+// ring is the device buffer). Writes `frames` frames to output.
+int scenario_mmap_capture_wrap() {
+  Pcm pcm;
+  open_pcm(pcm, SND_PCM_STREAM_CAPTURE, 0, SND_PCM_ACCESS_MMAP_INTERLEAVED);
+  const size_t want = static_cast<size_t>(num("frames", 48000));
+  std::vector<uint8_t> out;
+  out.reserve(want * pcm.frame_bytes);
+  alsa(snd_pcm_start(pcm.handle), "start");
+  int wrapped_reads = 0;
+  while (out.size() < want * pcm.frame_bytes) {
+    alsa(snd_pcm_wait(pcm.handle, 1000), "wait");
+    snd_pcm_sframes_t avail = snd_pcm_avail_update(pcm.handle);
+    alsa(static_cast<int>(std::min<snd_pcm_sframes_t>(avail, 0)), "avail_update");
+    // At most `chunk` frames a read (7/10 of a period by default): reads start mid-period and
+    // some wrap at the ring's end whatever the timing (whole periods would end exactly there).
+    avail = std::min<snd_pcm_sframes_t>(avail, num("chunk", static_cast<long>(pcm.period * 7 / 10)));
+    const snd_pcm_channel_area_t* areas;
+    snd_pcm_uframes_t offset, frames = static_cast<snd_pcm_uframes_t>(avail);
+    alsa(snd_pcm_mmap_begin(pcm.handle, &areas, &offset, &frames), "mmap_begin");
+    const uint8_t* ring = static_cast<const uint8_t*>(areas[0].addr) + areas[0].first / 8;
+    // Everything available, in ring order, wrapping: the part after `frames` is read before
+    // the second mmap_begin.
+    for (snd_pcm_uframes_t i = 0; i < static_cast<snd_pcm_uframes_t>(avail); ++i) {
+      const uint8_t* f = ring + ((offset + i) % pcm.buffer) * pcm.frame_bytes;
+      out.insert(out.end(), f, f + pcm.frame_bytes);
+    }
+    if (static_cast<snd_pcm_uframes_t>(avail) > frames) ++wrapped_reads;
+    alsa(static_cast<int>(std::min<snd_pcm_sframes_t>(snd_pcm_mmap_commit(pcm.handle, offset, frames), 0)), "commit");
+    const snd_pcm_uframes_t rest = static_cast<snd_pcm_uframes_t>(avail) - frames;
+    if (rest > 0) {
+      snd_pcm_uframes_t frames2 = rest;
+      alsa(snd_pcm_mmap_begin(pcm.handle, &areas, &offset, &frames2), "mmap_begin 2");
+      check(frames2 == rest, "the second mmap_begin did not give the wrapped part");
+      alsa(static_cast<int>(std::min<snd_pcm_sframes_t>(snd_pcm_mmap_commit(pcm.handle, offset, frames2), 0)), "commit 2");
+    }
+  }
+  out.resize(want * pcm.frame_bytes);
+  std::ofstream(arg("output", "captured.raw"), std::ios::binary)
+      .write(reinterpret_cast<const char*>(out.data()), static_cast<std::streamsize>(out.size()));
+  fact("wrapped_reads", wrapped_reads);
+  return 0;
+}
+
 // Capture that is not read overruns (-EPIPE); prepare recovers and capture goes on.
 int scenario_overrun() {
   Pcm pcm;
@@ -457,6 +503,7 @@ int main(int argc, char** argv) {
     if (scenario == "abort") return scenario_abort();
     if (scenario == "overrun") return scenario_overrun();
     if (scenario == "poll-level") return scenario_poll_level();
+    if (scenario == "mmap-capture-wrap") return scenario_mmap_capture_wrap();
     std::fprintf(stderr, "unknown scenario %s\n", scenario.c_str());
     return 2;
   } catch (const std::exception& error) {

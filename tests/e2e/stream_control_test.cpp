@@ -85,6 +85,17 @@ TEST(StreamControl, PollIsLevelTriggeredLikeAKernelPcm) {
   EXPECT_NE(r.out.find("fact paused_revents=4"), std::string::npos) << r.out;  // POLLOUT
 }
 
+// The backend takes periods of 32 frames and more; XenStore's byte limits alone would offer
+// 16-frame stereo periods (32 mono frames' bytes), which hw_params then refused.
+TEST(StreamControl, WhatRefinementOffersHwParamsAccepts) {
+  SoftwareXen xen;
+  const auto clip = make_clip(kFormat, 0.3, 53);
+  write_file(xen.dir() / "clip.raw", clip);
+  RunResult r = aplay_raw(xen, kFormat, xen.dir() / "clip.raw", "xensnd", {"--period-size=16", "--buffer-size=64"});
+  ASSERT_TRUE(r.status.success()) << failure_text(r);
+  expect_sink_equals(xen, clip);
+}
+
 TEST(StreamControl, MmapAccess) {
   SoftwareXen xen;
   const auto clip = make_clip(kFormat, 0.5, 46);

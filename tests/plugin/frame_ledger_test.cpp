@@ -216,9 +216,28 @@ TEST_F(FrameLedgerTest, CaptureKeepsTheConsumedPartRequested) {
   send_all();
   EXPECT_EQ(ledger.requested(), kBuffer + kPeriod);
   EXPECT_EQ(ledger.delay(at(20ms)), static_cast<int64_t>(kPeriod));
-  // Overrun: the buffer is full of unread frames.
+  // The application stops reading: the buffer fills, and once a device would have produced
+  // more than it holds (by the clock: 2400 frames at 50 ms) plus 100 ms (4800 frames), an overrun.
   ledger.observe(0, bytes(kBuffer + kPeriod), at(50ms));
-  EXPECT_TRUE(ledger.xrun(at(50ms)));
+  EXPECT_FALSE(ledger.xrun(at(50ms)));
+  EXPECT_FALSE(ledger.xrun(at(149ms)));
+  EXPECT_TRUE(ledger.xrun(at(151ms)));
+}
+
+TEST_F(FrameLedgerTest, CaptureInBurstsIsNoOverrun) {
+  configure(false);
+  ledger.start(t0);
+  send_all();
+  // Nothing for 2 s (the backend's lateness is learnt while the buffer has room)...
+  ledger.observe(0, 0, at(1500ms));
+  ledger.observe(0, 0, at(2000ms));
+  // ...then a burst fills the buffer at once: nothing was lost.
+  ledger.observe(0, bytes(kBuffer), at(2010ms));
+  EXPECT_FALSE(ledger.xrun(at(2010ms)));
+  ledger.advance_appl(kBuffer);
+  send_all();
+  ledger.observe(0, bytes(2 * kBuffer), at(2015ms));
+  EXPECT_FALSE(ledger.xrun(at(2015ms)));
 }
 
 }  // namespace
