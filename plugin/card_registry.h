@@ -44,7 +44,10 @@ class SharedCard {
     return connection_->stream(pcm_index, stream_index);
   }
   int watch_fd() const { return connection_->watch_fd(); }
-  bool connected() const { return connection_->connected(); }
+  bool connected() const {
+    std::lock_guard lock(mutex_);  // check_backend() changes it
+    return connection_->connected();
+  }
 
   // Consumes the card's XenStore watch events under the card's lock; false once the
   // backend left Connected or the device was removed (every stream is then disconnected).
@@ -70,7 +73,7 @@ class SharedCard {
   unsigned device_id_;
   uint64_t fork_generation_;
   // This card's XenStore connection and the fields below: used by one thread at a time.
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   // Destroyed bottom-up: the connection, then the Xen libraries, then the ownership claim.
   CardOwnership ownership_;
   std::unique_ptr<xenio::Platform> platform_;

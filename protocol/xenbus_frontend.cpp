@@ -58,11 +58,23 @@ int XenbusFrontend::watch_fd() const { return store_.watch_fd(); }
 
 bool XenbusFrontend::drain_watch_events() {
   // Events are only hints to look again, and the other side writes as often as it likes:
-  // take a bounded batch (what is left keeps watch_fd() readable for the next look).
+  // take a bounded batch, so a flood cannot keep us here.
   constexpr int kMaxEventsPerDrain = 64;
-  bool any = false;
-  for (int i = 0; i < kMaxEventsPerDrain && store_.next_watch_event(); ++i) any = true;
-  return any;
+  int taken = 0;
+  while (taken < kMaxEventsPerDrain && store_.next_watch_event()) ++taken;
+  if (taken == kMaxEventsPerDrain && watching_) {
+    // A flood (a backend rewriting `state` in a loop): libxenstore's reader thread queues
+    // every event in memory until we take it, faster than batches could. Every caller looks
+    // at the state right after draining, so the rest say nothing new: re-registering drops
+    // them all at once (xenio opens XenStore with XS_UNWATCH_FILTER, which purges an
+    // unwatched path's queued events) and the queue cannot outgrow the time between looks.
+    // The registration events that follow keep watch_fd() readable for the next look.
+    store_.unwatch(join_path(backend_path_, "state"), kWatchToken);
+    store_.unwatch(device_path_, kWatchToken);
+    store_.watch(join_path(backend_path_, "state"), kWatchToken);
+    store_.watch(device_path_, kWatchToken);
+  }
+  return taken > 0;
 }
 
 bool XenbusFrontend::write_state(BusState state) {

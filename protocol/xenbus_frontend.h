@@ -52,7 +52,9 @@ class XenbusFrontend {
   // Watches the backend's state and our device directory.
   void watch();
   int watch_fd() const;
-  // Consumes queued watch events (at most a bounded batch); true if there were any.
+  // Consumes queued watch events (at most a bounded batch); true if there were any. When more
+  // were queued than a batch, re-registers the watches, which drops the rest: the caller
+  // must look at the states afterwards (every caller does).
   bool drain_watch_events();
 
   // A state write as a transaction that aborts if the device directory is gone; returns

@@ -93,8 +93,9 @@ bool run_transaction(XenStore& store, Body&& body, int max_attempts = 64) {
                            std::to_string(max_attempts) + " attempts");
 }
 
-// Opens the real libxenstore (xs_open(0): the XENSTORED_PATH socket if set, else
-// /dev/xen/xenbus). The error names the node it tried.
+// Opens the real libxenstore (xs_open: the XENSTORED_PATH socket if set, else
+// /dev/xen/xenbus), with XS_UNWATCH_FILTER: unwatch() also drops that watch's queued events.
+// The error names the node it tried.
 std::unique_ptr<XenStore> open_xenstore();
 
 }  // namespace xenio

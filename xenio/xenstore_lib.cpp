@@ -155,7 +155,9 @@ class LibXenStore final : public XenStore {
 
 std::unique_ptr<XenStore> open_xenstore() {
   errno = 0;
-  xs_handle* handle = xs_open(0);
+  // XS_UNWATCH_FILTER: an unwatch also drops that watch's queued events, which is how a
+  // frontend sheds a flood of them (protocol/xenbus_frontend.cpp).
+  xs_handle* handle = xs_open(XS_UNWATCH_FILTER);
   if (!handle) {
     const char* socket = std::getenv("XENSTORED_PATH");
     throw_errno(std::string("cannot open XenStore (") +

@@ -100,5 +100,20 @@ TEST(Recovery, TheMissingVersionsNodeIsNotWarnedAboutAtEveryOpen) {
   EXPECT_EQ(r.err.find("versions"), std::string::npos) << r.err;
 }
 
+TEST(Recovery, WithDebuggingTheMissingVersionsNodeIsNotedOncePerProcess) {
+  SoftwareXen xen;
+  Environment env = xen.guest_env();
+  env["XENSND_DEBUG"] = "1";
+  ChildProcess tool({scenario_tool().string(), "open-close", "count=3"}, env, xen.logs(), "open-close-debug", true);
+  ASSERT_TRUE(tool.read_lines_until("closed", 60s).has_value()) << tool.stderr_text();
+  tool.signal(SIGTERM);
+  EXPECT_TRUE(tool.wait(10s).success());
+  const std::string err = tool.stderr_text();
+  const size_t first = err.find("versions is missing");
+  ASSERT_NE(first, std::string::npos) << err;
+  EXPECT_EQ(err.find("versions is missing", first + 1), std::string::npos) << "noted more than once:\n" << err;
+  EXPECT_NE(err.find("xensnd: debug:"), std::string::npos) << err;
+}
+
 }  // namespace
 }  // namespace xensnd::e2e

@@ -51,6 +51,17 @@ int main(int argc, char** argv) {
   std::atomic<int> phase{0};  // 0 before, 1 during, 2 after the slow open
   std::atomic<long> slow_ms{0};
   std::atomic<int> slow_error{0};
+  // The baseline: the same writes (and touches) before the slow open, for diagnosis.
+  long max_before_us = 0;
+  for (int i = 0; i < 8; ++i) {
+    const auto start = Clock::now();
+    snd_pcm_sframes_t n = snd_pcm_writei(fast, samples.data(), got_period);
+    if (n < 0 && snd_pcm_recover(fast, static_cast<int>(n), 1) < 0) return fail("writei fast", static_cast<int>(n));
+    const long us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count();
+    if (i >= 4 && us > max_before_us) max_before_us = us;  // once the buffer is full
+  }
+  std::printf("fact max_write_before_ms=%ld\n", max_before_us / 1000);
+  std::fflush(stdout);
   std::thread slow([&] {
     phase = 1;
     const auto start = Clock::now();

@@ -2,6 +2,8 @@
 
 #include <gmock/gmock.h>
 
+#include <set>
+
 #include "protocol/errors.h"
 #include "tests/unit/fakes/fake_backend.h"
 
@@ -54,6 +56,74 @@ class FloodedXenStore final : public xenio::XenStore {
  private:
   FakeXenStore& inner_;
 };
+
+// libxenstore's queue as seen through XS_UNWATCH_FILTER: every write to a watched node queues
+// one event in memory until it is taken; an unwatch drops that path's queued events; a watch
+// queues its registration event.
+class QueueingXenStore final : public xenio::XenStore {
+ public:
+  QueueingXenStore(FakeXenStore& inner, std::string flooded_path) : inner_(inner), flooded_(std::move(flooded_path)) {}
+  size_t queued = 0;
+  std::set<std::string> watched;
+  void flood(size_t writes) {
+    if (watched.count(flooded_)) queued += writes;
+  }
+
+  std::optional<std::string> read(std::string_view p, Transaction t) override { return inner_.read(p, t); }
+  void write(std::string_view p, std::string_view v, Transaction t) override { inner_.write(p, v, t); }
+  void mkdir(std::string_view p, Transaction t) override { inner_.mkdir(p, t); }
+  void remove(std::string_view p, Transaction t) override { inner_.remove(p, t); }
+  std::optional<std::vector<std::string>> directory(std::string_view p, Transaction t) override {
+    return inner_.directory(p, t);
+  }
+  std::vector<xenio::XenStorePermission> permissions(std::string_view p, Transaction t) override {
+    return inner_.permissions(p, t);
+  }
+  void set_permissions(std::string_view p, const std::vector<xenio::XenStorePermission>& perms,
+                       Transaction t) override {
+    inner_.set_permissions(p, perms, t);
+  }
+  Transaction begin_transaction() override { return inner_.begin_transaction(); }
+  bool commit_transaction(Transaction t) override { return inner_.commit_transaction(t); }
+  void abort_transaction(Transaction t) override { inner_.abort_transaction(t); }
+  void watch(std::string_view p, std::string_view) override {
+    watched.insert(std::string(p));
+    ++queued;
+  }
+  void unwatch(std::string_view p, std::string_view) override {
+    watched.erase(std::string(p));
+    if (p == flooded_) queued = 0;  // every queued event is the flooded node's
+  }
+  int watch_fd() const override { return inner_.watch_fd(); }
+  std::optional<xenio::XenStoreWatchEvent> next_watch_event() override {
+    if (queued == 0) return std::nullopt;
+    --queued;
+    return xenio::XenStoreWatchEvent{flooded_, "xensnd-frontend"};
+  }
+  std::string domain_path(xenio::DomainId domid) override { return inner_.domain_path(domid); }
+
+ private:
+  FakeXenStore& inner_;
+  std::string flooded_;
+};
+
+// Batches alone turned the flood into memory: 64 events taken a look, the rest queued for ever.
+TEST_F(XenbusFrontendTest, AWatchFloodIsShedAtEachLookNotQueued) {
+  QueueingXenStore queue(store, "/local/domain/0/backend/vsnd/1/0/state");
+  XenbusFrontend fe(queue, dev);
+  fe.watch();
+  queue.flood(100000);
+  EXPECT_TRUE(fe.drain_watch_events());
+  EXPECT_LE(queue.queued, 2u) << "events left queued after one look at a flood";
+  // Still watching both nodes afterwards.
+  EXPECT_EQ(queue.watched.size(), 2u);
+  EXPECT_TRUE(queue.watched.count("/local/domain/0/backend/vsnd/1/0/state"));
+  EXPECT_TRUE(queue.watched.count(dev));
+  // An ordinary trickle is simply taken.
+  queue.flood(3);
+  EXPECT_TRUE(fe.drain_watch_events());
+  EXPECT_EQ(queue.queued, 0u);
+}
 
 TEST_F(XenbusFrontendTest, AWatchFloodCannotKeepTheFrontendDraining) {
   FloodedXenStore flooded(store);
