@@ -19,6 +19,10 @@ class CaptureSource {
   virtual ~CaptureSource() = default;
   // Fills `out` completely with the next frames (silence where the source has none).
   virtual void capture(std::span<std::byte> out) = 0;
+  // How many of the next `wanted` bytes exist yet (whole frames). A source fed by another
+  // thread of the backend (a loopback) says fewer while that thread owes them: the device
+  // records those later rather than silence standing in for audio that is merely late.
+  virtual size_t ready_bytes(size_t wanted) { return wanted; }
 };
 
 }  // namespace xensnd::backend

@@ -107,21 +107,24 @@ class WavSource final : public CaptureSource {
 
 // Records what a playback stream of the same card played. It waits (delivering silence)
 // until two periods and at least 100 ms are buffered, so that the two streams' ticks can
-// interleave in any order and either thread can be scheduled late without starving it; a
-// shortfall after that is filled with silence and logged.
+// interleave in any order. Past that cushion, frames the playback stream still owes (it runs
+// with frames to play, its thread is merely late: a loaded machine) are not ready yet and
+// are recorded when they come, as a loopback device clocked by the playback would; only a
+// playback that has nothing to play (stopped, paused, run dry) leaves silence, logged.
 class LoopbackSource final : public CaptureSource {
  public:
   LoopbackSource(LoopbackBus& bus, LoopbackBus::StreamKey from, const PcmParams& params, Log& log)
       : bus_(bus), from_(from), params_(params), log_(log) {}
+  size_t ready_bytes(size_t wanted) override {
+    if (!primed() || !bus_.owing(from_)) return wanted;
+    const size_t available = bus_.available(from_);
+    if (available >= wanted) return wanted;
+    return available - available % params_.frame_bytes();
+  }
   void capture(std::span<std::byte> out) override {
-    if (!primed_) {
-      size_t jitter_bytes = std::max<size_t>(2 * size_t{params_.period_bytes},
-                                             size_t{params_.rate / 10} * params_.frame_bytes());
-      if (bus_.available(from_) < jitter_bytes) {
-        fill_silence(params_.format, params_.sample_bytes, out);
-        return;
-      }
-      primed_ = true;
+    if (!primed()) {
+      fill_silence(params_.format, params_.sample_bytes, out);
+      return;
     }
     size_t n = bus_.take(from_, out);
     if (n < out.size()) {
@@ -135,6 +138,14 @@ class LoopbackSource final : public CaptureSource {
   }
 
  private:
+  bool primed() {
+    if (primed_) return true;
+    const size_t jitter_bytes = std::max<size_t>(2 * size_t{params_.period_bytes},
+                                                 size_t{params_.rate / 10} * params_.frame_bytes());
+    primed_ = bus_.available(from_) >= jitter_bytes;
+    return primed_;
+  }
+
   LoopbackBus& bus_;
   LoopbackBus::StreamKey from_;
   PcmParams params_;

@@ -27,4 +27,15 @@ size_t LoopbackBus::take(StreamKey stream, std::span<std::byte> out) {
   return n;
 }
 
+void LoopbackBus::set_owing(StreamKey stream, bool owing) {
+  std::lock_guard lock(mutex_);
+  owing_[stream] = owing;
+}
+
+bool LoopbackBus::owing(StreamKey stream) {
+  std::lock_guard lock(mutex_);
+  auto it = owing_.find(stream);
+  return it != owing_.end() && it->second;
+}
+
 }  // namespace xensnd::backend

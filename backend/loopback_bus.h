@@ -23,10 +23,15 @@ class LoopbackBus {
   size_t available(StreamKey stream);
   // Takes up to out.size() bytes; returns how many.
   size_t take(StreamKey stream, std::span<std::byte> out);
+  // Whether `stream` is running with frames still to play: what it owes the bus comes when
+  // its thread next runs, however late the scheduler lets it (set by the playback device).
+  void set_owing(StreamKey stream, bool owing);
+  bool owing(StreamKey stream);
 
  private:
   std::mutex mutex_;
   std::map<StreamKey, std::deque<std::byte>> buffers_;
+  std::map<StreamKey, bool> owing_;
 };
 
 }  // namespace xensnd::backend

@@ -38,11 +38,21 @@ void PcmDevice::resume_clock(int64_t now_ns) {
   next_timer_report_ns_ = now_ns + period_ns();
 }
 
+PcmDevice::~PcmDevice() {
+  if (loopback_) loopback_->set_owing(loopback_key_, false);
+}
+
+void PcmDevice::update_owing() {
+  // A loopback recording this stream waits for frames it will play; silence once it will not.
+  if (loopback_) loopback_->set_owing(loopback_key_, state_ == State::kRunning && !stalled_ && !fifo_.empty());
+}
+
 size_t PcmDevice::accept(std::span<const std::byte> frames) {
   size_t n = std::min(frames.size(), fifo_room());
   n -= n % setup_.params.frame_bytes();
   fifo_.insert(fifo_.end(), frames.begin(), frames.begin() + static_cast<std::ptrdiff_t>(n));
   written_total_ += n;
+  update_owing();
   return n;
 }
 
@@ -62,6 +72,12 @@ size_t PcmDevice::deliver(std::span<std::byte> out) {
 }
 
 int32_t PcmDevice::trigger(uint8_t type, int64_t now_ns) {
+  const int32_t status = apply_trigger(type, now_ns);
+  update_owing();
+  return status;
+}
+
+int32_t PcmDevice::apply_trigger(uint8_t type, int64_t now_ns) {
   switch (type) {
     case XENSND_OP_TRIGGER_START:
       // As snd_be: a second START without STOP in between is refused.
@@ -119,6 +135,7 @@ void PcmDevice::tick(int64_t now_ns) {
                  " (--stall-after): positions stop moving, READ/WRITE are no longer answered");
   }
   if (!stalled_) run_device(now_ns);
+  update_owing();
   if (timer_reports() && now_ns >= next_timer_report_ns_) {
     // One report however many ticks were missed; the schedule keeps its phase.
     report_pending_ = true;
@@ -192,7 +209,14 @@ void PcmDevice::record_due(int64_t now_ns) {
 
 void PcmDevice::record_into(std::deque<std::byte>& into, int64_t until_ns) {
   const uint32_t frame = setup_.params.frame_bytes();
-  uint64_t frames = clock_.frames_due(until_ns);
+  const uint64_t due = clock_.frames_due(until_ns);
+  awaiting_source_ = false;
+  if (due == 0) return;
+  // Frames a loopback's playback thread still owes are recorded when they come (the next
+  // tick, soon: next_deadline()), not replaced by silence.
+  const uint64_t frames = std::min<uint64_t>(due, source_->ready_bytes(due * frame) / frame);
+  awaiting_source_ = frames < due;
+  if (awaiting_source_) awaiting_since_ns_ = until_ns;
   if (frames == 0) return;
   std::vector<std::byte> recorded(frames * frame);
   source_->capture(recorded);
@@ -261,8 +285,10 @@ std::optional<int64_t> PcmDevice::next_deadline() const {
     uint64_t have = fifo_.size() / frame;
     // One frame past the FIFO's end: the moment the device runs dry.
     frames = std::min(frames, have + 1);
-  } else if (setup_.capture_burst_ms > 0) {
-    consider(next_burst_ns_);
+  } else {
+    if (setup_.capture_burst_ms > 0) consider(next_burst_ns_);
+    // A loopback source waiting for its playback thread: look again shortly.
+    if (awaiting_source_) consider(awaiting_since_ns_ + kAwaitSourceNs);
   }
   consider(clock_.time_due(std::max<uint64_t>(frames, 1)));
   return earliest;

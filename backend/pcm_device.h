@@ -40,6 +40,9 @@ class PcmDevice {
   // `loopback` (may be null) receives what a playback stream plays, under `loopback_key`.
   PcmDevice(const Setup& setup, std::unique_ptr<PlaybackSink> sink, std::unique_ptr<CaptureSource> source,
             LoopbackBus* loopback, LoopbackBus::StreamKey loopback_key, Log& log);
+  ~PcmDevice();
+  PcmDevice(const PcmDevice&) = delete;
+  PcmDevice& operator=(const PcmDevice&) = delete;
 
   const PcmParams& params() const { return setup_.params; }
   ChannelVolume& volume() { return volume_; }
@@ -79,6 +82,10 @@ class PcmDevice {
 
  private:
   enum class State { kStopped, kRunning, kPaused };
+  // How soon a capture waiting for its loopback's late playback thread looks again.
+  static constexpr int64_t kAwaitSourceNs = 1'000'000;
+  int32_t apply_trigger(uint8_t type, int64_t now_ns);
+  void update_owing();
   void play_due(int64_t now_ns);
   void record_due(int64_t now_ns);
   void advance_position(uint64_t bytes);
@@ -121,6 +128,9 @@ class PcmDevice {
   std::optional<int64_t> stall_at_ns_;
   bool stalled_ = false;
   int64_t next_timer_report_ns_ = 0;
+  // Capture: the source had fewer frames ready than were due (a late loopback playback).
+  bool awaiting_source_ = false;
+  int64_t awaiting_since_ns_ = 0;
 };
 
 }  // namespace xensnd::backend

@@ -4,6 +4,7 @@
 
 #include <vector>
 
+#include "backend/endpoint_spec.h"
 #include "backend/xen_status.h"
 #include "protocol/sndif_abi.h"
 
@@ -309,6 +310,45 @@ TEST_F(PcmDeviceTest, StalledCaptureRecordsNothingMore) {
   EXPECT_TRUE(device.stalled());
   EXPECT_EQ(device.position(), 320u);
   EXPECT_EQ(device.fifo_used(), 320u);
+}
+
+// A loopback capture clocked past what its playback thread has published yet (that thread
+// is late: a loaded machine) records those frames when they come, never silence in their
+// place; once the playback has nothing more to play, silence.
+TEST_F(PcmDeviceTest, LoopbackWaitsForALatePlaybackThreadAndRecordsSilenceOnlyWhenItRunsDry) {
+  PcmDevice::Setup play_setup = setup(StreamType::kPlayback);
+  play_setup.fifo_bytes = 8000;
+  auto play = std::make_unique<PcmDevice>(play_setup, std::make_unique<RecordingSink>(played_), nullptr, &bus_,
+                                          LoopbackBus::StreamKey{0, 0}, log_);
+  PcmDevice::Setup record_setup = setup(StreamType::kCapture);
+  record_setup.fifo_bytes = 8000;
+  std::string error;
+  const std::optional<SourceSpec> spec = parse_source_spec("loopback:0/0", error);
+  ASSERT_TRUE(spec) << error;
+  PcmDevice record(record_setup, nullptr, make_source(*spec, record_setup.params, {}, bus_, log_), nullptr, {0, 0}, log_);
+  const std::vector<std::byte> clip = ramp(4000, 1);  // 2000 frames: 250 ms
+  ASSERT_EQ(play->accept(clip), clip.size());
+  play->trigger(XENSND_OP_TRIGGER_START, 0);
+  record.trigger(XENSND_OP_TRIGGER_START, 0);
+  play->tick(150 * kMs);    // 1200 frames published: more than the 100 ms cushion
+  record.tick(150 * kMs);   // all of them recorded
+  EXPECT_EQ(record.position(), 2400u);
+  record.tick(200 * kMs);   // 400 frames due, but the playback thread has not run
+  EXPECT_EQ(record.position(), 2400u);
+  ASSERT_TRUE(record.next_deadline());
+  EXPECT_LE(*record.next_deadline(), 201 * kMs);  // it looks again soon
+  play->tick(250 * kMs);    // plays the rest of the clip
+  record.tick(250 * kMs);
+  EXPECT_EQ(record.position(), 4000u);
+  std::vector<std::byte> got(4000);
+  ASSERT_EQ(record.deliver(got), 4000u);
+  EXPECT_EQ(got, clip);  // every frame played, none replaced by silence
+  play->tick(300 * kMs);    // ran dry: owes nothing more
+  record.tick(300 * kMs);
+  EXPECT_EQ(record.position(), 4800u);
+  std::vector<std::byte> silence(800);
+  ASSERT_EQ(record.deliver(silence), 800u);
+  EXPECT_EQ(silence, std::vector<std::byte>(800));
 }
 
 }  // namespace

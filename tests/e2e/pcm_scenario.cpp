@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -366,6 +367,60 @@ int scenario_mmap_capture_wrap() {
   return 0;
 }
 
+// Timer-based schedulers read snd_pcm_status: its timestamp must never go backwards, and the
+// frames played (written - delay) must advance with it at the rate. Plays the input with
+// blocking writes, taking a status after each; facts: the worst disagreement in us.
+int scenario_status_clock() {
+  const std::vector<uint8_t> data = read_input();
+  Pcm pcm;
+  open_pcm(pcm, SND_PCM_STREAM_PLAYBACK, 0, SND_PCM_ACCESS_RW_INTERLEAVED);
+  const size_t frames = data.size() / pcm.frame_bytes;
+  const double rate = static_cast<double>(num("rate", 48000));
+  snd_pcm_status_t* status;
+  snd_pcm_status_alloca(&status);
+  size_t written = 0;
+  bool have_origin = false;
+  double origin_time = 0, origin_played = 0, last_time = 0, worst_us = 0;
+  int samples = 0;
+  // As a timer-based scheduler: wake on a timer unrelated to the periods (a seventh of one),
+  // look at the status, write what fits. The status is sampled between positions too.
+  const auto tick = std::chrono::microseconds(static_cast<long>(static_cast<double>(pcm.period) * 1e6 / rate / 7));
+  while (written < frames) {
+    const snd_pcm_sframes_t avail = snd_pcm_avail(pcm.handle);
+    alsa(static_cast<int>(std::min<snd_pcm_sframes_t>(avail, 0)), "avail");
+    const size_t n = std::min<size_t>(frames - written, static_cast<size_t>(avail));
+    if (n > 0) {
+      write_frames(pcm, data, written, written + n);
+      written += n;
+    }
+    std::this_thread::sleep_for(tick);
+    alsa(snd_pcm_status(pcm.handle, status), "status");
+    if (snd_pcm_status_get_state(status) != SND_PCM_STATE_RUNNING) continue;
+    snd_htimestamp_t ts;
+    snd_pcm_status_get_htstamp(status, &ts);
+    const double t = static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+    check(t >= last_time, "the status timestamp went backwards");
+    last_time = t;
+    const double played = static_cast<double>(written) - static_cast<double>(snd_pcm_status_get_delay(status));
+    // From the moment a buffer was written (the device is playing steadily then).
+    if (!have_origin) {
+      if (written < pcm.buffer) continue;
+      have_origin = true;
+      origin_time = t;
+      origin_played = played;
+      continue;
+    }
+    const double error_us = ((t - origin_time) - (played - origin_played) / rate) * 1e6;
+    worst_us = std::max(worst_us, std::abs(error_us));
+    ++samples;
+  }
+  alsa(snd_pcm_drain(pcm.handle), "drain");
+  fact("status_samples", samples);
+  fact("worst_clock_error_us", static_cast<long>(worst_us));
+  fact("period_us", static_cast<long>(static_cast<double>(pcm.period) * 1e6 / rate));
+  return 0;
+}
+
 // Capture that is not read overruns (-EPIPE); prepare recovers and capture goes on.
 int scenario_overrun() {
   Pcm pcm;
@@ -659,6 +714,7 @@ int main(int argc, char** argv) {
     if (scenario == "refine") return scenario_refine();
     if (scenario == "chmap") return scenario_chmap();
     if (scenario == "reopen") return scenario_reopen();
+    if (scenario == "status-clock") return scenario_status_clock();
     std::fprintf(stderr, "unknown scenario %s\n", scenario.c_str());
     return 2;
   } catch (const std::exception& error) {

@@ -165,5 +165,27 @@ TEST(StreamControl, RewindIntoSentFramesSendsNothingTwice) {
   EXPECT_TRUE(std::equal(c.begin(), c.end(), wav->data.end() - static_cast<long>(c.size())));
 }
 
+// snd_pcm_status as a timer-based scheduler uses it (issue 12): over 2 s of playback the
+// timestamp never goes backwards (checked in the scenario) and the frames played by the
+// delay advance with the timestamp at the rate, within half a period (a delay that moved only
+// when positions arrive would be up to a whole period off).
+TEST(StreamControl, StatusTimestampAndDelayAdvanceTogetherAtTheRate) {
+  SoftwareXen xen;
+  const auto clip = make_clip(kFormat, 2.5, 54);
+  RunResult r = scenario(xen, {"status-clock", clip_arg(xen, clip), "period=4800", "periods=4"}, "status-clock");
+  ASSERT_TRUE(r.status.success()) << failure_text(r);
+  const auto fact_value = [&](const std::string& name) -> long {
+    const size_t at = r.out.find("fact " + name + "=");
+    if (at == std::string::npos) return -1;
+    return std::stol(r.out.substr(at + name.size() + 6));
+  };
+  EXPECT_GT(fact_value("status_samples"), 20) << r.out;
+  const long period_us = fact_value("period_us");
+  ASSERT_GT(period_us, 0) << r.out;
+  const long worst = fact_value("worst_clock_error_us");
+  ASSERT_GE(worst, 0) << r.out;
+  EXPECT_LE(worst, period_us / 2) << r.out;
+}
+
 }  // namespace
 }  // namespace xensnd::e2e
