@@ -4,14 +4,12 @@
 #include <alsa/asoundlib.h>
 #include <alsa/control_external.h>
 
-#include <cerrno>
+#include <exception>
 #include <memory>
-#include <new>
-#include <stdexcept>
 
+#include "plugin/open_error.h"
 #include "plugin/plugin_options.h"
 #include "plugin/xensnd_ctl.h"
-#include "protocol/errors.h"
 
 using xensnd::plugin::XensndCtl;
 
@@ -27,19 +25,8 @@ SND_CTL_PLUGIN_DEFINE_FUNC(xensnd) {
     // From here snd_ctl_ext owns the object: snd_ctl_close() runs the close callback.
     *handlep = owned.release()->handle();
     return 0;
-  } catch (const xensnd::plugin::OptionError& error) {
-    SNDERR("xensnd: %s", error.what());
-    return -EINVAL;
-  } catch (const xensnd::FrontendError& error) {
-    SNDERR("xensnd: %s", error.what());
-    return -std::max(error.errno_value(), 1);
-  } catch (const std::bad_alloc&) {
-    return -ENOMEM;
-  } catch (const std::exception& error) {
-    SNDERR("xensnd: %s", error.what());
-    return -EIO;
   } catch (...) {
-    return -EIO;
+    return xensnd::plugin::open_error_result(std::current_exception());
   }
 }
 

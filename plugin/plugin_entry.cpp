@@ -3,14 +3,12 @@
 #include <alsa/asoundlib.h>
 #include <alsa/pcm_external.h>
 
-#include <cerrno>
+#include <exception>
 #include <memory>
-#include <new>
-#include <stdexcept>
 
+#include "plugin/open_error.h"
 #include "plugin/plugin_options.h"
 #include "plugin/xensnd_pcm.h"
-#include "protocol/errors.h"
 
 using xensnd::plugin::XensndPcm;
 
@@ -33,22 +31,8 @@ SND_PCM_PLUGIN_DEFINE_FUNC(xensnd) {
     }
     *pcmp = pcm->pcm();
     return 0;
-  } catch (const xensnd::plugin::OptionError& error) {
-    SNDERR("xensnd: %s", error.what());
-    return -EINVAL;
-  } catch (const std::invalid_argument& error) {
-    SNDERR("xensnd: %s", error.what());
-    return -EINVAL;
-  } catch (const xensnd::FrontendError& error) {
-    SNDERR("xensnd: %s", error.what());
-    return -std::max(error.errno_value(), 1);
-  } catch (const std::bad_alloc&) {
-    return -ENOMEM;
-  } catch (const std::exception& error) {
-    SNDERR("xensnd: %s", error.what());
-    return -EIO;
   } catch (...) {
-    return -EIO;
+    return xensnd::plugin::open_error_result(std::current_exception());
   }
 }
 
