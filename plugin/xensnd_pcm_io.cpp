@@ -413,10 +413,12 @@ int XensndPcm::poll_revents(pollfd* fds, unsigned nfds, unsigned short* revents)
     // What woke the poller is consumed now, whatever the last burst did. Woken by the
     // timer alone, the event channel had nothing: reading it to learn that would cost a
     // system call, and every notified event and response wakes the poller through it.
-    // But the stream is pumped at least once a watchdog interval whatever woke us: that is
-    // where overdue requests are found, and a capture stream whose backend died sends
-    // nothing else that would ever wake the poller through the event channel.
-    const bool pump_due = now - last_process_ >= std::chrono::nanoseconds(kWatchdogNs);
+    // But a capture stream is pumped at least once a watchdog interval whatever woke us:
+    // that is where its overdue READs are found, and a capture stream whose backend died
+    // sends nothing else that would ever wake the poller through the event channel. (A
+    // playback stream whose backend went silent is found by the ledger's stall rule, which
+    // needs no pump: no position moved and no answer was taken.)
+    const bool pump_due = !playback() && now - last_process_ >= std::chrono::nanoseconds(kWatchdogNs);
     if (nfds >= 1) last_process_ = fds[0].revents || pump_due ? Clock::time_point{} : now;
   }
   // Consumes responses and events through pointer(); also ends a non-blocking drain.
