@@ -27,6 +27,15 @@ void attach(const SoftwareXen& xen, unsigned devid, const std::string& config) {
                                       std::to_string(devid), "--config", config},
                                      10s);
   ASSERT_TRUE(attached.status.success()) << failure_text(attached);
+  // The backend takes a new card through Closing and Closed to InitWait on its own time (as
+  // snd_be does): wait until it settled, so that the state reported is not a transient.
+  const std::string node = "/local/domain/0/backend/vsnd/" + std::to_string(SoftwareXen::kGuest) + "/" +
+                           std::to_string(devid) + "/state";
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  std::string state;
+  while (state != "2\n" && std::chrono::steady_clock::now() < deadline)
+    state = run({"xenstore-read", node}, xen.dom0_env(), xen.logs(), "xenstore-read", 5s).out;
+  ASSERT_EQ(state, "2\n") << "the backend never reached InitWait on " << node;
 }
 
 // Runs `filter` of jq over `json`; the compact result.
