@@ -21,20 +21,35 @@ RawXenstoreClient::RawXenstoreClient(const std::string& socket_path) {
 
 RawXenstoreClient::~RawXenstoreClient() { ::close(fd_); }
 
-void RawXenstoreClient::send_bytes(const std::string& bytes) {
+bool RawXenstoreClient::write_all(const std::string& bytes) {
   size_t sent = 0;
   while (sent < bytes.size()) {
     ssize_t n = ::send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EPIPE || errno == ECONNRESET)) return false;
     if (n <= 0) throw std::runtime_error(std::string("send: ") + std::strerror(errno));
     sent += static_cast<size_t>(n);
   }
+  return true;
 }
 
-void RawXenstoreClient::send(uint32_t type, const std::string& payload, uint32_t tx_id, uint32_t req_id) {
+void RawXenstoreClient::send_bytes(const std::string& bytes) {
+  if (!write_all(bytes)) throw std::runtime_error("send: the daemon closed the connection");
+}
+
+namespace {
+std::string framed(uint32_t type, const std::string& payload, uint32_t tx_id, uint32_t req_id) {
   xsd_sockmsg header{type, req_id, tx_id, static_cast<uint32_t>(payload.size())};
-  std::string bytes(reinterpret_cast<const char*>(&header), sizeof header);
-  send_bytes(bytes + payload);
+  return std::string(reinterpret_cast<const char*>(&header), sizeof header) + payload;
+}
+}  // namespace
+
+void RawXenstoreClient::send(uint32_t type, const std::string& payload, uint32_t tx_id, uint32_t req_id) {
+  send_bytes(framed(type, payload, tx_id, req_id));
+}
+
+bool RawXenstoreClient::send_unless_closed(uint32_t type, const std::string& payload) {
+  return write_all(framed(type, payload, 0, 7));
 }
 
 bool RawXenstoreClient::read_exactly(char* data, size_t size) {

@@ -25,6 +25,9 @@ class RawXenstoreClient {
 
   void send_bytes(const std::string& bytes);
   void send(uint32_t type, const std::string& payload, uint32_t tx_id = 0, uint32_t req_id = 7);
+  // send(), but false instead of an exception when the daemon has already closed the
+  // connection (EPIPE/ECONNRESET): a refused client may learn it on send or on receive.
+  bool send_unless_closed(uint32_t type, const std::string& payload);
   // The next message, or nullopt if the daemon closed the connection. Fails (throws) after
   // a generous timeout so that a missing reply fails the test instead of hanging it.
   std::optional<WireMessage> receive();
@@ -35,6 +38,8 @@ class RawXenstoreClient {
 
  private:
   bool read_exactly(char* data, size_t size);
+  // Writes all of `bytes`; false if the peer closed the connection, throws on other errors.
+  bool write_all(const std::string& bytes);
   int fd_ = -1;
 };
 

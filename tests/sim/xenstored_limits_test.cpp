@@ -20,8 +20,9 @@ namespace {
 constexpr size_t kGuestConnectionLimit = 128;
 
 // Whether `client` gets an answer to a read (true) or sees its connection closed (false).
+// The refusal may arrive before the request is written (send sees EPIPE) or after.
 bool answered(RawXenstoreClient& client, const std::string& path) {
-  client.send(XS_READ, path + '\0');
+  if (!client.send_unless_closed(XS_READ, path + '\0')) return false;
   return client.receive().has_value();
 }
 
