@@ -25,16 +25,17 @@ void FrameLedger::prepare(uint64_t appl_raw, uint64_t done_base_bytes, Clock::ti
   appl_raw_ = appl_raw;
   requested_ = hw_ = played_ = 0;
   done_base_bytes_ = done_base_bytes;
-  completed_frames_ = position_frames_ = 0;
+  completed_frames_ = position_frames_ = anchor_frames_ = 0;
   capture_lag_ = 0;
   running_ = paused_ = false;
-  resumed_at_ = paused_at_ = position_moved_at_ = progress_at_ = now;
+  resumed_at_ = paused_at_ = anchor_at_ = progress_at_ = now;
 }
 
 void FrameLedger::start(Clock::time_point now) {
   running_ = true;
   paused_ = false;
-  resumed_at_ = position_moved_at_ = progress_at_ = started_at_ = now;
+  anchor_frames_ = position_frames_;
+  resumed_at_ = anchor_at_ = progress_at_ = started_at_ = now;
 }
 
 void FrameLedger::stop() {
@@ -50,7 +51,7 @@ void FrameLedger::pause(bool enable, Clock::time_point now) {
   } else {
     // Interpolation and the stall clock go on from where the pause froze them.
     const Clock::duration frozen = now - paused_at_;
-    position_moved_at_ += frozen;
+    anchor_at_ += frozen;
     progress_at_ += frozen;
     started_at_ += frozen;
     resumed_at_ = now;
@@ -113,14 +114,27 @@ uint64_t FrameLedger::frames_since(Clock::time_point since, Clock::time_point no
 }
 
 uint64_t FrameLedger::played_by_clock(Clock::time_point now) const {
-  return position_frames_ + frames_since(position_moved_at_, now);
+  return anchor_frames_ + frames_since(anchor_at_, now);
 }
 
 void FrameLedger::observe(uint64_t position_bytes, uint64_t completed_bytes, Clock::time_point now) {
   const uint64_t completed = frames_of(completed_bytes >= done_base_bytes_ ? completed_bytes - done_base_bytes_ : 0);
   const uint64_t position = frames_of(position_bytes);
   if (completed != completed_frames_) progress_at_ = now;
-  if (position != position_frames_) progress_at_ = position_moved_at_ = now;
+  if (position != position_frames_) {
+    progress_at_ = now;
+    // A position is seen when the application next looks, up to one of its cycles after the
+    // backend reported it: anchoring the clock there would put the pointer behind the device
+    // by that much, and a sound server keeping a quantum queued would starve it. The clock
+    // keeps its anchor while it is at or ahead of the position by less than a period (the
+    // report was late, or the clocks differ slightly; ahead only costs latency); a position
+    // ahead of it, or far behind it (a re-based counter, a slower device), re-anchors.
+    const uint64_t predicted = played_by_clock(now);
+    if (!running_ || position > predicted || predicted - position > setup_.period_frames) {
+      anchor_frames_ = position;
+      anchor_at_ = now;
+    }
+  }
   completed_frames_ = completed;
   position_frames_ = position;
   if (!setup_.playback) {
@@ -137,14 +151,17 @@ void FrameLedger::observe(uint64_t position_bytes, uint64_t completed_bytes, Clo
   played_ = std::max(played_, std::min(position, requested_));
   // Between positions, or when they lag (snd_be into a plugin device reports 0 while it
   // plays; a starved device may report nothing), the pointer moves with the clock since the
-  // position last moved, a period behind it (so that a position due now is never overtaken),
-  // and never past what the backend took (a completed WRITE was copied out: its region of
-  // the shared buffer is free). ioplug ends a drain when the pointer reaches the end, so it
-  // must never claim more than could have played.
-  const uint64_t by_clock = played_by_clock(now);
-  const uint64_t interpolated = by_clock - std::min(by_clock, setup_.period_frames);
-  hw_ = std::max(hw_, std::min({std::max(played_, interpolated), completed, requested_}));
-  hw_ = std::max(hw_, played_);
+  // position last moved: a sound server that keeps less than a period queued (PipeWire at
+  // quantum 64, paplay at 5 ms) sees the room its writes make, not a period-sized staircase.
+  // It never passes what the backend took (a completed WRITE was copied out: its region of
+  // the shared buffer is free), and it stays a frame short of the application's pointer
+  // until a position confirms the end: ioplug drops a draining stream as soon as the pointer
+  // reaches it, which would cut what the device still holds. An empty buffer is judged by
+  // xrun(), from the positions.
+  const uint64_t by_clock = played_by_clock(now) + transport_lead();
+  uint64_t estimate = std::min({std::max(played_, by_clock), completed, requested_});
+  if (played_ < appl_) estimate = std::min(estimate, appl_ - 1);
+  hw_ = std::max({hw_, estimate, played_});
 }
 
 // --- What follows ---
@@ -165,6 +182,8 @@ bool FrameLedger::starved(Clock::time_point now) const {
   if (!setup_.playback || !running_ || paused_ || requested_ < appl_ || completed_frames_ < requested_) return false;
   return played_by_clock(now) >= appl_ + clock_slack();
 }
+
+uint64_t FrameLedger::transport_lead() const { return uint64_t{setup_.rate} * kTransportLeadMs / 1000; }
 
 uint64_t FrameLedger::clock_slack() const {
   // Positions come once a period, later on a loaded machine: two periods, at least 100 ms.

@@ -9,9 +9,11 @@
 //   requested  frames handed to the backend in WRITE/READ requests (never taken back)
 //   hw         ALSA's hardware pointer: capture, the frames captured (READs completed);
 //              playback, the frames played by the positions, moved on between them by the
-//              clock (a period behind it) but never past what the backend took (WRITEs
-//              completed): positions that lag or stop (snd_be into a plugin device, a
-//              starved device) still free the shared buffer at the pace of a device
+//              clock but never past what the backend took (WRITEs completed), and short of
+//              appl until a position confirms the end: positions that lag or stop (snd_be
+//              into a plugin device, a starved device) still free the shared buffer at the
+//              pace of a device, and a sound server keeping less than a period queued sees
+//              the room open frame by frame
 //   played     playback only: what the backend's positions say was played; underruns and
 //              the delay are judged from it, never from completions
 //
@@ -124,12 +126,18 @@ class FrameLedger {
  private:
   // Frames a device could have played since `since` while running (frozen while paused).
   uint64_t frames_since(Clock::time_point since, Clock::time_point now) const;
-  // Playback: the last position plus the clock since it moved (no cap).
+  // Playback: the clock's anchor plus the clock since then (no cap).
   uint64_t played_by_clock(Clock::time_point now) const;
   // Playback: the backend took everything written and the clock says it played it all,
   // with clock_slack() to spare: the stream ran dry even if no position said so.
   bool starved(Clock::time_point now) const;
   uint64_t clock_slack() const;
+  // How far the playback pointer may run ahead of the device, within what the backend took,
+  // like a DMA pointer ahead of the speaker by its FIFO: a client that keeps only a quantum
+  // queued by the pointer (PipeWire at 64 frames: 1.3 ms) keeps this much more in fact, so a
+  // WRITE crossing domains a few milliseconds late does not run the device dry.
+  static constexpr uint64_t kTransportLeadMs = 4;
+  uint64_t transport_lead() const;
 
   Setup setup_;
   Software software_;
@@ -147,7 +155,9 @@ class FrameLedger {
   bool paused_ = false;
   Clock::time_point resumed_at_{};       // START or the last RESUME
   Clock::time_point paused_at_{};
-  Clock::time_point position_moved_at_{};
+  // The clock's anchor for interpolation: a position and when it was seen (observe()).
+  uint64_t anchor_frames_ = 0;
+  Clock::time_point anchor_at_{};
   Clock::time_point progress_at_{};      // the position moved or a request completed
   Clock::time_point started_at_{};       // START, moved on by pauses
   uint64_t capture_lag_ = 0;             // the most a capture backend was late, in frames

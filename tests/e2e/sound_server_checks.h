@@ -12,8 +12,8 @@
 
 namespace xensnd::e2e {
 
-// How long each case plays: 30 s, as issue-level acceptance asks; XENSND_E2E_SOUND_SECONDS
-// shortens it when working on the tests.
+// How long each case plays: 30 s, as issue-level acceptance asks (XENSND_E2E_SOUND_SECONDS
+// shortens it when working on the tests), rounded up to whole 1024-frame blocks at 48 kHz.
 double sound_seconds();
 
 // A WAV holding kToneHz at kToneAmplitude for `seconds` (16-bit stereo, 48 kHz).

@@ -47,7 +47,10 @@ PipeWireServer::PipeWireServer(const SoftwareXen& xen, bool pulse) {
   env_["DBUS_SESSION_BUS_ADDRESS"] = bus_->address();
 
   const fs::path runtime = env_["XDG_RUNTIME_DIR"];
-  pipewire_ = std::make_unique<ChildProcess>(std::vector<std::string>{"pipewire"}, env_, xen.logs(), "pipewire");
+  Environment server_env = env_;
+  // PIPEWIRE_DEBUG from the test's environment reaches the server, to look into a failing case.
+  if (const char* debug = std::getenv("PIPEWIRE_DEBUG")) server_env["PIPEWIRE_DEBUG"] = debug;
+  pipewire_ = std::make_unique<ChildProcess>(std::vector<std::string>{"pipewire"}, server_env, xen.logs(), "pipewire");
   if (!wait_for_path(runtime / "pipewire-0", 20s))
     throw std::runtime_error("pipewire did not start: " + pipewire_->stderr_text());
   wireplumber_ =

@@ -14,6 +14,7 @@ using Clock = FrameLedger::Clock;
 constexpr uint32_t kFrameBytes = 4;  // S16_LE stereo
 constexpr uint64_t kPeriod = 480;    // 10 ms at 48 kHz
 constexpr uint64_t kBuffer = 4 * kPeriod;
+constexpr uint64_t kLead = 192;      // the pointer's lead on the device: 4 ms at 48 kHz
 
 class FrameLedgerTest : public ::testing::Test {
  protected:
@@ -69,18 +70,59 @@ TEST_F(FrameLedgerTest, RequestsWrapAtTheBufferEnd) {
 TEST_F(FrameLedgerTest, PointerFollowsPositionsAndTheClockBetweenThem) {
   ledger.start(t0);
   write(kBuffer);
-  ledger.observe(bytes(kPeriod), bytes(kBuffer), at(10ms));
-  EXPECT_EQ(ledger.hw(), kPeriod);
-  // 5 ms later, no new position: the clock says 720 frames, a period behind is 240: the
-  // position (480) stands.
-  ledger.observe(bytes(kPeriod), bytes(kBuffer), at(15ms));
-  EXPECT_EQ(ledger.hw(), kPeriod);
-  // 15 ms after the position without a new one: 480 + 720 - 480 = 720.
-  ledger.observe(bytes(kPeriod), bytes(kBuffer), at(25ms));
-  EXPECT_EQ(ledger.hw(), 720u);
+  ledger.observe(bytes(kPeriod), bytes(2 * kPeriod), at(10ms));
+  EXPECT_EQ(ledger.hw(), kPeriod + kLead);
+  // 5 ms later, no new position: the clock says 240 frames more.
+  ledger.observe(bytes(kPeriod), bytes(2 * kPeriod), at(15ms));
+  EXPECT_EQ(ledger.hw(), kPeriod + 240 + kLead);
   // Never past what the backend took.
   ledger.observe(bytes(kPeriod), bytes(2 * kPeriod), at(200ms));
   EXPECT_EQ(ledger.hw(), 2 * kPeriod);
+  // Everything taken: a frame short of the end until a position says it was played.
+  ledger.observe(bytes(kPeriod), bytes(kBuffer), at(300ms));
+  EXPECT_EQ(ledger.hw(), kBuffer - 1);
+  ledger.observe(bytes(kBuffer), bytes(kBuffer), at(301ms));
+  EXPECT_EQ(ledger.hw(), kBuffer);
+}
+
+// A sound server at quantum 64 keeps ~128 frames queued with 480-frame periods: positions
+// come every 10 ms and are seen only at its next cycle, but the room its writes need opens
+// with the clock in between, so it writes on time and the device never runs dry.
+TEST_F(FrameLedgerTest, AClientKeepingLessThanAPeriodQueuedSeesRoomBetweenPositions) {
+  ledger.start(t0);
+  constexpr uint64_t kQueued = 128, kQuantum = 64;
+  write(kQueued);
+  uint64_t position = 0;
+  for (int cycle = 1; cycle <= 200; ++cycle) {
+    const auto now = at(std::chrono::microseconds(cycle * kQuantum * 1'000'000 / 48000));
+    const uint64_t device = cycle * kQuantum;  // what a device played by now
+    if (device / kPeriod > position / kPeriod) position = device / kPeriod * kPeriod;  // CUR_POS per period
+    ledger.observe(bytes(position), bytes(ledger.requested()), now);
+    // A position seen late does not pull the pointer back behind the device.
+    ASSERT_GE(ledger.hw() + 2, device) << "cycle " << cycle;
+    // The server's view of the fill level: written minus the pointer.
+    const uint64_t queued = ledger.appl() - std::min(ledger.hw(), ledger.appl());
+    ASSERT_LE(queued, kQueued + kQuantum) << "cycle " << cycle << ": the pointer lags the device";
+    ASSERT_FALSE(ledger.xrun(now)) << "cycle " << cycle;
+    if (queued < kQueued + kQuantum) write(kQueued + kQuantum - queued);
+    ASSERT_GT(ledger.appl(), device) << "cycle " << cycle << ": the device would have run dry";
+  }
+}
+
+// The clock keeps its anchor only while it is ahead of the positions by less than a period:
+// a device much slower than the clock (or a counter that went back) re-anchors it.
+TEST_F(FrameLedgerTest, PositionsFarBehindTheClockReanchorIt) {
+  configure(true, kPeriod, 64 * kPeriod);
+  ledger.start(t0);
+  write(64 * kPeriod);
+  // Half speed: a period every 20 ms. The first is within a period of the clock (kept),
+  ledger.observe(bytes(kPeriod), bytes(64 * kPeriod), at(20ms));
+  EXPECT_EQ(ledger.hw(), 2 * kPeriod + kLead);
+  // the third is three periods behind it (6 by the clock): the clock starts again from it.
+  ledger.observe(bytes(3 * kPeriod), bytes(64 * kPeriod), at(60ms));
+  EXPECT_EQ(ledger.hw(), 3 * kPeriod + kLead);
+  ledger.observe(bytes(3 * kPeriod), bytes(64 * kPeriod), at(100ms));
+  EXPECT_EQ(ledger.hw(), 7 * kPeriod + kLead);  // 3 periods + 40 ms
 }
 
 // snd_be's ALSA path into a plugin device: positions 0 while WRITEs complete as its device
