@@ -218,20 +218,29 @@ void PcmDevice::record_into(std::deque<std::byte>& into, int64_t until_ns) {
   awaiting_source_ = frames < due;
   if (awaiting_source_) awaiting_since_ns_ = until_ns;
   if (frames == 0) return;
-  std::vector<std::byte> recorded(frames * frame);
-  source_->capture(recorded);
   clock_.take(frames);
-  advance_position(recorded.size());
-  if (&into == &held_) {
-    held_.insert(held_.end(), recorded.begin(), recorded.end());
-    return;
+  advance_position(frames * frame);
+  // Recorded a FIFO's worth at a time: after a stall (the process stopped, a debugger, a
+  // paused VM) the device owes all the audio of the stall, an hour of it 691 MB at 48 kHz
+  // stereo S16, and what does not fit in the FIFO (or, for bursts, in what one burst may
+  // hold) is an overrun anyway. The source still gives every frame, so it stays in time.
+  const bool held = &into == &held_;
+  const size_t chunk_bytes = std::max<size_t>(fifo_capacity_, frame);
+  std::vector<std::byte> chunk;
+  size_t remaining = frames * frame, lost = 0;
+  while (remaining > 0) {
+    chunk.resize(std::min(remaining, chunk_bytes));
+    source_->capture(chunk);
+    const size_t room = held ? fifo_capacity_ - std::min(held_.size(), fifo_capacity_) : fifo_room();
+    size_t keep = std::min(chunk.size(), room);
+    keep -= keep % frame;
+    into.insert(into.end(), chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(keep));
+    lost += chunk.size() - keep;
+    remaining -= chunk.size();
   }
-  size_t keep = std::min(recorded.size(), fifo_room());
-  keep -= keep % frame;
-  fifo_.insert(fifo_.end(), recorded.begin(), recorded.begin() + static_cast<std::ptrdiff_t>(keep));
-  if (keep < recorded.size()) {
+  if (lost > 0) {
     ++overruns_;
-    log_.warning(setup_.name, ": overrun #", overruns_, ", ", recorded.size() - keep,
+    log_.warning(setup_.name, ": overrun #", overruns_, ", ", lost,
                  " recorded bytes lost (the frontend did not read in time)");
   }
 }

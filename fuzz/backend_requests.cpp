@@ -149,8 +149,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         FUZZ_CHECK(within(a.channels.min, a.channels.max, q.channels.min, q.channels.max));
       }
     }
-    // The thread advances the device on the monotonic clock: now, or up to 2 s late. (Later
-    // than that, capture allocates all the audio of the stall at once: fuzz/findings/README.md.)
+    // The thread advances the device on the monotonic clock: now, or up to 2 s late (a later
+    // stall is recorded a FIFO at a time, fuzz/findings/README.md, and only costs time).
     if (in.remaining_bytes() > 0 && in.ConsumeBool())
       handler.advance(monotonic_now_ns() + in.ConsumeIntegralInRange<int64_t>(0, 2'000'000'000));
   }

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "backend/endpoint_spec.h"
@@ -173,6 +174,45 @@ TEST_F(PcmDeviceTest, CaptureRecordsAtTheRateAndCountsOverruns) {
   EXPECT_EQ(device.overruns(), 1u);
   EXPECT_EQ(device.fifo_used(), 640u);
   EXPECT_EQ(device.position(), 3200u);
+}
+
+// A source that remembers the largest recording asked of it at once.
+class MeasuringSource final : public CaptureSource {
+ public:
+  explicit MeasuringSource(size_t& largest) : largest_(largest) {}
+  void capture(std::span<std::byte> out) override {
+    largest_ = std::max(largest_, out.size());
+    for (auto& b : out) b = std::byte(next_++ & 0xff);
+  }
+
+ private:
+  size_t& largest_;
+  uint32_t next_ = 0;
+};
+
+// The stream thread ran an hour late (the process was stopped): the device owes an hour of
+// audio, recorded a FIFO at a time (fuzz/findings: it once asked for all of it at once).
+TEST_F(PcmDeviceTest, CaptureAfterALongStallRecordsAFifoAtATime) {
+  size_t largest = 0;
+  PcmDevice device(setup(StreamType::kCapture), nullptr, std::make_unique<MeasuringSource>(largest), nullptr,
+                   {0, 0}, log_);
+  device.trigger(XENSND_OP_TRIGGER_START, 0);
+  constexpr int64_t kHourNs = 3600'000 * kMs;
+  device.tick(kHourNs);
+  constexpr uint64_t kHourBytes = 3600ull * 8000 * 2;
+  EXPECT_EQ(device.position(), kHourBytes);
+  EXPECT_LE(largest, 640u);
+  EXPECT_EQ(device.overruns(), 1u);
+  EXPECT_EQ(device.fifo_used(), 640u);
+  // The FIFO holds the first frames of the stall; the source went on through all of it, so
+  // what is recorded next continues in time.
+  std::vector<std::byte> out(640);
+  EXPECT_EQ(device.deliver(out), 640u);
+  EXPECT_EQ(out, ramp(640));
+  device.tick(kHourNs + 20 * kMs);
+  std::vector<std::byte> next(320);
+  EXPECT_EQ(device.deliver(next), 320u);
+  EXPECT_EQ(next, ramp(320, static_cast<int>(kHourBytes % 256)));
 }
 
 TEST_F(PcmDeviceTest, FreeRunPlaysEverythingAtOnce) {
