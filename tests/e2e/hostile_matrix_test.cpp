@@ -9,6 +9,7 @@
 
 #include <fstream>
 #include <sstream>
+#include <string_view>
 #include <thread>
 
 #include "tests/e2e/e2e_helpers.h"
@@ -29,9 +30,14 @@ enum class Client { kAplay, kArecord, kPollPlayback };
 
 struct HostileCase {
   Client client;
-  std::string fault;  // --fault argument; "{io}" is the client's data operation (write or read)
+  // --fault argument ("{io}" is the client's data operation, write or read), or
+  // "stall-after:MS" for the backend's --stall-after (positions stop moving, data requests
+  // are no longer answered: a device alive but stalled).
+  std::string fault;
   std::string name;
 };
+
+constexpr std::string_view kStallPrefix = "stall-after:";
 
 std::string client_name(Client c) {
   switch (c) {
@@ -96,7 +102,13 @@ TEST_P(HostileMatrix, EndsClearlyOrPlaysOnAndReleasesEverything) {
   if (const size_t at = fault.find("{io}"); at != std::string::npos) fault.replace(at, 4, capture ? "read" : "write");
 
   SoftwareXenOptions options;
-  options.backend_args = {"--source", "sine:440", "--fault", fault};
+  const bool stall = fault.starts_with(kStallPrefix);
+  if (stall)
+    options.backend_args = {"--source", "sine:440", "--stall-after", fault.substr(kStallPrefix.size())};
+  else
+    options.backend_args = {"--source", "sine:440", "--fault", fault};
+  // What the backend logs when the fault takes effect.
+  const std::string marker = stall ? "the device stalls" : "fault injection";
   SoftwareXen xen(options);
 
   // The device under test: xensnd with this suite's timeouts.
@@ -130,9 +142,9 @@ TEST_P(HostileMatrix, EndsClearlyOrPlaysOnAndReleasesEverything) {
   const Holdings before = holdings(xen);
   ChildProcess app(argv, env, xen.logs(), client_name(c.client));
   const bool fired = wait_in_directory(xen.logs(), 15s, [&] {
-    return backend_log(xen).find("fault injection") != std::string::npos || !app.running();
+    return backend_log(xen).find(marker) != std::string::npos || !app.running();
   });
-  ASSERT_TRUE(fired && backend_log(xen).find("fault injection") != std::string::npos)
+  ASSERT_TRUE(fired && backend_log(xen).find(marker) != std::string::npos)
       << "the fault never fired (" << fault << "); the application "
       << (app.running() ? "is still running" : "ended: " + app.stderr_text()) << "\nbackend:\n"
       << backend_log(xen);
@@ -187,6 +199,7 @@ std::vector<HostileCase> all_cases() {
       {"exit:nth=10", "ExitMidStream"},
       {"exit:op=open,nth=1", "ExitOnOpen"},
       {"set-closing:nth=10", "ClosingMidStream"},
+      {"stall-after:1000", "StalledDevice"},
   };
   std::vector<HostileCase> cases;
   for (Client client : {Client::kAplay, Client::kArecord, Client::kPollPlayback})
