@@ -105,6 +105,8 @@ class XensndPcm {
   // Readiness is level-triggered, as a kernel PCM's is: the timer fd is kept readable while
   // poll would report the stream ready (in `state`), and only then; otherwise it ticks as the
   // watchdog while the backend runs. A system call only when the readiness changes.
+  // The next wake-up of a non-blocking playback drain: a period (at least 1 ms) from now.
+  void arm_drain_wakeup_locked();
   bool ready_locked(snd_pcm_state_t state) const;
   void update_readiness_locked(snd_pcm_state_t state);
   void update_readiness_locked() { update_readiness_locked(io_.state); }

@@ -43,6 +43,10 @@ void XensndPcm::set_timer(long value_ns, long interval_ns) {
   timer_fired_ = false;
 }
 
+void XensndPcm::arm_drain_wakeup_locked() {
+  set_timer(std::max<long>(duration_of(period_frames_).count(), 1'000'000), kWatchdogNs);
+}
+
 void XensndPcm::drain_timer() {
   // One read takes every expiration (and a second would only say EAGAIN).
   uint64_t expirations = 0;
@@ -69,8 +73,12 @@ bool XensndPcm::ready_locked(snd_pcm_state_t state) const {
 }
 
 void XensndPcm::update_readiness_locked(snd_pcm_state_t state) {
-  // A non-blocking playback drain paces its own wake-ups (drain()).
-  if (state == SND_PCM_STATE_DRAINING && playback() && timer_mode_ == TimerMode::kCustom) return;
+  // A non-blocking playback drain paces its own wake-ups (drain()): a period apart, so that
+  // the poller learns the end within a period of the playout, not at the next watchdog tick.
+  if (state == SND_PCM_STATE_DRAINING && playback() && timer_mode_ == TimerMode::kCustom) {
+    if (timer_fired_) arm_drain_wakeup_locked();
+    return;
+  }
   const bool ready = ready_locked(state);
   const TimerMode want = ready ? TimerMode::kReady : backend_running_ ? TimerMode::kWatchdog : TimerMode::kOff;
   if (want == timer_mode_) {
@@ -369,7 +377,7 @@ int XensndPcm::drain() {
     if (io_.nonblock == 2) return -EINTR;  // snd_pcm_abort()
     if (io_.nonblock) {
       // Completion is reported through poll: make sure a wake-up comes soon after it.
-      set_timer(std::max<long>(duration_of(period_frames_).count(), 1'000'000), kWatchdogNs);
+      arm_drain_wakeup_locked();
       return -EAGAIN;
     }
     if (now >= deadline) {
