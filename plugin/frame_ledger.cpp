@@ -150,8 +150,8 @@ void FrameLedger::observe(uint64_t position_bytes, uint64_t completed_bytes, Clo
   if (!running_) return;
   played_ = std::max(played_, std::min(position, requested_));
   // Between positions, or when they lag (snd_be into a plugin device reports 0 while it
-  // plays; a starved device may report nothing), the pointer moves with the clock since the
-  // position last moved: a sound server that keeps less than a period queued (PipeWire at
+  // plays; a starved device may report nothing), the pointer moves with the clock from its
+  // anchor (above): a sound server that keeps less than a period queued (PipeWire at
   // quantum 64, paplay at 5 ms) sees the room its writes make, not a period-sized staircase.
   // It never passes what the backend took (a completed WRITE was copied out: its region of
   // the shared buffer is free), and it stays a frame short of the application's pointer

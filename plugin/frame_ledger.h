@@ -108,14 +108,14 @@ class FrameLedger {
   // more than there was room for, beyond the lateness the backend showed (bursts).
   bool xrun(Clock::time_point now) const;
   // Playback drain finished: all handed over, all answered, and played — by the positions,
-  // or by the clock since the position last moved, for a backend whose positions lag.
+  // or by the clock from its anchor (observe()), for a backend whose positions lag.
   bool drained(uint64_t completed_bytes, Clock::time_point now) const;
   // The backend holds frames it should be playing (or READs it should be filling) and made
   // no progress (no position change, no answer) for the allowance: a message saying so.
   std::optional<std::string> stalled(Clock::time_point now) const;
   Clock::duration stall_allowance() const;
   // Frames between the application and the speaker (playback: written but not yet played
-  // by the positions, interpolated by the clock since the position last moved, at most a
+  // by the positions, interpolated by the clock from its anchor (observe()), at most a
   // period past it, never past what was sent, and no more than a buffer behind what the
   // backend took); capture: captured but not yet read.
   int64_t delay(Clock::time_point now) const;
