@@ -46,7 +46,7 @@ std::string process_command(pid_t pid) {
 // socket either completes at once (a unix listener's queue had room: SO_PEERCRED then holds
 // the listener's credentials) or fails at once (full queue, no listener, other namespace).
 std::string describe_holder(const AbstractAddress& address) {
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  xenio::UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (fd.get() < 0) return "another process";
   if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&address.address), address.length) != 0)
     return "another process";
@@ -61,8 +61,8 @@ std::string describe_holder(const AbstractAddress& address) {
 }
 
 // The naming socket, listening; an invalid fd when the name is taken (best-effort only).
-UniqueFd listen_for_holder_queries(const AbstractAddress& address) {
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+xenio::UniqueFd listen_for_holder_queries(const AbstractAddress& address) {
+  xenio::UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (fd.get() < 0) return {};
   if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&address.address), address.length) != 0 ||
       ::listen(fd.get(), kHolderQueryBacklog) != 0)
@@ -80,7 +80,7 @@ std::string holder_socket_name(unsigned device_id, unsigned long long lock_devic
 CardOwnership CardOwnership::claim(unsigned device_id, const std::string& lock_path) {
   const std::string card = "vsnd card " + std::to_string(device_id);
   // Read-write: a write lock needs it, and it is the access driving the card needs.
-  UniqueFd lock(::open(lock_path.c_str(), O_RDWR | O_CLOEXEC | O_NOCTTY));
+  xenio::UniqueFd lock(::open(lock_path.c_str(), O_RDWR | O_CLOEXEC | O_NOCTTY));
   if (lock.get() < 0) {
     const int error = errno;
     throw FrontendError(error, "cannot claim " + card + ": cannot open " + lock_path + " read-write (" +
@@ -114,7 +114,7 @@ void CardOwnership::answer_holder_queries() noexcept {
   if (holder_socket_.get() < 0) return;
   // The claimant already read our credentials when its connect completed: nothing to say.
   for (int i = 0; i < kHolderQueryBacklog; ++i) {
-    UniqueFd query(::accept4(holder_socket_.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
+    xenio::UniqueFd query(::accept4(holder_socket_.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
     if (query.get() < 0) break;
   }
 }

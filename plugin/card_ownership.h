@@ -18,7 +18,7 @@
 
 #include <string>
 
-#include "plugin/unique_fd.h"
+#include "xenio/unique_fd.h"
 
 namespace xensnd::plugin {
 
@@ -40,10 +40,10 @@ class CardOwnership {
   void answer_holder_queries() noexcept;
 
  private:
-  CardOwnership(UniqueFd lock, UniqueFd holder_socket)
+  CardOwnership(xenio::UniqueFd lock, xenio::UniqueFd holder_socket)
       : lock_(std::move(lock)), holder_socket_(std::move(holder_socket)) {}
-  UniqueFd lock_;
-  UniqueFd holder_socket_;
+  xenio::UniqueFd lock_;
+  xenio::UniqueFd holder_socket_;
 };
 
 // The abstract socket name that names the holder of `device_id`'s claim on the lock node

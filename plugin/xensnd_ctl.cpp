@@ -47,7 +47,7 @@ XensndCtl::XensndCtl(const PluginOptions& options) {
            "are left out (%s)",
            card_->device_id(), elements_.empty() ? "all" : "some", refused.c_str());
 
-  event_fd_ = UniqueFd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  event_fd_ = xenio::UniqueFd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (event_fd_.get() < 0) throw FrontendError(errno, std::string("cannot create an eventfd: ") + std::strerror(errno));
 }
 

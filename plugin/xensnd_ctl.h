@@ -19,7 +19,7 @@
 #include "plugin/ctl_elements.h"
 #include "plugin/ctl_volume_scale.h"
 #include "plugin/plugin_options.h"
-#include "plugin/unique_fd.h"
+#include "xenio/unique_fd.h"
 
 namespace xensnd::plugin {
 
@@ -59,7 +59,7 @@ class XensndCtl {
   VolumeScale scale_;
   // snd_ctl_ext wants a descriptor to poll; no event is ever reported on it (values change
   // only through this process's CTLs).
-  UniqueFd event_fd_;
+  xenio::UniqueFd event_fd_;
 };
 
 }  // namespace xensnd::plugin

@@ -61,7 +61,7 @@ XensndPcm::XensndPcm(const PluginOptions& options, snd_pcm_stream_t direction) :
       throw FrontendError(ENODEV, "the card connection has no " + stream_name(selected));
     config_ = &stream_->config();
     query_backend_ranges();
-    timer_fd_ = UniqueFd(::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
+    timer_fd_ = xenio::UniqueFd(::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
     if (timer_fd_.get() < 0)
       throw FrontendError(errno, std::string("cannot create a timer: ") + std::strerror(errno));
   } catch (...) {

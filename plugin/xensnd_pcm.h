@@ -23,7 +23,7 @@
 #include "plugin/card_registry.h"
 #include "plugin/frame_ledger.h"
 #include "plugin/plugin_options.h"
-#include "plugin/unique_fd.h"
+#include "xenio/unique_fd.h"
 #include "protocol/stream.h"
 
 namespace xensnd::plugin {
@@ -128,7 +128,7 @@ class XensndPcm {
   const StreamConfig* config_ = nullptr;
   std::string pcm_name_;  // "<card long name>, <PCM device name>": snd_pcm_info's and aplay -v's
   std::optional<HwParamRanges> backend_ranges_;  // HW_PARAM_QUERY's answer, if any
-  UniqueFd timer_fd_;
+  xenio::UniqueFd timer_fd_;
   enum class TimerMode { kOff, kWatchdog, kReady, kCustom };
   TimerMode timer_mode_ = TimerMode::kOff;
   bool timer_fired_ = false;  // poll saw the timer readable and nobody read or re-set it since

@@ -58,12 +58,10 @@ int XenbusFrontend::watch_fd() const { return store_.watch_fd(); }
 
 bool XenbusFrontend::drain_watch_events() {
   // Events are only hints to look again, and the other side writes as often as it likes.
-  // libxenstore's reader thread keeps every event in memory until it is taken, so a look takes
-  // all that is queued: taking one is a list pop, far cheaper than the reader's socket read
-  // and parse of it, so the queue empties. A time limit still keeps a flood from holding the
-  // caller (what is left keeps watch_fd() readable for the next look). Re-registering to drop
-  // them (XS_UNWATCH_FILTER) is no way out: libxenstore 4.17 frees the purged events' headers
-  // but leaks their bodies.
+  // xenio keeps them coalesced (one per path and token, however many writes: see
+  // xenio/lib_watch_pump.h), so a look takes everything queued; the time limit only keeps
+  // a flood arriving while we look from holding the caller (what is left keeps watch_fd()
+  // readable for the next look).
   constexpr auto kMaxDrainTime = std::chrono::milliseconds(5);
   constexpr int kEventsPerClockCheck = 64;
   const auto deadline = Clock::now() + kMaxDrainTime;

@@ -8,6 +8,7 @@ extern "C" {
 #include <cstdlib>
 #include <string>
 
+#include "xenio/lib_watch_pump.h"
 #include "xenio/xenstore.h"
 
 namespace xenio {
@@ -23,10 +24,13 @@ std::string where(std::string_view verb, std::string_view path) {
   return "XenStore " + std::string(verb) + " " + std::string(path);
 }
 
+struct XsCloser {
+  void operator()(xs_handle* h) const { xs_close(h); }
+};
+
 class LibXenStore final : public XenStore {
  public:
-  explicit LibXenStore(xs_handle* handle) : handle_(handle) {}
-  ~LibXenStore() override { xs_close(handle_); }
+  explicit LibXenStore(xs_handle* handle) : owned_handle_(handle), handle_(handle), watch_pump_(handle) {}
 
   std::optional<std::string> read(std::string_view path, Transaction t) override {
     unsigned len = 0;
@@ -120,6 +124,7 @@ class LibXenStore final : public XenStore {
     errno = 0;
     if (!xs_watch(handle_, std::string(path).c_str(), std::string(token).c_str()))
       throw_errno(where("watch", path));
+    watch_pump_.start();
   }
 
   void unwatch(std::string_view path, std::string_view token) override {
@@ -128,17 +133,9 @@ class LibXenStore final : public XenStore {
       throw_errno(where("unwatch", path));
   }
 
-  int watch_fd() const override { return xs_fileno(handle_); }
-
-  std::optional<XenStoreWatchEvent> next_watch_event() override {
-    errno = 0;
-    Malloced<char*> event(xs_check_watch(handle_));
-    if (!event) {
-      if (errno == EAGAIN || errno == 0) return std::nullopt;
-      throw_errno("XenStore watch event");
-    }
-    return XenStoreWatchEvent{event.get()[XS_WATCH_PATH], event.get()[XS_WATCH_TOKEN]};
-  }
+  // Events come through the pump, never from libxenstore's own queue (see lib_watch_pump.h).
+  int watch_fd() const override { return watch_pump_.fd(); }
+  std::optional<XenStoreWatchEvent> next_watch_event() override { return watch_pump_.next(); }
 
   std::string domain_path(DomainId domid) override {
     errno = 0;
@@ -148,7 +145,10 @@ class LibXenStore final : public XenStore {
   }
 
  private:
+  // Declared first, so destroyed last: the pump's thread stops before the handle closes.
+  std::unique_ptr<xs_handle, XsCloser> owned_handle_;
   xs_handle* handle_;
+  LibWatchPump watch_pump_;
 };
 
 }  // namespace

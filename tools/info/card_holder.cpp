@@ -11,7 +11,7 @@
 #include <fstream>
 
 #include "plugin/card_ownership.h"
-#include "plugin/unique_fd.h"
+#include "xenio/unique_fd.h"
 #include "xenio/platform.h"
 
 namespace xensnd::info {
@@ -33,7 +33,7 @@ pid_t holder_pid(unsigned device_id, const struct stat& node) {
   const size_t size = std::min(name.size(), sizeof(address.sun_path) - 1);
   std::memcpy(address.sun_path + 1, name.data(), size);
   const auto length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + size);
-  plugin::UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  xenio::UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (fd.get() < 0 || ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&address), length) != 0) return 0;
   ucred cred{};
   socklen_t cred_size = sizeof(cred);
@@ -47,7 +47,7 @@ std::optional<CardHolder> find_card_holder(unsigned device_id) {
   // The claim is an OFD write lock on byte <device id> of the platform's device-lock node:
   // ask the kernel whether one is held (F_OFD_GETLK needs only a read-only descriptor), then
   // name the holder through its naming socket.
-  plugin::UniqueFd lock(::open(xenio::device_lock_path().c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+  xenio::UniqueFd lock(::open(xenio::device_lock_path().c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
   if (lock.get() < 0) return std::nullopt;
   struct stat node {};
   if (::fstat(lock.get(), &node) != 0) return std::nullopt;

@@ -3,7 +3,7 @@
 
 #include <unistd.h>
 
-namespace xensnd::plugin {
+namespace xenio {
 
 class UniqueFd {
  public:
@@ -32,4 +32,4 @@ class UniqueFd {
   int fd_ = -1;
 };
 
-}  // namespace xensnd::plugin
+}  // namespace xenio
