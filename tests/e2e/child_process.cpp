@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <grp.h>
@@ -59,6 +60,7 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv, const Environme
   args.push_back(nullptr);
   std::string path_value = env.count("PATH") ? env.at("PATH") : "/usr/bin:/bin";
 
+  const pid_t parent = ::getpid();
   pid_ = ::fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {
@@ -73,6 +75,15 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv, const Environme
     if (run_as) {
       if (::setgroups(0, nullptr) != 0 || ::setgid(*run_as) != 0 || ::setuid(*run_as) != 0) ::_exit(126);
     }
+    // The child is in its own process group, so a signal to the test's group misses it:
+    // it dies with the test instead (after setuid, which clears the setting), also when the
+    // test is killed (ctest's timeout, a SIGTERMed soak) and no destructor runs. A parent
+    // gone before the prctl is caught by getppid().
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent) ::_exit(125);
+    // A test that blocks signals for itself (the soak) must not hand the mask on.
+    sigset_t none;
+    ::sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
     if (std::strchr(args[0], '/') != nullptr) {
       ::execve(args[0], args.data(), envp.data());
     } else {

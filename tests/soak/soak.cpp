@@ -18,6 +18,7 @@
 // of the run within 2 MiB of the first quarter's. Exit status 0 only when every cycle passed
 // and nothing grew.
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 extern "C" {
@@ -189,6 +190,10 @@ class Soak {
     // The first sample comes after the first cycle: alsa-lib's configuration, loaded by the
     // first open, stays for the life of the process.
     while (Clock::now() < end) {
+      if (stop_requested()) {
+        std::printf("stopped by a signal after %.0f s\n", std::chrono::duration<double>(Clock::now() - start).count());
+        break;
+      }
       cycle();
       take_sample(start);
       if (Clock::now() >= next_report) {
@@ -199,6 +204,23 @@ class Soak {
     send("quit");
     client_->wait(10s);
     return verdict(std::chrono::duration<double>(Clock::now() - start).count());
+  }
+
+ private:
+  // SIGINT, SIGTERM and SIGHUP are blocked (main()); one that arrived ends the run after the
+  // current cycle, with the verdict, and the software Xen torn down by the destructors.
+  static bool stop_requested() {
+    sigset_t stops = stop_signals();
+    const timespec now{0, 0};
+    return ::sigtimedwait(&stops, nullptr, &now) > 0;
+  }
+
+ public:
+  static sigset_t stop_signals() {
+    sigset_t set;
+    ::sigemptyset(&set);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP}) ::sigaddset(&set, sig);
+    return set;
   }
 
  private:
@@ -421,6 +443,8 @@ class Soak {
 
 int main(int argc, char** argv) {
   const Options options = parse(argc, argv);
+  const sigset_t stops = Soak::stop_signals();
+  ::sigprocmask(SIG_BLOCK, &stops, nullptr);
   try {
     Soak soak(options);
     return soak.run();
