@@ -138,9 +138,22 @@ DuplexResult duplex(uint32_t seed, size_t frames, long pause_ms, bool xrun) {
       break;
     }
     if (written >= frames && read >= capture_frames) break;
-    snd_pcm_poll_descriptors(play.get(), fds.data(), static_cast<unsigned>(np));
-    snd_pcm_poll_descriptors(capture.get(), fds.data() + np, static_cast<unsigned>(nc));
-    if (::poll(fds.data(), fds.size(), 200) < 0 && errno != EINTR) throw std::runtime_error("poll failed");
+    // Only the streams still in progress: a playback stream with all its frames written stays
+    // ready (room in its buffer), and polling it would spin until the capture is done.
+    size_t polled = 0;
+    if (written < frames) {
+      snd_pcm_poll_descriptors(play.get(), fds.data(), static_cast<unsigned>(np));
+      polled += static_cast<size_t>(np);
+    }
+    snd_pcm_poll_descriptors(capture.get(), fds.data() + polled, static_cast<unsigned>(nc));
+    polled += static_cast<size_t>(nc);
+    if (::poll(fds.data(), polled, 200) < 0 && errno != EINTR) throw std::runtime_error("poll failed");
+    // As ALSA requires of a poll loop: revents lets the plugin consume what woke us (its
+    // XenStore watch, its timer), or the same descriptors wake us again at once.
+    unsigned short revents = 0;
+    if (written < frames) snd_pcm_poll_descriptors_revents(play.get(), fds.data(), static_cast<unsigned>(np), &revents);
+    snd_pcm_poll_descriptors_revents(capture.get(), fds.data() + polled - static_cast<size_t>(nc),
+                                     static_cast<unsigned>(nc), &revents);
   }
   alsa(snd_pcm_nonblock(play.get(), 0), "blocking");
   alsa(snd_pcm_drain(play.get()), "drain");
