@@ -12,6 +12,7 @@
 //
 //   xensnd-bench [--seconds N] [--xrun-seconds N] [--skip-pulse] [--skip-strace]
 //   xensnd-bench --latency-probe PERIOD   (internal: runs inside the guest environment)
+//   xensnd-bench --delay-probe DEVICE PERIOD SECONDS   (internal: likewise)
 #include <alsa/asoundlib.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -182,6 +183,46 @@ int latency_probe(unsigned period) {
   return 0;
 }
 
+// Write-to-consumption latency as the PCM reports it: after each blocking write of a period
+// in steady state (from 1 s in), snd_pcm_delay() is how long the frame just written waits
+// before the device consumes it (a kernel PCM's definition, and what applications use to
+// synchronise). Prints the median and the 95th percentile in ms. Runs with buffer = 4 periods,
+// like the aplay runs.
+int delay_probe(const std::string& device, unsigned period, unsigned seconds) {
+  snd_pcm_t* pcm = nullptr;
+  if (snd_pcm_open(&pcm, device.c_str(), SND_PCM_STREAM_PLAYBACK, 0) < 0) return 1;
+  snd_pcm_hw_params_t* hw;
+  snd_pcm_hw_params_alloca(&hw);
+  snd_pcm_uframes_t period_frames = period, buffer_frames = 4 * period;
+  if (snd_pcm_hw_params_any(pcm, hw) < 0 || snd_pcm_hw_params_set_access(pcm, hw, SND_PCM_ACCESS_RW_INTERLEAVED) < 0 ||
+      snd_pcm_hw_params_set_format(pcm, hw, SND_PCM_FORMAT_S16_LE) < 0 ||
+      snd_pcm_hw_params_set_channels(pcm, hw, 2) < 0 || snd_pcm_hw_params_set_rate(pcm, hw, kRate, 0) < 0 ||
+      snd_pcm_hw_params_set_period_size_near(pcm, hw, &period_frames, nullptr) < 0 ||
+      snd_pcm_hw_params_set_buffer_size_near(pcm, hw, &buffer_frames) < 0 || snd_pcm_hw_params(pcm, hw) < 0)
+    return 1;
+  std::vector<uint8_t> zeros(period_frames * kFrameBytes);
+  std::vector<double> delays_ms;
+  const auto start = Clock::now();
+  const auto end = start + std::chrono::seconds(seconds);
+  while (Clock::now() < end) {
+    const snd_pcm_sframes_t n = snd_pcm_writei(pcm, zeros.data(), period_frames);
+    if (n == -EPIPE) {
+      snd_pcm_prepare(pcm);
+      continue;
+    }
+    if (n < 0) return 1;
+    snd_pcm_sframes_t delay = 0;
+    if (Clock::now() - start >= 1s && snd_pcm_delay(pcm, &delay) == 0)
+      delays_ms.push_back(double(delay) * 1000 / kRate);
+  }
+  snd_pcm_drop(pcm);
+  snd_pcm_close(pcm);
+  if (delays_ms.empty()) return 1;
+  std::sort(delays_ms.begin(), delays_ms.end());
+  std::printf("%.2f %.2f\n", delays_ms[delays_ms.size() / 2], delays_ms[delays_ms.size() * 95 / 100]);
+  return 0;
+}
+
 void print_row(const std::string& label, const std::string& value) {
   std::printf("  %-58s %s\n", label.c_str(), value.c_str());
 }
@@ -199,6 +240,9 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--latency-probe" && i + 1 < argc) return latency_probe(static_cast<unsigned>(std::atoi(argv[++i])));
+    if (a == "--delay-probe" && i + 3 < argc)
+      return delay_probe(argv[i + 1], static_cast<unsigned>(std::atoi(argv[i + 2])),
+                         static_cast<unsigned>(std::atoi(argv[i + 3])));
     if (a == "--seconds" && i + 1 < argc) settings.seconds = static_cast<unsigned>(std::atoi(argv[++i]));
     else if (a == "--xrun-seconds" && i + 1 < argc) settings.xrun_seconds = static_cast<unsigned>(std::atoi(argv[++i]));
     else if (a == "--skip-pulse") settings.pulse = false;
@@ -307,8 +351,41 @@ int main(int argc, char** argv) {
     if (n <= 0) break;
     RunResult probe = run({self, "--latency-probe", std::to_string(period)}, xen.guest_env(), xen.logs(),
                           "latency", 20s);
+    // The device plays a period before it can report one played: what is left is ours (the
+    // open, the handshake, the first WRITE and the position's way back).
+    const double period_ms = period * 1000.0 / kRate;
+    const double ms = probe.status.success() ? std::atof(probe.out.c_str()) : 0;
     print_row("period " + std::to_string(period) + " frames",
-              probe.status.success() ? probe.out.substr(0, probe.out.find('\n')) + " ms" : "failed: " + probe.err);
+              probe.status.success() ? fixed(ms) + " ms; minus the period (" + fixed(period_ms) + " ms): " +
+                                           fixed(ms - period_ms) + " ms ours"
+                                     : "failed: " + probe.err);
+  }
+
+  std::printf("\nWrite-to-consumption latency: snd_pcm_delay() right after each blocking write of a period,\n"
+              "from 1 s into a %u s run (ms, median / 95th percentile; buffer = 4 periods)\n", settings.seconds);
+  for (unsigned period : {1024u, 128u}) {
+    SoftwareXenOptions options;
+    options.wav_sink = false;
+    SoftwareXen xen(options);
+    char self[4096] = {};
+    const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0) break;
+    auto probe = [&](const std::string& device, const Environment& env) {
+      RunResult r = run({self, "--delay-probe", device, std::to_string(period), std::to_string(settings.seconds)},
+                        env, xen.logs(), "delay-" + device, std::chrono::seconds(settings.seconds + 20));
+      if (!r.status.success()) return std::string("failed");
+      std::istringstream words(r.out);
+      double median = 0, p95 = 0;
+      if (!(words >> median >> p95)) return std::string("failed");
+      return fixed(median) + " / " + fixed(p95);
+    };
+    std::string line = probe("xensnd", xen.guest_env()) + " xensnd";
+    if (pulse) {
+      Environment env = xen.guest_env();
+      env["PULSE_SERVER"] = pulse->server();
+      line += ", " + probe("pulse", env) + " pulse";
+    }
+    print_row("period " + std::to_string(period) + " frames (" + fixed(period * 1000.0 / kRate) + " ms)", line);
   }
 
   std::printf("\nSmallest period without an xrun over %u s (target: 128 frames)\n", settings.xrun_seconds);
