@@ -9,7 +9,8 @@
 #include <chrono>
 #include <thread>
 #if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/allocator_interface.h>
+// From the sanitizer runtime (<sanitizer/allocator_interface.h>, which GCC 12 does not ship).
+extern "C" size_t __sanitizer_get_current_allocated_bytes();
 #endif
 
 #include "protocol/xenbus_frontend.h"
