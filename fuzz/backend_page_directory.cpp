@@ -1,6 +1,18 @@
 // The reference backend's page-directory walk (map_pcm_buffer) over directory pages a
 // frontend wrote as it liked: chains that loop, end early (a 0 next or entry), name
-// references that were never granted, for buffer sizes up to 4 GiB.
+// references that were never granted, for buffers of up to kMaxDirectoryPages directory
+// pages (and the page count of every buffer_sz up to 4 GiB).
+//
+// Why the walk is capped at kMaxDirectoryPages (32) directory pages (~128 MiB) rather than
+// 4 GiB (1025 pages, a million references): map_pcm_buffer's loop is linear and the same
+// for every directory page (copy the page, take min(wanted, 1023) entries, follow the next
+// reference); nothing in it depends on the size but the count of iterations and the last
+// page's partial length. 32 directory pages are more than the 12 distinct pages a chain
+// can be made of, so chains still loop and revisit pages, and every boundary (k * 1023
+// references, +-1, k <= 32) stays reachable. The only arithmetic on the full 32-bit size,
+// buffer_page_count(), is checked on the value the input gave before it is folded into
+// the cap. The uncapped walk cost milliseconds per input (a million references pushed,
+// compared and looked up) and kept the target at a few hundred inputs a second.
 //
 // Checked against an independent walk: the buffer mapped is exactly the references the
 // directory names, in order, ceil(buffer_sz / 4096) of them, writable; only the directory
@@ -16,6 +28,11 @@
 #include "fuzz/fuzz_check.h"
 #include "protocol/sndif_abi.h"
 
+namespace {
+constexpr uint32_t kMaxDirectoryPages = 32;
+constexpr uint32_t kMaxBufferBytes = kMaxDirectoryPages * xensnd::abi::kRefsPerDirectoryPage * 4096;
+}  // namespace
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FuzzedDataProvider in(data, size);
   xensnd::fuzz::FrontendPages pages;
@@ -23,6 +40,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   uint32_t count = in.ConsumeIntegralInRange<uint32_t>(1, 12);
   uint32_t buffer_bytes = in.ConsumeBool() ? in.ConsumeIntegralInRange<uint32_t>(0, 40 * 4096)
                                            : in.ConsumeIntegral<uint32_t>();
+  // The page count of any 32-bit size (no overflow near 4 GiB), then the size folded into
+  // the cap (see the top of this file).
+  FUZZ_CHECK(uint64_t{xensnd::backend::buffer_page_count(buffer_bytes)} ==
+             (uint64_t{buffer_bytes} + 4095) / 4096);
+  if (buffer_bytes > kMaxBufferBytes) buffer_bytes %= kMaxBufferBytes + 1;
   xenio::GrantRef directory = in.ConsumeIntegralInRange<int>(0, 7) == 0 ? in.ConsumeIntegral<uint32_t>()
                                                                        : kFirst + in.ConsumeIntegralInRange<uint32_t>(0, count - 1);
   xensnd::fuzz::fill_pages(in, pages, kFirst, count);

@@ -25,6 +25,7 @@
 #include <string>
 
 #include "fuzz/fuzz_check.h"
+#include "fuzz/run_dir.h"
 #include "fuzz/sim_pump.h"
 #include "fuzz/store_script.h"
 #include "sim/xenstored/wire_format.h"
@@ -247,13 +248,7 @@ class Harness {
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  char pattern[] = "/tmp/xensnd-fuzz-xenstored-XXXXXX";
-  FUZZ_CHECK(mkdtemp(pattern) != nullptr);
-  g_run_dir = pattern;
-  std::atexit([] {
-    std::error_code ignored;
-    fs::remove_all(g_run_dir, ignored);
-  });
+  g_run_dir = xensnd::fuzz::make_run_dir("xenstored");
   return 0;
 }
 
