@@ -121,6 +121,26 @@ void SharedStream::process() {
   inner_.process();
 }
 
+void SharedStream::process_keeping_notifications() {
+  std::lock_guard lock(mutex_);
+  inner_.process_keeping_notifications();
+}
+
+size_t SharedStream::take_notifications() {
+  std::lock_guard lock(mutex_);
+  return inner_.take_notifications();
+}
+
+uint64_t SharedStream::notifications_taken() const {
+  std::lock_guard lock(mutex_);
+  return inner_.notifications_taken();
+}
+
+bool SharedStream::has_unconsumed_notified() const {
+  std::lock_guard lock(mutex_);
+  return inner_.has_unconsumed_notified();
+}
+
 void SharedStream::wait(std::chrono::milliseconds timeout) {
   std::lock_guard lock(mutex_);
   inner_.wait(timeout);

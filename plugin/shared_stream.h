@@ -54,6 +54,10 @@ class SharedStream final : public Stream {
   uint64_t completed_read_bytes() const override;
   int poll_fd() const override;
   void process() override;
+  void process_keeping_notifications() override;
+  size_t take_notifications() override;
+  uint64_t notifications_taken() const override;
+  bool has_unconsumed_notified() const override;
   void wait(std::chrono::milliseconds timeout) override;
   bool arm_response_notification() override;
   uint64_t position_bytes() const override;

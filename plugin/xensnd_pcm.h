@@ -102,14 +102,24 @@ class XensndPcm {
   bool wait_for_progress_unlocked(std::unique_lock<std::mutex>& lock, std::chrono::milliseconds timeout);
   void check_watch_locked();
   void set_timer(long value_ns, long interval_ns);
-  // Readiness is level-triggered, as a kernel PCM's is: the timer fd is kept readable while
-  // poll would report the stream ready (in `state`), and only then; otherwise it ticks as the
-  // watchdog while the backend runs. A system call only when the readiness changes.
+  // Readiness is level-triggered, as a kernel PCM's is: a poll fd is kept readable while
+  // poll would report the stream ready (in `state`), and only then; otherwise the timer ticks
+  // as the watchdog while the backend runs. The stream's own fd carries the level when a
+  // notification made the stream ready (it is taken only when the stream stops being ready:
+  // one read a period, as any event costs); the timer carries it otherwise.
   // The next wake-up of a non-blocking playback drain: a period (at least 1 ms) from now.
   void arm_drain_wakeup_locked();
   bool ready_locked(snd_pcm_state_t state) const;
   void update_readiness_locked(snd_pcm_state_t state);
   void update_readiness_locked() { update_readiness_locked(io_.state); }
+  // The stream's fd was seen readable: its notifications are pending, none taken since.
+  void hold_notifications_locked() {
+    notifications_held_ = true;
+    notifications_taken_seen_ = stream_->notifications_taken();
+  }
+  bool notifications_held_locked() const {
+    return notifications_held_ && stream_->notifications_taken() == notifications_taken_seen_;
+  }
   int fail_locked(const std::string& reason);
   void start_locked();
   void stop_locked() noexcept;
@@ -132,6 +142,11 @@ class XensndPcm {
   enum class TimerMode { kOff, kWatchdog, kReady, kCustom };
   TimerMode timer_mode_ = TimerMode::kOff;
   bool timer_fired_ = false;  // poll saw the timer readable and nobody read or re-set it since
+  // poll saw the stream's fd readable, and its notifications are left pending while the
+  // stream is ready: the fd itself is then the readiness level, at no system call. Valid while
+  // nobody took notifications since (stream_->notifications_taken() still at the count seen).
+  bool notifications_held_ = false;
+  uint64_t notifications_taken_seen_ = 0;
   mutable std::mutex mutex_;
 
   // hw_params

@@ -73,14 +73,32 @@ bool XensndPcm::ready_locked(snd_pcm_state_t state) const {
 }
 
 void XensndPcm::update_readiness_locked(snd_pcm_state_t state) {
+  // `wake`: a poller must not sleep. Ready, or a notification taken below announced
+  // something not consumed yet (it came after the last look): then the poller comes
+  // straight back for it.
+  bool wake = ready_locked(state);
+  if (!wake && notifications_held_locked()) {
+    // The poller must sleep now: take the notifications that kept the stream's fd readable.
+    notifications_held_ = false;
+    try {
+      if (stream_->take_notifications() > 0 && stream_->has_unconsumed_notified()) wake = true;
+    } catch (const BackendGoneError& error) {
+      fail_locked(error.what());
+      return;
+    }
+  }
   // A non-blocking playback drain paces its own wake-ups (drain()): a period apart, so that
   // the poller learns the end within a period of the playout, not at the next watchdog tick.
   if (state == SND_PCM_STATE_DRAINING && playback() && timer_mode_ == TimerMode::kCustom) {
     if (timer_fired_) arm_drain_wakeup_locked();
     return;
   }
-  const bool ready = ready_locked(state);
-  const TimerMode want = ready ? TimerMode::kReady : backend_running_ ? TimerMode::kWatchdog : TimerMode::kOff;
+  // Woken by a notification that is still pending: the stream's fd stays readable until it
+  // is taken, so the timer need not say so too.
+  const bool fd_keeps_level = wake && notifications_held_locked();
+  const TimerMode want = wake && !fd_keeps_level ? TimerMode::kReady
+                         : backend_running_      ? TimerMode::kWatchdog
+                                                 : TimerMode::kOff;
   if (want == timer_mode_) {
     // A watchdog tick the poller saw is consumed, or the fd would stay readable.
     if (want != TimerMode::kReady && timer_fired_) drain_timer();
@@ -173,7 +191,9 @@ void XensndPcm::process_events_locked(Clock::time_point now, bool force) {
   // steady state at a few system calls per period. poll_revents always consumes.
   if (!force && now - last_process_ < kProcessInterval) return;
   last_process_ = now;
-  stream_->process();
+  // The notifications stay pending: while the stream is ready they keep the poll fd readable
+  // (update_readiness_locked takes them once it is not).
+  stream_->process_keeping_notifications();
 }
 
 bool XensndPcm::update_locked() {
@@ -231,7 +251,7 @@ void XensndPcm::arm_responses_if_waiting_locked() {
     if (!waiting_for_responses_locked() || !stream_->arm_response_notification()) return;
     // Answered before the request took effect: nothing will notify these. Take them now.
     last_process_ = Clock::now();
-    stream_->process();
+    stream_->process_keeping_notifications();
     advance_locked(last_process_);
   }
   // Still answering as fast as we look: let the poller come straight back.
@@ -241,12 +261,26 @@ void XensndPcm::arm_responses_if_waiting_locked() {
 
 bool XensndPcm::wait_for_progress_unlocked(std::unique_lock<std::mutex>& lock,
                                            std::chrono::milliseconds timeout) {
+  if (notifications_held_locked()) {
+    // A notification held as readiness would end this sleep at once: take it, and let the
+    // caller look at what it announced first.
+    notifications_held_ = false;
+    try {
+      if (stream_->take_notifications() > 0) return true;
+    } catch (const BackendGoneError& error) {
+      fail_locked(error.what());
+      return true;
+    }
+  }
   pollfd fds[2] = {{stream_->poll_fd(), POLLIN, 0}, {card_->watch_fd(), POLLIN, 0}};
   lock.unlock();
   const int ready = ::poll(fds, 2, static_cast<int>(std::max<long>(timeout.count(), 1)));
   const int poll_errno = errno;
   lock.lock();
-  if (ready > 0 && fds[0].revents) last_process_ = Clock::time_point{};
+  if (ready > 0 && fds[0].revents) {
+    last_process_ = Clock::time_point{};
+    hold_notifications_locked();
+  }
   if (ready > 0 && fds[1].revents) check_watch_locked();
   if (ready < 0 && poll_errno == EINTR) return false;
   return ready > 0;
@@ -428,6 +462,7 @@ int XensndPcm::poll_revents(pollfd* fds, unsigned nfds, unsigned short* revents)
     // needs no pump: no position moved and no answer was taken.)
     const bool pump_due = !playback() && now - last_process_ >= std::chrono::nanoseconds(kWatchdogNs);
     if (nfds >= 1) last_process_ = fds[0].revents || pump_due ? Clock::time_point{} : now;
+    if (nfds >= 1 && fds[0].revents) hold_notifications_locked();
   }
   // Consumes responses and events through pointer(); also ends a non-blocking drain.
   const snd_pcm_sframes_t avail = snd_pcm_avail_update(io_.pcm);

@@ -74,6 +74,10 @@ void EventPageReader::read(EventBatch& batch) {
   publish_consumed(prod);
 }
 
+bool EventPageReader::has_unread() const {
+  return std::atomic_ref<uint32_t>(page_->in_prod).load(std::memory_order_relaxed) != cons_;
+}
+
 void EventPageReader::discard_all() {
   uint32_t prod = std::atomic_ref<uint32_t>(page_->in_prod).load(std::memory_order_relaxed);
   publish_consumed(prod);

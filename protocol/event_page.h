@@ -34,6 +34,8 @@ class EventPageReader {
   // Drops every event published so far (those queued before a STOP or PAUSE response).
   void discard_all();
   uint64_t overruns() const { return overruns_; }
+  // The backend published events not read yet (one look at in_prod, not validated).
+  bool has_unread() const;
 
  private:
   void publish_consumed(uint32_t index);

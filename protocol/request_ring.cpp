@@ -132,6 +132,10 @@ bool RequestRing::response_notification_armed() const {
   return static_cast<int32_t>(event - ring_.rsp_cons) > 0;
 }
 
+bool RequestRing::has_uncollected_responses() const {
+  return load_shared(ring_.sring->rsp_prod) != ring_.rsp_cons;
+}
+
 std::optional<RequestRing::Clock::time_point> RequestRing::next_deadline() const {
   if (!front_clock_runs()) return std::nullopt;
   return front_since_ + outstanding_.front().allowance;

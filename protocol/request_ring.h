@@ -74,6 +74,8 @@ class RequestRing {
   bool arm_response_notification();
   // rsp_event is armed for a response not yet consumed: the backend may notify (or may have).
   bool response_notification_armed() const;
+  // The backend published responses not collected yet (one look at rsp_prod, not validated).
+  bool has_uncollected_responses() const;
 
   bool is_outstanding(uint16_t id) const { return find(id) != outstanding_.end(); }
   // The deadline of the oldest outstanding request, if its clock runs.

@@ -125,7 +125,8 @@ void SndifStream::block_for_response_or(Clock::time_point until) {
   block_until_event_or(until);
 }
 
-void SndifStream::pump() {
+size_t SndifStream::take_notifications() {
+  if (disconnected_) return 0;  // the channels may be gone; nothing is delivered any more
   try {
     // Acknowledge and unmask first: anything arriving after this wakes poll() again.
     // A delivered port stays masked until unmask(), so with both of this handle's ports
@@ -146,9 +147,20 @@ void SndifStream::pump() {
       if (!took(*port)) taken[count++] = *port;
     }
     for (size_t i = 0; i < count; ++i) channels_->unmask(taken[i]);
+    if (count > 0) ++notifications_taken_;
+    return count;
   } catch (const xenio::XenError& e) {
     fail(std::string("event channel failure: ") + e.what());
   }
+}
+
+bool SndifStream::has_unconsumed_notified() const {
+  if (disconnected_) return false;
+  return events_.has_unread() || (ring_.response_notification_armed() && ring_.has_uncollected_responses());
+}
+
+void SndifStream::pump(bool take) {
+  if (take) take_notifications();
 
   // Events before responses: events queued before a STOP/PAUSE response are discarded,
   // those read while the request is pending here and the rest when its response arrives
@@ -443,11 +455,20 @@ void SndifStream::send_read(uint32_t offset, uint32_t length) { send_data(XENSND
 void SndifStream::process() {
   require_connected();
   pump();
-  if (failed_data_request_) {
-    RequestFailedError error = *failed_data_request_;
-    failed_data_request_.reset();
-    throw error;
-  }
+  throw_failed_data_request();
+}
+
+void SndifStream::process_keeping_notifications() {
+  require_connected();
+  pump(/*take=*/false);
+  throw_failed_data_request();
+}
+
+void SndifStream::throw_failed_data_request() {
+  if (!failed_data_request_) return;
+  RequestFailedError error = *failed_data_request_;
+  failed_data_request_.reset();
+  throw error;
 }
 
 void SndifStream::wait(std::chrono::milliseconds timeout) {

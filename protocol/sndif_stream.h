@@ -53,6 +53,10 @@ class SndifStream final : public Stream {
   uint64_t completed_read_bytes() const override { return completed_read_bytes_; }
   int poll_fd() const override;
   void process() override;
+  void process_keeping_notifications() override;
+  size_t take_notifications() override;
+  uint64_t notifications_taken() const override { return notifications_taken_; }
+  bool has_unconsumed_notified() const override;
   void wait(std::chrono::milliseconds timeout) override;
   bool arm_response_notification() override;
   uint64_t position_bytes() const override { return positions_.position(); }
@@ -90,9 +94,12 @@ class SndifStream final : public Stream {
   Completion call(xensnd_req request, std::chrono::milliseconds timeout);
   uint16_t push(const xensnd_req& request, std::chrono::milliseconds timeout);
   void send_data(uint8_t operation, uint32_t offset, uint32_t length);
-  // One pass over the event channels, the event page and the ring. Throws like process().
-  void pump();
+  // One pass over the event channels (unless `take` is false), the event page and the ring.
+  // Throws like process().
+  void pump(bool take = true);
   void handle_completion(Completion& c);
+  // A failed WRITE/READ that pump() recorded, thrown once.
+  void throw_failed_data_request();
   void block_until_event_or(Clock::time_point until);
   // The same for a caller that needs a response: arms its notification first.
   void block_for_response_or(Clock::time_point until);
@@ -129,6 +136,7 @@ class SndifStream final : public Stream {
   uint64_t completed_read_bytes_ = 0;
   uint64_t positions_ahead_ = 0;
   uint64_t position_rebases_ = 0;
+  uint64_t notifications_taken_ = 0;
   std::string last_position_anomaly_;
   std::optional<RequestFailedError> failed_data_request_;
   bool disconnected_ = false;

@@ -112,6 +112,21 @@ class Stream {
   // It does not ask the backend to notify the next response: while streaming, the once-a-period
   // CUR_POS event wakes poll_fd() and the answers are consumed then (one wake-up a period).
   virtual void process() = 0;
+  // process() that leaves the event channels' notifications pending, so poll_fd() stays
+  // readable. A caller whose poller should wake again (its stream is ready) keeps that
+  // readiness in poll_fd() for free, instead of in a timer it must set and reset every
+  // period; it takes the notifications (take_notifications()) when the poller must sleep.
+  virtual void process_keeping_notifications() = 0;
+  // Takes the pending notifications: poll_fd() is not readable until the next one arrives.
+  // Returns how many ports had one. What they announced is in the pages: process after.
+  virtual size_t take_notifications() = 0;
+  // How many times notifications were taken, by any caller (process() and waits take them
+  // too): a readiness held in poll_fd() is gone once this moved.
+  virtual uint64_t notifications_taken() const = 0;
+  // Something a notification announces is not consumed yet: an event, or a response while
+  // its notification is armed. A look at two indices in shared memory, no system call: after
+  // take_notifications(), whether one of those taken announced what was not seen yet.
+  virtual bool has_unconsumed_notified() const = 0;
   // Blocks until something arrives or `timeout` passes, then process()es. With requests
   // outstanding, their answers wake it (it arms the notification itself).
   virtual void wait(std::chrono::milliseconds timeout) = 0;

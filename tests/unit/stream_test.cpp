@@ -358,6 +358,51 @@ TEST_F(StreamTest, PositionsFollowCurPos) {
   EXPECT_GT(stream0().position_time().time_since_epoch().count(), 0);
 }
 
+TEST_F(StreamTest, ProcessKeepingNotificationsLeavesThePollFdReadableUntilTaken) {
+  write(0, 16384);
+  start();
+  stream0().process();
+  ASSERT_FALSE(readable(stream0().poll_fd()));
+  const uint64_t taken_before = stream0().notifications_taken();
+  backend.send_position(0, 4096);
+  stream0().process_keeping_notifications();
+  EXPECT_EQ(stream0().position_bytes(), 4096u);  // the event is consumed ...
+  EXPECT_TRUE(readable(stream0().poll_fd()));    // ... and its notification still pending
+  EXPECT_EQ(stream0().notifications_taken(), taken_before);
+  EXPECT_EQ(stream0().take_notifications(), 1u);
+  EXPECT_FALSE(readable(stream0().poll_fd()));
+  EXPECT_EQ(stream0().notifications_taken(), taken_before + 1);
+  EXPECT_EQ(stream0().take_notifications(), 0u);  // nothing more: the count stays
+  EXPECT_EQ(stream0().notifications_taken(), taken_before + 1);
+  // After the take, the next event is notified again.
+  backend.send_position(0, 8192);
+  EXPECT_TRUE(readable(stream0().poll_fd()));
+}
+
+TEST_F(StreamTest, UnconsumedNotifiedCountsEventsAndOnlyArmedResponses) {
+  start();
+  stream0().process();
+  EXPECT_FALSE(stream0().has_unconsumed_notified());
+  // An answer nobody asked to be notified of: not announced by any notification.
+  write(0, 4096);
+  EXPECT_FALSE(stream0().has_unconsumed_notified());
+  stream0().process();
+  // An event is.
+  backend.send_position(0, 2048);
+  EXPECT_TRUE(stream0().has_unconsumed_notified());
+  stream0().process_keeping_notifications();
+  EXPECT_FALSE(stream0().has_unconsumed_notified());
+  // So is an answer while its notification is armed.
+  backend.hold = true;
+  write(4096, 4096);
+  ASSERT_FALSE(stream0().arm_response_notification());
+  EXPECT_FALSE(stream0().has_unconsumed_notified());
+  backend.answer_held();
+  EXPECT_TRUE(stream0().has_unconsumed_notified());
+  stream0().process();
+  EXPECT_FALSE(stream0().has_unconsumed_notified());
+}
+
 TEST_F(StreamTest, PositionGoingBackwardsIsReBasedNotADisconnection) {
   write(0, 8192);
   start();
