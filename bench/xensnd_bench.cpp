@@ -1,12 +1,14 @@
 // xensnd-bench: the figures of the plugin's performance targets, measured on the software Xen
-// with the reference backend paced in real time (48 kHz, stereo, S16_LE):
+// with the reference backend paced in real time (48 kHz, stereo, S16_LE, on a stereo S16 card;
+// a figure whose period the PCM did not grant exactly says so):
 //   - CPU time of `aplay` per second of audio through xensnd, next to the same aplay through
 //     ALSA's pulse plugin into a PulseAudio null sink, for period sizes 1024, 256, 128;
 //   - the same CPU figures in steady state (a long run minus a 1 s run: opening cancels out);
 //   - system calls per period in steady state (strace -ttt, a window that leaves out opening
 //     and closing);
 //   - throughput with the backend in free-run mode, next to `aplay -D null`;
-//   - open-to-first-CUR_POS latency;
+//   - open to START answered (all ours) and to the first room the pointer makes;
+//   - write-to-consumption latency (snd_pcm_delay after each write), next to the PulseAudio path;
 //   - the smallest period size that plays without an xrun;
 //   - the plugin's memory: peak RSS of aplay through xensnd minus aplay to `null`.
 //
@@ -96,10 +98,42 @@ Usage measure(const std::vector<std::string>& argv, const Environment& env, cons
   return result;
 }
 
+// -v: aplay prints the parameters it got (stderr), checked by granted_period().
 std::vector<std::string> aplay(const std::string& device, unsigned period, unsigned seconds) {
-  return {"aplay", "-q", "-D", device, "-t", "raw", "-f", "S16_LE", "-r", std::to_string(kRate), "-c", "2",
+  return {"aplay", "-q", "-v", "-D", device, "-t", "raw", "-f", "S16_LE", "-r", std::to_string(kRate), "-c", "2",
           "--period-size=" + std::to_string(period), "--buffer-size=" + std::to_string(4 * period),
           "-d", std::to_string(seconds), "/dev/zero"};
+}
+
+// The period aplay was granted, from its -v dump ("period_size  : N"): a figure is only
+// for the period it names when the PCM gave exactly that one.
+std::optional<unsigned> granted_period(const std::string& aplay_err) {
+  const auto at = aplay_err.find("period_size");
+  if (at == std::string::npos) return std::nullopt;
+  const auto colon = aplay_err.find(':', at);
+  if (colon == std::string::npos) return std::nullopt;
+  return static_cast<unsigned>(std::strtoul(aplay_err.c_str() + colon + 1, nullptr, 10));
+}
+
+std::string period_mismatch(unsigned asked, const std::string& aplay_err) {
+  const std::optional<unsigned> got = granted_period(aplay_err);
+  if (got == asked) return "";
+  return " [asked for " + std::to_string(asked) + " frames, got " + (got ? std::to_string(*got) : "?") + "]";
+}
+
+// The card every figure is measured on: stereo S16_LE at 44.1/48 kHz, as the toolstack
+// typically configures a guest's card. (A card offering up to 8 channels of 32-bit samples
+// raises the smallest period a stereo S16 stream may have: ioplug constrains periods in
+// bytes only, so the floor is 32 frames of the widest frame — 256 stereo S16 frames.)
+SoftwareXenOptions bench_card(std::vector<std::string> backend_args = {}) {
+  SoftwareXenOptions options;
+  options.vsnd_config =
+      "CARD, short-name=bench, long-name=xensnd benchmark card, sample-rates=44100;48000, "
+      "sample-formats=s16_le, channels-min=1, channels-max=2 | PCM, name=main | "
+      "STREAM, unique-id=speaker, type=P | STREAM, unique-id=microphone, type=C";
+  options.wav_sink = false;
+  options.backend_args = std::move(backend_args);
+  return options;
 }
 
 // A PulseAudio daemon with a null sink (paced by its own clock), reached through PULSE_SERVER.
@@ -135,12 +169,15 @@ class PulseNullSink {
 // made between 1.5 s after the first and 0.5 s before the last (opening, the handshake and
 // closing stay outside the window, whatever they cost in a given run).
 std::optional<double> syscalls_per_period(const std::vector<std::string>& argv, const Environment& env,
-                                          const std::filesystem::path& logs, unsigned period) {
+                                          const std::filesystem::path& logs, unsigned period,
+                                          std::string& note) {
   const auto trace = logs / "strace-window.trace";
   std::vector<std::string> traced{"strace", "-f", "-ttt", "-o", trace.string()};
   traced.insert(traced.end(), argv.begin(), argv.end());
   Usage run = measure(traced, env, logs, "strace-window");
   if (!run.status.success()) return std::nullopt;
+  note = period_mismatch(period, run.err);
+  period = granted_period(run.err).value_or(period);
   std::ifstream in(trace);
   std::vector<double> times;  // one per system call ("<... resumed>" halves are not calls)
   for (std::string line; std::getline(in, line);) {
@@ -166,8 +203,11 @@ int latency_probe(unsigned period) {
                          period * 4 * 1'000'000ull / kRate) < 0)
     return 1;
   std::vector<uint8_t> zeros(period * 4 * kFrameBytes);
-  snd_pcm_writei(pcm, zeros.data(), period * 4);  // fills the buffer: starts the stream
-  // The first CUR_POS moves the hardware pointer.
+  // Fills the buffer, which reaches the start threshold: returns once START is answered.
+  if (snd_pcm_writei(pcm, zeros.data(), period * 4) < 0) return 1;
+  const double start_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+  // The pointer then moves with the clock from START (between CUR_POS events, never past
+  // what the backend took): the first room the application sees.
   for (;;) {
     snd_pcm_status_t* status;
     snd_pcm_status_alloca(&status);
@@ -177,7 +217,7 @@ int latency_probe(unsigned period) {
     snd_pcm_wait(pcm, 100);
   }
   const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-  std::printf("%.2f\n", ms);
+  std::printf("%.2f %.2f\n", start_ms, ms);
   snd_pcm_drop(pcm);
   snd_pcm_close(pcm);
   return 0;
@@ -272,11 +312,10 @@ int main(int argc, char** argv) {
               settings.seconds);
   long xensnd_rss = 0;
   for (unsigned period : periods) {
-    SoftwareXenOptions options;
-    options.wav_sink = false;
-    SoftwareXen xen(options);
+    SoftwareXen xen(bench_card());
     Usage x = measure(aplay("xensnd", period, settings.seconds), xen.guest_env(), xen.logs(), "aplay");
-    std::string line = x.status.success() ? fixed(x.cpu_seconds * 1000 / settings.seconds) + " xensnd"
+    std::string line = x.status.success() ? fixed(x.cpu_seconds * 1000 / settings.seconds) + " xensnd" +
+                                                period_mismatch(period, x.err)
                                           : "xensnd failed: " + x.err;
     if (period == 1024) xensnd_rss = x.max_rss_kib;
     if (pulse) {
@@ -294,13 +333,12 @@ int main(int argc, char** argv) {
               "closing cancel out (target: xensnd/pulse <= 0.5)\n",
               settings.seconds + 1, settings.seconds);
   for (unsigned period : periods) {
-    SoftwareXenOptions options;
-    options.wav_sink = false;
-    SoftwareXen xen(options);
+    SoftwareXen xen(bench_card());
     auto steady = [&](const std::string& device, const Environment& env) -> std::optional<double> {
       Usage shortrun = measure(aplay(device, period, 1), env, xen.logs(), "aplay-short");
       Usage longrun = measure(aplay(device, period, settings.seconds + 1), env, xen.logs(), "aplay-long");
       if (!shortrun.status.success() || !longrun.status.success()) return std::nullopt;
+      if (!period_mismatch(period, longrun.err).empty()) return std::nullopt;
       return (longrun.cpu_seconds - shortrun.cpu_seconds) * 1000 / settings.seconds;
     };
     std::optional<double> x = steady("xensnd", xen.guest_env());
@@ -320,21 +358,17 @@ int main(int argc, char** argv) {
                 "the first to 0.5 s before the last; target <= 4)\n",
                 settings.seconds + 2);
     for (unsigned period : periods) {
-      SoftwareXenOptions options;
-      options.wav_sink = false;
-      SoftwareXen xen(options);
-      auto per_period = syscalls_per_period(aplay("xensnd", period, settings.seconds + 2), xen.guest_env(), xen.logs(), period);
+      SoftwareXen xen(bench_card());
+      std::string note;
+      auto per_period = syscalls_per_period(aplay("xensnd", period, settings.seconds + 2), xen.guest_env(), xen.logs(), period, note);
       print_row("period " + std::to_string(period) + " frames",
-                per_period ? fixed(*per_period) + " syscalls/period (aplay's own included)" : "strace failed");
+                per_period ? fixed(*per_period) + " syscalls/period (aplay's own included)" + note : "strace failed");
     }
   }
 
   std::printf("\nThroughput, backend in free-run mode (MB/s of PCM data)\n");
   {
-    SoftwareXenOptions options;
-    options.wav_sink = false;
-    options.backend_args = {"--free-run"};
-    SoftwareXen xen(options);
+    SoftwareXen xen(bench_card({"--free-run"}));
     const unsigned audio_seconds = 60;
     const double mb = double(audio_seconds) * kRate * kFrameBytes / 1e6;
     Usage x = measure(aplay("xensnd", 4096, audio_seconds), xen.guest_env(), xen.logs(), "aplay-free");
@@ -343,30 +377,28 @@ int main(int argc, char** argv) {
     print_row("aplay -D null (ALSA's own plumbing)", n.status.success() ? fixed(mb / n.wall_seconds, 1) + " MB/s" : "failed");
   }
 
-  std::printf("\nOpen to first CUR_POS (snd_pcm_open ... first hardware pointer move)\n");
+  std::printf("\nOpen to START and to the first room (snd_pcm_open ... START answered, all of it ours:\n"
+              "open, XenStore handshake, parameters, OPEN, the first WRITEs, START; ... the hardware\n"
+              "pointer's first move, which follows the clock from START)\n");
   for (unsigned period : {1024u, 128u}) {
-    SoftwareXen xen;
+    SoftwareXen xen(bench_card());
     char self[4096] = {};
     const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
     if (n <= 0) break;
     RunResult probe = run({self, "--latency-probe", std::to_string(period)}, xen.guest_env(), xen.logs(),
                           "latency", 20s);
-    // The device plays a period before it can report one played: what is left is ours (the
-    // open, the handshake, the first WRITE and the position's way back).
-    const double period_ms = period * 1000.0 / kRate;
-    const double ms = probe.status.success() ? std::atof(probe.out.c_str()) : 0;
+    std::istringstream words(probe.out);
+    double start_ms = 0, room_ms = 0;
+    const bool ok = probe.status.success() && static_cast<bool>(words >> start_ms >> room_ms);
     print_row("period " + std::to_string(period) + " frames",
-              probe.status.success() ? fixed(ms) + " ms; minus the period (" + fixed(period_ms) + " ms): " +
-                                           fixed(ms - period_ms) + " ms ours"
-                                     : "failed: " + probe.err);
+              ok ? fixed(start_ms) + " ms to START, " + fixed(room_ms) + " ms to the first room"
+                 : "failed: " + probe.err);
   }
 
   std::printf("\nWrite-to-consumption latency: snd_pcm_delay() right after each blocking write of a period,\n"
               "from 1 s into a %u s run (ms, median / 95th percentile; buffer = 4 periods)\n", settings.seconds);
   for (unsigned period : {1024u, 128u}) {
-    SoftwareXenOptions options;
-    options.wav_sink = false;
-    SoftwareXen xen(options);
+    SoftwareXen xen(bench_card());
     char self[4096] = {};
     const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
     if (n <= 0) break;
@@ -392,12 +424,11 @@ int main(int argc, char** argv) {
   {
     std::optional<unsigned> smallest;
     for (unsigned period : {256u, 128u, 64u, 32u}) {
-      SoftwareXenOptions options;
-      options.wav_sink = false;
-      SoftwareXen xen(options);
+      SoftwareXen xen(bench_card());
       Usage x = measure(aplay("xensnd", period, settings.xrun_seconds), xen.guest_env(), xen.logs(), "aplay-xrun");
-      const bool clean = x.status.success() && x.err.find("underrun") == std::string::npos;
-      print_row("period " + std::to_string(period) + " frames", clean ? "no xrun" : "xrun or failure");
+      const std::string mismatch = period_mismatch(period, x.err);
+      const bool clean = x.status.success() && x.err.find("underrun") == std::string::npos && mismatch.empty();
+      print_row("period " + std::to_string(period) + " frames", clean ? "no xrun" : "xrun or failure" + mismatch);
       if (!clean) break;
       smallest = period;
     }
@@ -406,7 +437,7 @@ int main(int argc, char** argv) {
 
   std::printf("\nMemory (peak RSS of aplay, period 1024, buffer 4096 frames = 16 KiB; target <= buffer + 2 MiB)\n");
   {
-    SoftwareXen xen;
+    SoftwareXen xen(bench_card());
     Usage null = measure(aplay("null", 1024, 1), xen.guest_env(), xen.logs(), "aplay-null-rss");
     print_row("aplay -D xensnd", std::to_string(xensnd_rss) + " KiB");
     print_row("aplay -D null", std::to_string(null.max_rss_kib) + " KiB");
