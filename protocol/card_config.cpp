@@ -41,19 +41,44 @@ using Inherited = LevelLimits;
   throw ConfigError("vsnd configuration: " + node_path + ": " + problem);
 }
 
-std::optional<uint32_t> read_number(xenio::XenStore& store, const std::string& path,
-                                    uint64_t min, uint64_t max) {
-  std::optional<std::string> text = store.read(path);
+// One directory of the configuration, listed once: only the settings it has are read. (Most
+// levels define few of the five limits, and reading an absent node is a XenStore round trip
+// all the same: on a typical card, half of the reads, at every open.)
+class ConfigDir {
+ public:
+  ConfigDir(xenio::XenStore& store, std::string path) : store_(store), path_(std::move(path)) {
+    std::optional<std::vector<std::string>> children = store_.directory(path_);
+    if (!children) fail(path_, "does not exist");
+    children_ = std::move(*children);
+  }
+  const std::string& path() const { return path_; }
+  const std::vector<std::string>& children() const { return children_; }
+  std::string node(const char* name) const { return join_path(path_, name); }
+  std::optional<std::string> read(const char* name) const {
+    if (std::find(children_.begin(), children_.end(), name) == children_.end()) return std::nullopt;
+    return store_.read(node(name));
+  }
+
+ private:
+  xenio::XenStore& store_;
+  std::string path_;
+  std::vector<std::string> children_;
+};
+
+std::optional<uint32_t> read_number(const ConfigDir& dir, const char* name, uint64_t min, uint64_t max) {
+  std::optional<std::string> text = dir.read(name);
   if (!text) return std::nullopt;
+  const std::string path = dir.node(name);
   ParsedNumber parsed = parse_decimal(*text, max);
   if (!parsed.value) fail(path, parsed.problem);
   if (*parsed.value < min) fail(path, "'" + *text + "' is less than " + std::to_string(min));
   return static_cast<uint32_t>(*parsed.value);
 }
 
-std::optional<std::vector<uint32_t>> read_rates(xenio::XenStore& store, const std::string& path) {
-  std::optional<std::string> text = store.read(path);
+std::optional<std::vector<uint32_t>> read_rates(const ConfigDir& dir) {
+  std::optional<std::string> text = dir.read(XENSND_FIELD_SAMPLE_RATES);
   if (!text) return std::nullopt;
+  const std::string path = dir.node(XENSND_FIELD_SAMPLE_RATES);
   std::vector<uint32_t> rates;
   for (std::string_view item : split_list(*text)) {
     ParsedNumber parsed = parse_decimal(item, std::numeric_limits<uint32_t>::max());
@@ -66,9 +91,10 @@ std::optional<std::vector<uint32_t>> read_rates(xenio::XenStore& store, const st
   return rates;
 }
 
-std::optional<uint64_t> read_formats(xenio::XenStore& store, const std::string& path) {
-  std::optional<std::string> text = store.read(path);
+std::optional<uint64_t> read_formats(const ConfigDir& dir) {
+  std::optional<std::string> text = dir.read(XENSND_FIELD_SAMPLE_FORMATS);
   if (!text) return std::nullopt;
+  const std::string path = dir.node(XENSND_FIELD_SAMPLE_FORMATS);
   uint64_t mask = 0;
   for (std::string_view item : split_list(*text)) {
     if (item.empty()) fail(path, "empty item in '" + *text + "'");
@@ -82,18 +108,17 @@ std::optional<uint64_t> read_formats(xenio::XenStore& store, const std::string& 
   return mask;
 }
 
-LevelLimits read_level(xenio::XenStore& store, const std::string& dir) {
+LevelLimits read_level(const ConfigDir& dir) {
   LevelLimits level;
-  level.channels_min = read_number(store, join_path(dir, XENSND_FIELD_CHANNELS_MIN), 1, kMaxChannels);
-  level.channels_max = read_number(store, join_path(dir, XENSND_FIELD_CHANNELS_MAX), 1, kMaxChannels);
+  level.channels_min = read_number(dir, XENSND_FIELD_CHANNELS_MIN, 1, kMaxChannels);
+  level.channels_max = read_number(dir, XENSND_FIELD_CHANNELS_MAX, 1, kMaxChannels);
   if (level.channels_min && level.channels_max && *level.channels_min > *level.channels_max)
-    fail(join_path(dir, XENSND_FIELD_CHANNELS_MIN),
+    fail(dir.node(XENSND_FIELD_CHANNELS_MIN),
          std::to_string(*level.channels_min) + " is more than channels-max " +
              std::to_string(*level.channels_max));
-  level.rates = read_rates(store, join_path(dir, XENSND_FIELD_SAMPLE_RATES));
-  level.formats = read_formats(store, join_path(dir, XENSND_FIELD_SAMPLE_FORMATS));
-  level.buffer_bytes = read_number(store, join_path(dir, XENSND_FIELD_BUFFER_SIZE), 1,
-                                   std::numeric_limits<uint32_t>::max());
+  level.rates = read_rates(dir);
+  level.formats = read_formats(dir);
+  level.buffer_bytes = read_number(dir, XENSND_FIELD_BUFFER_SIZE, 1, std::numeric_limits<uint32_t>::max());
   return level;
 }
 
@@ -147,11 +172,10 @@ StreamLimits with_defaults(const Inherited& limits) {
 
 // The numbered children of `dir` (PCM devices of a card, streams of a PCM device), which
 // must be 0..N-1 with N >= 1. Other children are settings and are skipped.
-size_t count_indexed_children(xenio::XenStore& store, const std::string& dir, const char* what) {
-  std::optional<std::vector<std::string>> children = store.directory(dir);
-  if (!children) fail(dir, "does not exist");
+size_t count_indexed_children(const ConfigDir& config_dir, const char* what) {
+  const std::string& dir = config_dir.path();
   std::vector<uint64_t> indices;
-  for (const std::string& child : *children) {
+  for (const std::string& child : config_dir.children()) {
     if (child.empty() || !std::all_of(child.begin(), child.end(), [](char c) { return c >= '0' && c <= '9'; }))
       continue;
     ParsedNumber parsed = parse_decimal(child, kMaxIndex);
@@ -170,19 +194,14 @@ size_t count_indexed_children(xenio::XenStore& store, const std::string& dir, co
   return indices.size();
 }
 
-std::string read_optional_text(xenio::XenStore& store, const std::string& path) {
-  return store.read(path).value_or("");
-}
-
-StreamConfig read_stream(xenio::XenStore& store, const std::string& dir, size_t pcm_index,
-                         size_t stream_index, const Inherited& above) {
+StreamConfig read_stream(const ConfigDir& dir, size_t pcm_index, size_t stream_index, const Inherited& above) {
   StreamConfig stream;
   stream.pcm_index = pcm_index;
   stream.stream_index = stream_index;
-  stream.xenstore_path = dir;
+  stream.xenstore_path = dir.path();
 
-  std::string type_path = join_path(dir, XENSND_FIELD_TYPE);
-  std::optional<std::string> type = store.read(type_path);
+  std::string type_path = dir.node(XENSND_FIELD_TYPE);
+  std::optional<std::string> type = dir.read(XENSND_FIELD_TYPE);
   if (!type) fail(type_path, "missing (must be \"p\" or \"c\")");
   std::string_view type_text = trim_blanks(*type);
   if (type_text == XENSND_STREAM_TYPE_PLAYBACK)
@@ -192,12 +211,12 @@ StreamConfig read_stream(xenio::XenStore& store, const std::string& dir, size_t 
   else
     fail(type_path, "'" + *type + "' is neither \"p\" (playback) nor \"c\" (capture)");
 
-  std::string id_path = join_path(dir, XENSND_FIELD_STREAM_UNIQUE_ID);
-  std::optional<std::string> unique_id = store.read(id_path);
+  std::string id_path = dir.node(XENSND_FIELD_STREAM_UNIQUE_ID);
+  std::optional<std::string> unique_id = dir.read(XENSND_FIELD_STREAM_UNIQUE_ID);
   if (!unique_id || unique_id->empty()) fail(id_path, "missing (the backend selects its device by it)");
   stream.unique_id = *unique_id;
 
-  stream.limits = with_defaults(narrow(above, read_level(store, dir), dir));
+  stream.limits = with_defaults(narrow(above, read_level(dir), dir.path()));
   return stream;
 }
 
@@ -213,20 +232,22 @@ std::vector<const StreamConfig*> CardConfig::streams() const {
 CardConfig read_card_config(xenio::XenStore& store, std::string_view device_path) {
   CardConfig card;
   card.xenstore_path = std::string(device_path);
-  size_t pcm_count = count_indexed_children(store, card.xenstore_path, "PCM device");
-  card.short_name = read_optional_text(store, join_path(card.xenstore_path, XENSND_FIELD_VCARD_SHORT_NAME));
-  card.long_name = read_optional_text(store, join_path(card.xenstore_path, XENSND_FIELD_VCARD_LONG_NAME));
-  Inherited card_limits = narrow(Inherited{}, read_level(store, card.xenstore_path), card.xenstore_path);
+  const ConfigDir card_dir(store, card.xenstore_path);
+  size_t pcm_count = count_indexed_children(card_dir, "PCM device");
+  card.short_name = card_dir.read(XENSND_FIELD_VCARD_SHORT_NAME).value_or("");
+  card.long_name = card_dir.read(XENSND_FIELD_VCARD_LONG_NAME).value_or("");
+  Inherited card_limits = narrow(Inherited{}, read_level(card_dir), card.xenstore_path);
 
   for (size_t p = 0; p < pcm_count; ++p) {
     PcmDeviceConfig pcm;
     pcm.index = p;
-    std::string pcm_dir = join_path(card.xenstore_path, std::to_string(p));
-    pcm.name = read_optional_text(store, join_path(pcm_dir, XENSND_FIELD_DEVICE_NAME));
-    Inherited pcm_limits = narrow(card_limits, read_level(store, pcm_dir), pcm_dir);
-    size_t stream_count = count_indexed_children(store, pcm_dir, "stream");
+    const ConfigDir pcm_dir(store, join_path(card.xenstore_path, std::to_string(p)));
+    pcm.name = pcm_dir.read(XENSND_FIELD_DEVICE_NAME).value_or("");
+    Inherited pcm_limits = narrow(card_limits, read_level(pcm_dir), pcm_dir.path());
+    size_t stream_count = count_indexed_children(pcm_dir, "stream");
     for (size_t s = 0; s < stream_count; ++s)
-      pcm.streams.push_back(read_stream(store, join_path(pcm_dir, std::to_string(s)), p, s, pcm_limits));
+      pcm.streams.push_back(
+          read_stream(ConfigDir(store, join_path(pcm_dir.path(), std::to_string(s))), p, s, pcm_limits));
     card.pcm_devices.push_back(std::move(pcm));
   }
   return card;

@@ -63,6 +63,22 @@ TEST_F(CardConfigTest, MinimalCardGetsDefaults) {
   EXPECT_THAT(s.limits.rates, ::testing::Contains(48000u));
 }
 
+TEST_F(CardConfigTest, ReadsOnlyTheSettingsEachLevelHas) {
+  // Each level is listed once; reading a node it does not have would be a round trip to
+  // xenstored for nothing, at every open (five limits a level, most levels define none).
+  set("sample-rates", "48000");
+  set("0/0/channels-max", "2");
+  set("0/1/type", "c");
+  set("0/1/unique-id", "mic");
+  const CardConfig card = read();
+  ASSERT_EQ(card.pcm_devices.at(0).streams.size(), 2u);
+  EXPECT_EQ(card.pcm_devices[0].streams[0].limits.channels_max, 2u);
+  for (const std::string& path : store.reads()) EXPECT_TRUE(store.exists(path)) << "read the absent " << path;
+  // The card's two names and its rates, the PCM device's name, each stream's type and
+  // unique-id, and the first stream's channels-max.
+  EXPECT_EQ(store.reads().size(), 9u);
+}
+
 TEST_F(CardConfigTest, InheritanceCardToPcmToStream) {
   set("channels-min", "1");
   set("channels-max", "8");

@@ -63,6 +63,7 @@ void FakeXenStore::remove_node(Tree& tree, const std::string& path) {
 
 std::optional<std::string> FakeXenStore::read(std::string_view path, Transaction t) {
   std::string p = absolute(path);
+  reads_.push_back(p);
   touch(t, p);
   Tree& tree = tree_for(t);
   auto it = tree.find(p);

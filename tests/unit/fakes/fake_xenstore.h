@@ -54,6 +54,8 @@ class FakeXenStore final : public xenio::XenStore {
   void set_change_hook(ChangeHook hook) { hook_ = std::move(hook); }
   // Every visible write, in order: "path=value" or "rm path".
   const std::vector<std::string>& history() const { return history_; }
+  // Every read, in order, as absolute paths (each is a round trip to a real xenstored).
+  const std::vector<std::string>& reads() const { return reads_; }
   size_t active_watches() const { return watches_.size(); }
   size_t open_transactions() const { return transactions_.size(); }
 
@@ -74,6 +76,7 @@ class FakeXenStore final : public xenio::XenStore {
 
   xenio::DomainId own_domain_;
   Tree tree_;
+  std::vector<std::string> reads_;
   std::map<std::string, uint64_t> generation_;  // last change of each path
   uint64_t clock_ = 0;
   std::map<Transaction, TransactionState> transactions_;
