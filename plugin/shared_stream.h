@@ -28,11 +28,27 @@ class SharedStream final : public Stream {
   SharedStream(Stream& inner, Warn warn);
 
   // The mixer and the inner stream, under the lock. `open_channels` is the open stream's
-  // channel count when volume requests can be sent now, else 0.
+  // channel count when volume requests can be sent now, else 0. A volume request waits for
+  // its answer and takes the stream's notifications meanwhile, including one the PCM may
+  // hold as its poller's readiness (XensndPcm): the PCM's wake hook then wakes its poller,
+  // which looks again.
   template <typename F>
   auto with_mixer(F&& f) {
     std::lock_guard lock(mutex_);
+    struct WakeIfTaken {
+      SharedStream& self;
+      uint64_t before;
+      ~WakeIfTaken() {
+        if (self.wake_pcm_ && self.inner_.notifications_taken() != before) self.wake_pcm_();
+      }
+    } wake{*this, inner_.notifications_taken()};
     return std::forward<F>(f)(mixer_, inner_, open_channels_);
+  }
+  // Set by the PCM using this stream (empty to unset). Called with the stream's lock held:
+  // it must not take the PCM's lock (the PCM takes its own, then this one).
+  void set_wake_pcm(std::function<void()> hook) {
+    std::lock_guard lock(mutex_);
+    wake_pcm_ = std::move(hook);
   }
 
   // --- Stream, every call under the lock ---
@@ -77,6 +93,7 @@ class SharedStream final : public Stream {
   mutable std::mutex mutex_;
   StreamMixer mixer_;           // guarded by mutex_
   uint32_t open_channels_ = 0;  // same
+  std::function<void()> wake_pcm_;  // same
 };
 
 // The largest control area any OPEN of this configuration needs (its widest frame).

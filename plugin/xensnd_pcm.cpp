@@ -64,6 +64,7 @@ XensndPcm::XensndPcm(const PluginOptions& options, snd_pcm_stream_t direction) :
     timer_fd_ = xenio::UniqueFd(::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
     if (timer_fd_.get() < 0)
       throw FrontendError(errno, std::string("cannot create a timer: ") + std::strerror(errno));
+    stream_->set_wake_pcm([timer = timer_fd_.get()] { wake_poller(timer); });
   } catch (...) {
     card_->release_stream(selected.pcm_index, selected.stream_index);
     throw;
@@ -72,6 +73,7 @@ XensndPcm::XensndPcm(const PluginOptions& options, snd_pcm_stream_t direction) :
 
 XensndPcm::~XensndPcm() {
   if (card_ == nullptr || config_ == nullptr) return;
+  stream_->set_wake_pcm({});  // before the timer fd closes
   if (card_->in_this_process()) {
     // CLOSE (snd_be drains first) and revoke the buffer's grants.
     try {

@@ -124,6 +124,10 @@ class XensndPcm {
   void start_locked();
   void stop_locked() noexcept;
   void drain_timer();
+  // Makes the timer readable now, ticking on as the watchdog: for another thread (the
+  // card's mixer) that took the notification our readiness rode on. Only a system call on
+  // the fd, no lock: that thread holds the stream's lock, which we take after our own.
+  static void wake_poller(int timer_fd);
   Clock::duration duration_of(uint64_t frames) const { return ledger_.duration_of(frames); }
  public:
   // Maps an exception escaping a callback to its negative errno (and a message).
@@ -134,7 +138,7 @@ class XensndPcm {
   snd_pcm_ioplug_t io_{};
   PluginOptions options_;
   std::shared_ptr<SharedCard> card_;
-  Stream* stream_ = nullptr;
+  SharedStream* stream_ = nullptr;
   const StreamConfig* config_ = nullptr;
   std::string pcm_name_;  // "<card long name>, <PCM device name>": snd_pcm_info's and aplay -v's
   std::optional<HwParamRanges> backend_ranges_;  // HW_PARAM_QUERY's answer, if any

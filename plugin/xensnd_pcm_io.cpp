@@ -43,6 +43,13 @@ void XensndPcm::set_timer(long value_ns, long interval_ns) {
   timer_fired_ = false;
 }
 
+void XensndPcm::wake_poller(int timer_fd) {
+  itimerspec spec{};
+  spec.it_value.tv_nsec = 1;
+  spec.it_interval.tv_nsec = kWatchdogNs;
+  ::timerfd_settime(timer_fd, 0, &spec, nullptr);
+}
+
 void XensndPcm::arm_drain_wakeup_locked() {
   set_timer(std::max<long>(duration_of(period_frames_).count(), 1'000'000), kWatchdogNs);
 }

@@ -4,8 +4,16 @@
 // The test then finds the four levels in order in the backend's WAV.
 //
 //   xensnd-mixer-scenario device=xensnd control=xensnd element=NAME phase_ms=400
+//
+// mode=readiness instead: a poller's readiness across a volume change. Plays long periods
+// (341 ms), waits until the PCM is ready (the backend's position made room), changes the
+// volume through the CTL — which waits for its answer on the stream's event channel, taking
+// the notification the readiness came with — and looks at once (poll, no timeout) whether
+// the PCM is still ready: fact ready_after_volume=1 (0 when the readiness was lost and the
+// poller would sleep until the next position, a period later).
 // Prints "fact NAME=VALUE" lines; on a failed check prints "FAIL: why" to stderr, exits 1.
 #include <alsa/asoundlib.h>
+#include <poll.h>
 
 #include <cstdio>
 #include <map>
@@ -38,7 +46,7 @@ constexpr unsigned kRate = 48000;
 constexpr unsigned kChannels = 2;
 constexpr int16_t kLevel = 8000;
 
-snd_pcm_t* open_pcm() {
+snd_pcm_t* open_pcm(snd_pcm_uframes_t period = 1024, unsigned periods = 4) {
   snd_pcm_t* pcm = nullptr;
   alsa(snd_pcm_open(&pcm, arg("device", "xensnd").c_str(), SND_PCM_STREAM_PLAYBACK, 0), "snd_pcm_open");
   snd_pcm_hw_params_t* hw = nullptr;
@@ -48,8 +56,8 @@ snd_pcm_t* open_pcm() {
   alsa(snd_pcm_hw_params_set_format(pcm, hw, SND_PCM_FORMAT_S16_LE), "format");
   alsa(snd_pcm_hw_params_set_channels(pcm, hw, kChannels), "channels");
   alsa(snd_pcm_hw_params_set_rate(pcm, hw, kRate, 0), "rate");
-  alsa(snd_pcm_hw_params_set_period_size(pcm, hw, 1024, 0), "period");
-  alsa(snd_pcm_hw_params_set_periods(pcm, hw, 4, 0), "periods");
+  alsa(snd_pcm_hw_params_set_period_size(pcm, hw, period, 0), "period");
+  alsa(snd_pcm_hw_params_set_periods(pcm, hw, periods, 0), "periods");
   alsa(snd_pcm_hw_params(pcm, hw), "hw_params");
   return pcm;
 }
@@ -87,7 +95,49 @@ void check_write_results(const std::string& element) {
   snd_ctl_close(ctl);
 }
 
+// Whether poll() on the PCM's descriptors says "ready to write" right now.
+bool ready_now(snd_pcm_t* pcm) {
+  const int count = alsa(snd_pcm_poll_descriptors_count(pcm), "poll_descriptors_count");
+  std::vector<pollfd> fds(static_cast<size_t>(count));
+  alsa(snd_pcm_poll_descriptors(pcm, fds.data(), static_cast<unsigned>(count)), "poll_descriptors");
+  const int woken = ::poll(fds.data(), fds.size(), 0);
+  if (woken < 0) throw Failure("poll failed");
+  if (woken == 0) return false;  // a poller would sleep here, whatever the PCM would say
+  unsigned short revents = 0;
+  alsa(snd_pcm_poll_descriptors_revents(pcm, fds.data(), static_cast<unsigned>(count), &revents), "revents");
+  return (revents & POLLOUT) != 0;
+}
+
+void run_readiness() {
+  const std::string element = arg("element", "Speaker");
+  constexpr snd_pcm_uframes_t kPeriod = 16384;  // 341 ms between positions
+  snd_pcm_t* pcm = open_pcm(kPeriod, 2);
+  std::vector<int16_t> silence(kPeriod * 2 * kChannels);
+  // A full buffer reaches the start threshold: the stream runs, nothing is ready.
+  if (snd_pcm_writei(pcm, silence.data(), kPeriod * 2) != static_cast<snd_pcm_sframes_t>(kPeriod * 2))
+    throw Failure("the first write was short");
+  fact("ready_when_full", ready_now(pcm));
+  // Ready once the backend played a period: its position's notification wakes the wait.
+  if (alsa(snd_pcm_wait(pcm, 2000), "snd_pcm_wait") != 1) throw Failure("never ready");
+  fact("ready_after_position", ready_now(pcm));
+  snd_ctl_t* ctl = nullptr;
+  alsa(snd_ctl_open(&ctl, arg("control", "xensnd").c_str(), 0), "snd_ctl_open");
+  snd_ctl_elem_value_t* value = nullptr;
+  snd_ctl_elem_value_alloca(&value);
+  snd_ctl_elem_value_set_interface(value, SND_CTL_ELEM_IFACE_MIXER);
+  snd_ctl_elem_value_set_name(value, (element + " Playback Volume").c_str());
+  alsa(snd_ctl_elem_read(ctl, value), "elem_read");
+  const long volume = snd_ctl_elem_value_get_integer(value, 0);
+  snd_ctl_elem_value_set_integer(value, 0, volume - 1);
+  fact("volume_changed", alsa(snd_ctl_elem_write(ctl, value), "elem_write"));
+  fact("ready_after_volume", ready_now(pcm));
+  snd_ctl_close(ctl);
+  snd_pcm_drop(pcm);
+  snd_pcm_close(pcm);
+}
+
 void run() {
+  if (arg("mode", "") == "readiness") return run_readiness();
   const std::string element = arg("element", "Speaker");
   const long phase_ms = std::stol(arg("phase_ms", "400"));
   snd_pcm_t* pcm = open_pcm();

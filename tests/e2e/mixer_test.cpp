@@ -62,6 +62,19 @@ TEST(Mixer, AmixerShowsPlaybackAndCaptureControlsInDb) {
   EXPECT_NE(set.out.find("[-6.00dB]"), std::string::npos) << set.out;
 }
 
+TEST(Mixer, AVolumeChangeLeavesAReadyPcmReadyForItsPoller) {
+  // The volume request waits for its answer on the stream's event channel and takes the
+  // notification the PCM's readiness came with; the PCM's poller must still see it ready.
+  SoftwareXen xen;
+  RunResult r = xen.run_guest({XENSND_E2E_MIXER_TOOL, "mode=readiness", "element=main"}, std::chrono::seconds(30),
+                              "mixer-readiness");
+  ASSERT_TRUE(r.status.success()) << failure_text(r);
+  EXPECT_EQ(fact_value(r.out, "ready_when_full"), 0);
+  EXPECT_EQ(fact_value(r.out, "ready_after_position"), 1);
+  EXPECT_EQ(fact_value(r.out, "volume_changed"), 1);
+  EXPECT_EQ(fact_value(r.out, "ready_after_volume"), 1);
+}
+
 TEST(Mixer, VolumeAndMuteFromTheSameProcessReachTheSamples) {
   SoftwareXen xen;
   RunResult r = xen.run_guest({XENSND_E2E_MIXER_TOOL, "element=main", "phase_ms=500"}, std::chrono::seconds(30),
