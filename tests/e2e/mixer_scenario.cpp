@@ -17,6 +17,7 @@
 
 #include <cstdio>
 #include <map>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -76,15 +77,25 @@ void play(snd_pcm_t* pcm, long ms) {
   }
 }
 
+using CtlValue = std::unique_ptr<snd_ctl_elem_value_t, decltype(&snd_ctl_elem_value_free)>;
+
+// The element's "Playback Volume" as the raw CTL API reads it.
+CtlValue read_volume(snd_ctl_t* ctl, const std::string& element) {
+  snd_ctl_elem_value_t* raw = nullptr;
+  alsa(snd_ctl_elem_value_malloc(&raw), "elem_value_malloc");
+  CtlValue value(raw, &snd_ctl_elem_value_free);
+  snd_ctl_elem_value_set_interface(raw, SND_CTL_ELEM_IFACE_MIXER);
+  snd_ctl_elem_value_set_name(raw, (element + " Playback Volume").c_str());
+  alsa(snd_ctl_elem_read(ctl, raw), "elem_read");
+  return value;
+}
+
 // write_integer's result through the raw CTL API: 1 when the value changed, 0 when not.
 void check_write_results(const std::string& element) {
   snd_ctl_t* ctl = nullptr;
   alsa(snd_ctl_open(&ctl, arg("control", "xensnd").c_str(), 0), "snd_ctl_open");
-  snd_ctl_elem_value_t* value = nullptr;
-  snd_ctl_elem_value_alloca(&value);
-  snd_ctl_elem_value_set_interface(value, SND_CTL_ELEM_IFACE_MIXER);
-  snd_ctl_elem_value_set_name(value, (element + " Playback Volume").c_str());
-  alsa(snd_ctl_elem_read(ctl, value), "elem_read");
+  const CtlValue volume = read_volume(ctl, element);
+  snd_ctl_elem_value_t* value = volume.get();
   const long current = snd_ctl_elem_value_get_integer(value, 0);
   fact("volume_read", current);
   fact("write_same", alsa(snd_ctl_elem_write(ctl, value), "write same"));
@@ -122,14 +133,9 @@ void run_readiness() {
   fact("ready_after_position", ready_now(pcm));
   snd_ctl_t* ctl = nullptr;
   alsa(snd_ctl_open(&ctl, arg("control", "xensnd").c_str(), 0), "snd_ctl_open");
-  snd_ctl_elem_value_t* value = nullptr;
-  snd_ctl_elem_value_alloca(&value);
-  snd_ctl_elem_value_set_interface(value, SND_CTL_ELEM_IFACE_MIXER);
-  snd_ctl_elem_value_set_name(value, (element + " Playback Volume").c_str());
-  alsa(snd_ctl_elem_read(ctl, value), "elem_read");
-  const long volume = snd_ctl_elem_value_get_integer(value, 0);
-  snd_ctl_elem_value_set_integer(value, 0, volume - 1);
-  fact("volume_changed", alsa(snd_ctl_elem_write(ctl, value), "elem_write"));
+  const CtlValue volume = read_volume(ctl, element);
+  snd_ctl_elem_value_set_integer(volume.get(), 0, snd_ctl_elem_value_get_integer(volume.get(), 0) - 1);
+  fact("volume_changed", alsa(snd_ctl_elem_write(ctl, volume.get()), "elem_write"));
   fact("ready_after_volume", ready_now(pcm));
   snd_ctl_close(ctl);
   snd_pcm_drop(pcm);
