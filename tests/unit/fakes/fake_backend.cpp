@@ -28,7 +28,7 @@ void write_toolstack_nodes(FakeXenStore& store, unsigned devid) {
 }
 
 FakeBackend::FakeBackend(FakeXenStore& store, FakeGrantTable& grants, FakeEventHub& hub, unsigned devid)
-    : store_(store), grants_(grants), hub_(hub), devid_(devid) {
+    : store_(store), grants_(grants), hub_(hub), devid_(devid), frontend_state_path_(frontend_path() + "/state") {
   store_.set_change_hook([this](const std::string& path) { on_store_change(path); });
   hub_.set_backend_handler([this](xenio::EventPort port) {
     for (size_t i = 0; i < streams_.size(); ++i)
@@ -48,7 +48,8 @@ void FakeBackend::set_state(int state) { store_.write(backend_path() + "/state",
 int FakeBackend::state() const { return std::atoi(store_.value(backend_path() + "/state").c_str()); }
 
 void FakeBackend::on_store_change(const std::string& path) {
-  if (path != frontend_path() + "/state") return;
+  // Called on every change of the store: compared with a path built once.
+  if (path != frontend_state_path_) return;
   std::string value = store_.value(path);
   if (value.empty()) return;
   int state = std::atoi(value.c_str());

@@ -99,6 +99,7 @@ class FakeBackend {
   FakeGrantTable& grants_;
   FakeEventHub& hub_;
   unsigned devid_;
+  std::string frontend_state_path_;
   std::vector<Stream> streams_;
   std::deque<std::pair<size_t, xensnd_req>> held_;
   bool saw_frontend_ = false;
