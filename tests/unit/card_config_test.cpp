@@ -70,6 +70,7 @@ TEST_F(CardConfigTest, ReadsOnlyTheSettingsEachLevelHas) {
   set("0/0/channels-max", "2");
   set("0/1/type", "c");
   set("0/1/unique-id", "mic");
+  store.record_reads();
   const CardConfig card = read();
   ASSERT_EQ(card.pcm_devices.at(0).streams.size(), 2u);
   EXPECT_EQ(card.pcm_devices[0].streams[0].limits.channels_max, 2u);

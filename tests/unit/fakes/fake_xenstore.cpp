@@ -114,7 +114,7 @@ void FakeXenStore::remove_node(TransactionState* t, const std::string& path) {
 
 std::optional<std::string> FakeXenStore::read(std::string_view path, Transaction t) {
   std::string p = absolute(path);
-  reads_.push_back(p);
+  if (recording_reads_) reads_.push_back(p);
   touch(t, p);
   const std::string* value = find(transaction(t), p);
   if (!value) return std::nullopt;

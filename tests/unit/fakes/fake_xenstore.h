@@ -82,7 +82,9 @@ class FakeXenStore final : public xenio::XenStore {
   void set_change_hook(ChangeHook hook) { hook_ = std::move(hook); }
   // Every visible write, in order: "path=value" or "rm path".
   const std::vector<std::string>& history() const { return history_; }
-  // Every read, in order, as absolute paths (each is a round trip to a real xenstored).
+  // Every read from now on, in order, as absolute paths (each is a round trip to a real
+  // xenstored). Off unless asked: the fuzz targets read through this store per input.
+  void record_reads() { recording_reads_ = true; }
   const std::vector<std::string>& reads() const { return reads_; }
   size_t active_watches() const { return watches_.size(); }
   size_t open_transactions() const { return transactions_.size(); }
@@ -122,6 +124,7 @@ class FakeXenStore final : public xenio::XenStore {
   std::string own_prefix_;  // "/local/domain/<own id>/", for relative paths
   Tree tree_;
   std::vector<std::string> reads_;
+  bool recording_reads_ = false;
   std::map<std::string, uint64_t, PathLess> generation_;  // last change of each path
   uint64_t clock_ = 0;
   std::map<Transaction, TransactionState> transactions_;
