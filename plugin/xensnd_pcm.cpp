@@ -73,8 +73,10 @@ XensndPcm::XensndPcm(const PluginOptions& options, snd_pcm_stream_t direction) :
 
 XensndPcm::~XensndPcm() {
   if (card_ == nullptr || config_ == nullptr) return;
-  stream_->set_wake_pcm({});  // before the timer fd closes
   if (card_->in_this_process()) {
+    // Before the timer fd closes. (Not in a forked child: the stream's lock may be held there
+    // by a thread of the parent that the child does not have.)
+    stream_->set_wake_pcm({});
     // CLOSE (snd_be drains first) and revoke the buffer's grants.
     try {
       if (stream_->is_open()) stream_->close();
