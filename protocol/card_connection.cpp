@@ -33,7 +33,7 @@ class SndifCardConnection final : public CardConnection {
     std::string failure;
     for (auto& stream : streams_) {
       if (!failure.empty()) stream->mark_disconnected(failure);
-      stream->close();
+      stream->close_and_wait();
       if (failure.empty() && stream->disconnected()) failure = "not closed: " + stream->disconnect_reason();
     }
     bool backend_failed = !failure.empty();

@@ -106,7 +106,11 @@ std::span<std::byte> SndifStream::buffer() {
   return buffer_->data().first(params_.buffer_bytes);
 }
 
-void SndifStream::release_buffer() noexcept { buffer_.reset(); }
+void SndifStream::release_buffer() noexcept {
+  buffer_.reset();
+  closing_buffer_.reset();
+  closing_id_.reset();
+}
 
 // --- Plumbing ---
 
@@ -236,19 +240,26 @@ void SndifStream::handle_completion(Completion& c) {
         case Trigger::kPause:
           events_.discard_all();
           run_state_ = RunState::kPaused;
-          // A paused device takes no data: WRITEs/READs wait for RESUME, their clocks too.
-          ring_.hold_data_requests(true);
+          // A paused device takes no data: WRITEs/READs wait for RESUME, their clocks too
+          // (unless a START or RESUME is already queued behind this answer).
+          ring_.hold_data_requests(!start_queued());
           break;
         case Trigger::kStop:
-          events_.discard_all();
-          positions_.on_stop();
+          events_.discard_all();  // (the position tracker's epoch ended when it was sent)
           run_state_ = RunState::kStopped;
-          ring_.hold_data_requests(true);
+          ring_.hold_data_requests(!start_queued());
           break;
       }
     } else if (t == Trigger::kStart || t == Trigger::kResume) {
       ring_.hold_data_requests(run_state_ != RunState::kRunning);
     }
+    if (t == Trigger::kStop) stop_sent_ = false;
+  }
+  if (unawaited_.erase(c.id) > 0) {
+    // Nobody waits for it (close(), a STOP): a refused STOP shows at the next START, which
+    // the backend then refuses too.
+    if (c.id == closing_id_) release_buffer();
+    return;
   }
   control_answers_.emplace(c.id, std::move(c));
 }
@@ -265,7 +276,7 @@ uint16_t SndifStream::push(const xensnd_req& request, std::chrono::milliseconds 
   return pushed.id;
 }
 
-Completion SndifStream::call(xensnd_req request, std::chrono::milliseconds timeout) {
+uint16_t SndifStream::send_control(const xensnd_req& request, std::chrono::milliseconds timeout) {
   require_connected();
   // Data requests may have taken every slot but the reserved one... or all, if the plugin
   // ignored free_slots(): wait for one to free.
@@ -284,6 +295,11 @@ Completion SndifStream::call(xensnd_req request, std::chrono::milliseconds timeo
     for (Trigger t : {Trigger::kStart, Trigger::kPause, Trigger::kStop, Trigger::kResume})
       if (wire_trigger(t) == request.op.trigger.type) pending_triggers_[id] = t;
   }
+  return id;
+}
+
+Completion SndifStream::call(xensnd_req request, std::chrono::milliseconds timeout) {
+  const uint16_t id = send_control(request, timeout);
   while (true) {
     pump();
     if (auto it = control_answers_.find(id); it != control_answers_.end()) {
@@ -315,7 +331,8 @@ std::optional<HwParamRanges> SndifStream::query_hw_params(const HwParamRanges& r
 
 void SndifStream::open(const StreamParams& params) {
   require_connected();
-  if (buffer_) close();
+  close();
+  finish_closing();  // the old buffer's grants go before new ones are taken
   const StreamLimits& limits = config_.limits;
   auto invalid = [&](const std::string& why) { throw RequestFailedError(EINVAL, stream_name(config_) + ": cannot open: " + why); };
   std::optional<uint32_t> sample = sndif_format_bytes_per_sample(params.format);
@@ -380,42 +397,102 @@ void SndifStream::open(const StreamParams& params) {
 
 void SndifStream::close() {
   if (!buffer_) return;
-  if (!disconnected_) {
-    xensnd_req req{};
-    req.operation = XENSND_OP_CLOSE;
-    try {
-      // The backend may drain the buffer before answering.
-      call(req, data_allowance());
-    } catch (const FrontendError&) {
-      // The stream is marked disconnected if the backend misbehaved; closing goes on.
-    }
-  }
-  release_buffer();
   run_state_ = RunState::kStopped;
+  if (disconnected_) {
+    release_buffer();
+    return;
+  }
+  xensnd_req req{};
+  req.operation = XENSND_OP_CLOSE;
+  try {
+    // Not awaited: an in-order backend answers CLOSE only after every READ/WRITE before it,
+    // up to a buffer of real time, and an application closing a stream (a sound server
+    // suspending an idle source from its main thread) must not wait for that. The backend
+    // still maps the buffer until it answers: the grants are kept until then (pump()), and
+    // the next open() waits for the answer first. The backend may drain before answering.
+    const uint16_t id = send_control(req, data_allowance());
+    unawaited_.insert(id);
+    closing_id_ = id;
+    closing_buffer_ = std::move(buffer_);
+    buffer_.reset();
+  } catch (const FrontendError&) {
+    // The stream is marked disconnected if the backend misbehaved; closing goes on.
+    release_buffer();
+  }
+}
+
+void SndifStream::close_and_wait() noexcept {
+  try {
+    close();
+    finish_closing();
+  } catch (const std::exception&) {
+    // Marked disconnected (finish_closing() released the buffer), or XenStore trouble: the
+    // grants go with the stream.
+  }
+}
+
+void SndifStream::finish_closing() {
+  if (!closing_id_) return;
+  // Bounded by the ring's deadlines (pump() throws once the oldest request is overdue), and
+  // by the same allowance when nothing has a running deadline.
+  const Clock::time_point give_up = Clock::now() + timeouts_.response + data_allowance();
+  try {
+    while (closing_id_) {
+      pump();
+      if (!closing_id_) break;
+      if (!ring_.next_deadline() && Clock::now() >= give_up)
+        fail("the backend did not answer CLOSE within " + std::to_string((timeouts_.response + data_allowance()).count()) +
+             " ms");
+      block_for_response_or(ring_.next_deadline().value_or(give_up));
+    }
+  } catch (...) {
+    release_buffer();
+    throw;
+  }
+}
+
+bool SndifStream::start_queued() const {
+  return std::any_of(pending_triggers_.begin(), pending_triggers_.end(),
+                     [](const auto& p) { return p.second == Trigger::kStart || p.second == Trigger::kResume; });
 }
 
 void SndifStream::trigger(Trigger t) {
   require_connected();
   if (!buffer_) throw RequestFailedError(EBADFD, stream_name(config_) + ": TRIGGER " + trigger_name(t) + " before OPEN");
+  // A STOP sent and not yet answered: the backend serves the ring in order, so it is
+  // stopped by the time it sees whatever comes next.
+  const RunState state = stop_sent_ ? RunState::kStopped : run_state_;
   bool allowed = false;
   switch (t) {
-    case Trigger::kStart: allowed = run_state_ == RunState::kStopped; break;
+    case Trigger::kStart: allowed = state == RunState::kStopped; break;
     case Trigger::kStop:
-      if (run_state_ == RunState::kStopped) return;  // nothing runs: nothing to stop
+      if (state == RunState::kStopped) return;  // nothing runs: nothing to stop
       allowed = true;
       break;
-    case Trigger::kPause: allowed = run_state_ == RunState::kRunning; break;
-    case Trigger::kResume: allowed = run_state_ == RunState::kPaused; break;
+    case Trigger::kPause: allowed = state == RunState::kRunning; break;
+    case Trigger::kResume: allowed = state == RunState::kPaused; break;
   }
   if (!allowed)
     throw RequestFailedError(EBADFD, stream_name(config_) + ": TRIGGER " + trigger_name(t) + " while " +
-                                         (run_state_ == RunState::kRunning ? "running" :
-                                          run_state_ == RunState::kPaused  ? "paused" : "stopped"));
+                                         (state == RunState::kRunning ? "running" :
+                                          state == RunState::kPaused  ? "paused" : "stopped"));
   xensnd_req req{};
   req.operation = XENSND_OP_TRIGGER;
   req.op.trigger.type = wire_trigger(t);
   // Data requests queued before START/RESUME: their clocks start now, the backend may take them.
   if (t == Trigger::kStart || t == Trigger::kResume) ring_.hold_data_requests(false);
+  if (t == Trigger::kStop) {
+    // Not awaited: an in-order backend answers STOP only after every READ/WRITE before it,
+    // up to a buffer of real time (snd_be answers a READ when its device delivered all of
+    // it), and snd_pcm_drop() must not wait for that. What follows needs no answer first:
+    // a START or CLOSE sent later is served after it. Its answer updates run_state().
+    unawaited_.insert(send_control(req, timeouts_.response));
+    stop_sent_ = true;
+    // The epoch ends here in the ring's order: what is sent from now on belongs to the next
+    // one (positions are ignored until the answer, see pump()).
+    positions_.on_stop();
+    return;
+  }
   Completion c = call(req, timeouts_.response);
   if (c.status.errno_value != 0)
     throw RequestFailedError(c.status.errno_value, stream_name(config_) + ": TRIGGER " + trigger_name(t) + ": " +

@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <vector>
 
 #include "protocol/errors.h"
@@ -39,6 +40,10 @@ class SndifStream final : public Stream {
   std::optional<HwParamRanges> query_hw_params(const HwParamRanges& request) override;
   void open(const StreamParams& params) override;
   void close() override;
+  // close(), then waits (bounded) for the answer to it or to an earlier close(): the card's
+  // teardown releases nothing the backend may still use. Never throws; a backend that does
+  // not answer is marked disconnected.
+  void close_and_wait() noexcept;
   bool is_open() const override { return buffer_.has_value(); }
   void trigger(Trigger trigger) override;
   std::span<std::byte> buffer() override;
@@ -69,7 +74,8 @@ class SndifStream final : public Stream {
   std::string disconnect_reason() const override { return disconnect_reason_; }
   void mark_disconnected(const std::string& reason) override;
 
-  // Where the backend is in START..STOP, as far as its answers tell.
+  // Where the backend is in START..STOP, as far as its answers tell (a STOP is not awaited:
+  // see trigger()).
   enum class RunState { kStopped, kRunning, kPaused };
   RunState run_state() const { return run_state_; }
   // The buffer's duration at the opened rate.
@@ -90,8 +96,14 @@ class SndifStream final : public Stream {
   };
 
   void require_connected() const;
+  // Sends a control request (waiting, bounded, for a free slot); returns its id.
+  uint16_t send_control(const xensnd_req& request, std::chrono::milliseconds timeout);
   // Sends a request and waits for its answer, processing everything else meanwhile.
   Completion call(xensnd_req request, std::chrono::milliseconds timeout);
+  // Waits (bounded) for the answer to a CLOSE close() sent, then releases its buffer.
+  void finish_closing();
+  // A START or RESUME sent and not yet answered.
+  bool start_queued() const;
   uint16_t push(const xensnd_req& request, std::chrono::milliseconds timeout);
   void send_data(uint8_t operation, uint32_t offset, uint32_t length);
   // One pass over the event channels (unless `take` is false), the event page and the ring.
@@ -122,6 +134,12 @@ class SndifStream final : public Stream {
   EventPageReader events_;
 
   std::optional<SharedBuffer> buffer_;
+  // The buffer of a CLOSE sent and not yet answered: the backend may still use it.
+  std::optional<SharedBuffer> closing_buffer_;
+  std::optional<uint16_t> closing_id_;
+  // Requests whose answers nobody waits for (CLOSE, STOP): dropped when they come.
+  std::set<uint16_t> unawaited_;
+  bool stop_sent_ = false;  // a STOP is unanswered
   StreamParams params_{};
   RunState run_state_ = RunState::kStopped;
   PositionTracker positions_;

@@ -67,13 +67,18 @@ class Stream {
   // the configuration's ranges are then all there is. Throws RequestFailedError(EINVAL)
   // when the intersection is empty.
   virtual std::optional<HwParamRanges> query_hw_params(const HwParamRanges& request) = 0;
-  // Allocates and grants the buffer (page directory included) and sends OPEN.
+  // Allocates and grants the buffer (page directory included) and sends OPEN. A CLOSE still
+  // unanswered is waited for first (bounded).
   virtual void open(const StreamParams& params) = 0;
-  // CLOSE (the backend may drain first), then revokes the buffer's grants. Safe to call when
+  // Sends CLOSE (the backend may drain first) without waiting for its answer: an in-order
+  // backend gives it only after every READ/WRITE before it. The buffer's grants are revoked
+  // when the answer comes, at the next open(), or when the stream goes. Safe to call when
   // not open and after the backend went away.
   virtual void close() = 0;
   virtual bool is_open() const = 0;
-  // Follows the backend's state: a START after START without STOP is refused here.
+  // Follows the backend's state: a START after START without STOP is refused here. Every
+  // trigger but STOP waits for its answer; STOP is sent and not awaited (the backend is
+  // stopped before it serves anything sent later).
   virtual void trigger(Trigger trigger) = 0;
 
   // --- The shared buffer, valid between open() and close(). ---
