@@ -334,21 +334,27 @@ int main(int argc, char** argv) {
               settings.seconds + 1, settings.seconds);
   for (unsigned period : periods) {
     SoftwareXen xen(bench_card());
-    auto steady = [&](const std::string& device, const Environment& env) -> std::optional<double> {
+    // The CPU figure, or why there is none.
+    struct Steady {
+      std::optional<double> ms;
+      std::string why;
+    };
+    auto steady = [&](const std::string& device, const Environment& env) -> Steady {
       Usage shortrun = measure(aplay(device, period, 1), env, xen.logs(), "aplay-short");
       Usage longrun = measure(aplay(device, period, settings.seconds + 1), env, xen.logs(), "aplay-long");
-      if (!shortrun.status.success() || !longrun.status.success()) return std::nullopt;
-      if (!period_mismatch(period, longrun.err).empty()) return std::nullopt;
-      return (longrun.cpu_seconds - shortrun.cpu_seconds) * 1000 / settings.seconds;
+      for (const Usage* run : {&shortrun, &longrun})
+        if (!run->status.success()) return {std::nullopt, "aplay " + run->status.describe() + ": " + run->err};
+      if (std::string mismatch = period_mismatch(period, longrun.err); !mismatch.empty()) return {std::nullopt, mismatch};
+      return {(longrun.cpu_seconds - shortrun.cpu_seconds) * 1000 / settings.seconds, ""};
     };
-    std::optional<double> x = steady("xensnd", xen.guest_env());
-    std::string line = x ? fixed(*x) + " xensnd" : "xensnd failed";
+    const Steady x = steady("xensnd", xen.guest_env());
+    std::string line = x.ms ? fixed(*x.ms) + " xensnd" : "xensnd failed: " + x.why;
     if (pulse) {
       Environment env = xen.guest_env();
       env["PULSE_SERVER"] = pulse->server();
-      std::optional<double> p = steady("pulse", env);
-      line += p ? ", " + fixed(*p) + " pulse" + (x && *p > 0 ? " (xensnd/pulse " + fixed(*x / *p) + ")" : "")
-                : ", pulse failed";
+      const Steady p = steady("pulse", env);
+      line += p.ms ? ", " + fixed(*p.ms) + " pulse" + (x.ms && *p.ms > 0 ? " (xensnd/pulse " + fixed(*x.ms / *p.ms) + ")" : "")
+                   : ", pulse failed: " + p.why;
     }
     print_row("period " + std::to_string(period) + " frames", line);
   }

@@ -120,6 +120,9 @@ class XensndPcm {
   bool notifications_held_locked() const {
     return notifications_held_ && stream_->notifications_taken() == notifications_taken_seen_;
   }
+  // Takes the held notifications (the poller is about to sleep, or we are): how many were
+  // pending. A backend found gone on the way fails the PCM here (0; disconnected_ is set).
+  size_t take_held_notifications_locked();
   int fail_locked(const std::string& reason);
   void start_locked();
   void stop_locked() noexcept;

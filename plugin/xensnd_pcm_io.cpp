@@ -86,13 +86,9 @@ void XensndPcm::update_readiness_locked(snd_pcm_state_t state) {
   bool wake = ready_locked(state);
   if (!wake && notifications_held_locked()) {
     // The poller must sleep now: take the notifications that kept the stream's fd readable.
-    notifications_held_ = false;
-    try {
-      if (stream_->take_notifications() > 0 && stream_->has_unconsumed_notified()) wake = true;
-    } catch (const BackendGoneError& error) {
-      fail_locked(error.what());
-      return;
-    }
+    const size_t taken = take_held_notifications_locked();
+    if (disconnected_) return;
+    if (taken > 0 && stream_->has_unconsumed_notified()) wake = true;
   }
   // A non-blocking playback drain paces its own wake-ups (drain()): a period apart, so that
   // the poller learns the end within a period of the playout, not at the next watchdog tick.
@@ -266,18 +262,22 @@ void XensndPcm::arm_responses_if_waiting_locked() {
   set_timer(1, backend_running_ ? kWatchdogNs : 0);
 }
 
+size_t XensndPcm::take_held_notifications_locked() {
+  notifications_held_ = false;
+  try {
+    return stream_->take_notifications();
+  } catch (const BackendGoneError& error) {
+    fail_locked(error.what());
+    return 0;
+  }
+}
+
 bool XensndPcm::wait_for_progress_unlocked(std::unique_lock<std::mutex>& lock,
                                            std::chrono::milliseconds timeout) {
   if (notifications_held_locked()) {
     // A notification held as readiness would end this sleep at once: take it, and let the
     // caller look at what it announced first.
-    notifications_held_ = false;
-    try {
-      if (stream_->take_notifications() > 0) return true;
-    } catch (const BackendGoneError& error) {
-      fail_locked(error.what());
-      return true;
-    }
+    if (take_held_notifications_locked() > 0 || disconnected_) return true;
   }
   pollfd fds[2] = {{stream_->poll_fd(), POLLIN, 0}, {card_->watch_fd(), POLLIN, 0}};
   lock.unlock();
