@@ -171,12 +171,8 @@ void SndifStream::pump(bool take) {
   // (handle_completion), so no old-epoch position is read as a new one.
   EventBatch& batch = events_batch_;
   events_.read(batch);
-  auto pending = [&](Trigger a, Trigger b) {
-    return std::any_of(pending_triggers_.begin(), pending_triggers_.end(),
-                       [&](const auto& p) { return p.second == a || p.second == b; });
-  };
-  bool start_pending = pending(Trigger::kStart, Trigger::kResume);
-  bool stop_pending = pending(Trigger::kStop, Trigger::kPause);
+  bool start_pending = trigger_queued({Trigger::kStart, Trigger::kResume});
+  bool stop_pending = trigger_queued({Trigger::kStop, Trigger::kPause});
   if (buffer_ && !stop_pending && (run_state_ == RunState::kRunning || start_pending)) {
     for (uint64_t position : batch.positions) {
       PositionTracker::Update update = positions_.on_position(position);
@@ -242,18 +238,17 @@ void SndifStream::handle_completion(Completion& c) {
           run_state_ = RunState::kPaused;
           // A paused device takes no data: WRITEs/READs wait for RESUME, their clocks too
           // (unless a START or RESUME is already queued behind this answer).
-          ring_.hold_data_requests(!start_queued());
+          ring_.hold_data_requests(!trigger_queued({Trigger::kStart, Trigger::kResume}));
           break;
         case Trigger::kStop:
           events_.discard_all();  // (the position tracker's epoch ended when it was sent)
           run_state_ = RunState::kStopped;
-          ring_.hold_data_requests(!start_queued());
+          ring_.hold_data_requests(!trigger_queued({Trigger::kStart, Trigger::kResume}));
           break;
       }
     } else if (t == Trigger::kStart || t == Trigger::kResume) {
       ring_.hold_data_requests(run_state_ != RunState::kRunning);
     }
-    if (t == Trigger::kStop) stop_sent_ = false;
   }
   if (unawaited_.erase(c.id) > 0) {
     // Nobody waits for it (close(), a STOP): a refused STOP shows at the next START, which
@@ -451,9 +446,10 @@ void SndifStream::finish_closing() {
   }
 }
 
-bool SndifStream::start_queued() const {
-  return std::any_of(pending_triggers_.begin(), pending_triggers_.end(),
-                     [](const auto& p) { return p.second == Trigger::kStart || p.second == Trigger::kResume; });
+bool SndifStream::trigger_queued(std::initializer_list<Trigger> kinds) const {
+  return std::any_of(pending_triggers_.begin(), pending_triggers_.end(), [&](const auto& p) {
+    return std::find(kinds.begin(), kinds.end(), p.second) != kinds.end();
+  });
 }
 
 void SndifStream::trigger(Trigger t) {
@@ -461,7 +457,7 @@ void SndifStream::trigger(Trigger t) {
   if (!buffer_) throw RequestFailedError(EBADFD, stream_name(config_) + ": TRIGGER " + trigger_name(t) + " before OPEN");
   // A STOP sent and not yet answered: the backend serves the ring in order, so it is
   // stopped by the time it sees whatever comes next.
-  const RunState state = stop_sent_ ? RunState::kStopped : run_state_;
+  const RunState state = trigger_queued({Trigger::kStop}) ? RunState::kStopped : run_state_;
   bool allowed = false;
   switch (t) {
     case Trigger::kStart: allowed = state == RunState::kStopped; break;
@@ -487,7 +483,6 @@ void SndifStream::trigger(Trigger t) {
     // it), and snd_pcm_drop() must not wait for that. What follows needs no answer first:
     // a START or CLOSE sent later is served after it. Its answer updates run_state().
     unawaited_.insert(send_control(req, timeouts_.response));
-    stop_sent_ = true;
     // The epoch ends here in the ring's order: what is sent from now on belongs to the next
     // one (positions are ignored until the answer, see pump()).
     positions_.on_stop();

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <optional>
@@ -102,8 +103,8 @@ class SndifStream final : public Stream {
   Completion call(xensnd_req request, std::chrono::milliseconds timeout);
   // Waits (bounded) for the answer to a CLOSE close() sent, then releases its buffer.
   void finish_closing();
-  // A START or RESUME sent and not yet answered.
-  bool start_queued() const;
+  // A TRIGGER of one of these kinds sent and not yet answered.
+  bool trigger_queued(std::initializer_list<Trigger> kinds) const;
   uint16_t push(const xensnd_req& request, std::chrono::milliseconds timeout);
   void send_data(uint8_t operation, uint32_t offset, uint32_t length);
   // One pass over the event channels (unless `take` is false), the event page and the ring.
@@ -139,7 +140,6 @@ class SndifStream final : public Stream {
   std::optional<uint16_t> closing_id_;
   // Requests whose answers nobody waits for (CLOSE, STOP): dropped when they come.
   std::set<uint16_t> unawaited_;
-  bool stop_sent_ = false;  // a STOP is unanswered
   StreamParams params_{};
   RunState run_state_ = RunState::kStopped;
   PositionTracker positions_;
