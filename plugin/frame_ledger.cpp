@@ -13,6 +13,12 @@ void FrameLedger::configure(const Software& software) {
   if (software_.avail_min == 0) software_.avail_min = 1;
 }
 
+uint64_t FrameLedger::capture_grain(uint64_t period_frames, uint32_t rate, uint64_t floor_frames) {
+  constexpr uint64_t kGrainsPerPeriod = 16, kMinFrames = 64;
+  const uint64_t floor = std::max({kMinFrames, uint64_t{rate} / 1000, floor_frames});
+  return std::min(period_frames, std::max(period_frames / kGrainsPerPeriod, floor));
+}
+
 FrameLedger::Clock::duration FrameLedger::duration_of(uint64_t frames) const {
   if (setup_.rate == 0) return Clock::duration::zero();
   return duration_cast<Clock::duration>(microseconds(frames * 1'000'000 / setup_.rate));
@@ -26,7 +32,7 @@ void FrameLedger::prepare(uint64_t appl_raw, uint64_t done_base_bytes, Clock::ti
   requested_ = hw_ = played_ = 0;
   done_base_bytes_ = done_base_bytes;
   completed_frames_ = position_frames_ = anchor_frames_ = 0;
-  capture_lag_ = 0;
+  capture_lag_ = asked_late_until_ = 0;
   running_ = paused_ = false;
   resumed_at_ = paused_at_ = anchor_at_ = progress_at_ = now;
 }
@@ -96,13 +102,21 @@ std::optional<FrameLedger::Region> FrameLedger::next_request() const {
     if (requested_ >= limit) return std::nullopt;
     frames = std::min(limit - requested_, buffer - offset);
   } else {
-    // Keep the part of the buffer the application has consumed requested from the backend.
-    if (!running_ || paused_ || requested_ + setup_.period_frames > appl_ + buffer) return std::nullopt;
-    frames = std::min(setup_.period_frames, buffer - offset);
+    // Keep the part of the buffer the application has consumed requested from the backend,
+    // as far as the ring's slots go.
+    const uint64_t chunk = read_frames();
+    if (!running_ || paused_ || requested_ + chunk > appl_ + buffer) return std::nullopt;
+    frames = std::min(chunk, buffer - offset);
   }
   if (frames == 0) return std::nullopt;
   return Region{static_cast<uint32_t>(offset * setup_.frame_bytes),
                 static_cast<uint32_t>(frames * setup_.frame_bytes), frames};
+}
+
+void FrameLedger::on_sent(const Region& region, Clock::time_point now) {
+  if (!setup_.playback && running_ && frames_since(started_at_, now) > requested_)
+    asked_late_until_ = requested_ + region.frames;
+  requested_ += region.frames;
 }
 
 // --- The backend's side ---
@@ -140,8 +154,11 @@ void FrameLedger::observe(uint64_t position_bytes, uint64_t completed_bytes, Clo
   if (!setup_.playback) {
     hw_ = std::max(hw_, std::min(completed, requested_));
     // How late this backend delivers (bursts): what a device produced by the clock minus what
-    // arrived, learnt while the buffer had room (when full, READs wait for the application).
-    if (running_ && avail() < setup_.buffer_frames) {
+    // arrived, learnt while the buffer has room (when full, READs wait for the application)
+    // and READs are unanswered, every one of them asked for before its frames were
+    // recorded: the oldest one's frames are then overdue by the backend's doing, not because
+    // the plugin was not called to ask (the ring holds only about two periods of READs).
+    if (running_ && avail() < setup_.buffer_frames && requested_ > completed && completed >= asked_late_until_) {
       const uint64_t produced = frames_since(started_at_, now);
       capture_lag_ = std::max(capture_lag_, produced - std::min(produced, completed));
     }
@@ -194,12 +211,14 @@ uint64_t FrameLedger::clock_slack() const {
 bool FrameLedger::xrun(Clock::time_point now) const {
   if (!running_ || software_.stop_threshold == 0 || setup_.buffer_frames == 0) return false;
   if (!setup_.playback) {
-    if (avail() < software_.stop_threshold) return false;
-    if (software_.stop_threshold < setup_.buffer_frames) return true;
+    if (software_.stop_threshold > setup_.buffer_frames) return false;  // the application wants none
+    if (software_.stop_threshold < setup_.buffer_frames && avail() >= software_.stop_threshold) return true;
     // READs are flow-controlled: a full buffer has lost nothing yet (a backend delivering in
-    // bursts fills it at once). Frames are lost once a device, by the clock, produced more
-    // than the application had room for, beyond the lateness this backend showed and
-    // clock_slack().
+    // bursts fills it at once), and a buffer that is not full may still hide a loss (the
+    // ring asks for only about two periods ahead: what the backend's device recorded beyond
+    // waits there, and overflows its buffer). Frames are lost once a device, by the clock,
+    // produced more than the application had room for, beyond the lateness this backend
+    // showed and clock_slack().
     return frames_since(started_at_, now) >= appl_ + setup_.buffer_frames + capture_lag_ + clock_slack();
   }
   // Judged by what was played, not by what the backend took: a backend that copied

@@ -37,6 +37,9 @@ class FrameLedger {
     uint32_t rate = 0;
     uint64_t buffer_frames = 0;
     uint64_t period_frames = 0;
+    // Capture: the frames of one READ, which is also the period the backend's device runs
+    // at (capture_grain()); 0 means a period.
+    uint64_t read_frames = 0;
   };
   struct Software {
     uint64_t boundary = 0;  // ALSA's pointers wrap here
@@ -49,6 +52,17 @@ class FrameLedger {
     std::chrono::milliseconds timeout{2000};
     static constexpr std::chrono::milliseconds kPeriodsCap{8000};
   };
+
+  // Capture: the period the backend's device is opened with, and the size of each READ.
+  // A backend answers a READ once its device has recorded all of it, a device period at a
+  // time (snd_be's ALSA device runs at the period it is given): READs and a device period
+  // as large as ALSA's make the pointer move a whole period at once, and a sound server
+  // reading a quantum each cycle from a timer (PipeWire's source, 64 frames) finds nothing
+  // for 15 cycles and then a burst, which its clients drop. A sixteenth of the period, no
+  // less than 64 frames or a millisecond (the backend's wake-ups stay bounded) nor
+  // `floor_frames` (the backend's smallest period), no more than the period: with the
+  // ring's 31 slots, READs still reach about two periods ahead.
+  static uint64_t capture_grain(uint64_t period_frames, uint32_t rate, uint64_t floor_frames);
 
   void configure(const Setup& setup) { setup_ = setup; }
   void configure(const Software& software);
@@ -83,7 +97,9 @@ class FrameLedger {
   uint64_t write_limit() const;
   // The next WRITE (playback) or READ (capture) to send, if any; on_sent() after sending it.
   std::optional<Region> next_request() const;
-  void on_sent(const Region& region) { requested_ += region.frames; }
+  // `now`: a capture READ sent for frames a device already recorded was late by our doing
+  // (the application had not called), which capture lateness learning must not count.
+  void on_sent(const Region& region, Clock::time_point now);
   uint64_t requested() const { return requested_; }
   // Playback frames written that may be handed to the backend now but were not yet.
   bool unsent() const { return requested_ < write_limit(); }
@@ -103,9 +119,10 @@ class FrameLedger {
   // Frames the application may write (playback) or read (capture) now.
   uint64_t avail() const;
   // An underrun (everything written was played) or overrun (the buffer is full), judged by
-  // the stop threshold, as a kernel PCM does; a capture buffer filled to the brim by READs
-  // (flow-controlled, nothing lost yet) overruns only once the clock says a device produced
-  // more than there was room for, beyond the lateness the backend showed (bursts).
+  // the stop threshold, as a kernel PCM does; capture at the buffer's size (READs are
+  // flow-controlled: a full buffer lost nothing yet, one that is not full may hide a loss in
+  // the backend's device) overruns once the clock says a device produced more than there
+  // was room for, beyond the lateness the backend showed (bursts).
   bool xrun(Clock::time_point now) const;
   // Playback drain finished: all handed over, all answered, and played — by the positions,
   // or by the clock from its anchor (observe()), for a backend whose positions lag.
@@ -138,6 +155,7 @@ class FrameLedger {
   // WRITE crossing domains a few milliseconds late does not run the device dry.
   static constexpr uint64_t kTransportLeadMs = 4;
   uint64_t transport_lead() const;
+  uint64_t read_frames() const { return setup_.read_frames ? setup_.read_frames : setup_.period_frames; }
 
   Setup setup_;
   Software software_;
@@ -161,6 +179,7 @@ class FrameLedger {
   Clock::time_point progress_at_{};      // the position moved or a request completed
   Clock::time_point started_at_{};       // START, moved on by pauses
   uint64_t capture_lag_ = 0;             // the most a capture backend was late, in frames
+  uint64_t asked_late_until_ = 0;        // capture: frames up to here were asked for once recorded
 };
 
 }  // namespace xensnd::plugin

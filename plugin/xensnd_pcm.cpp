@@ -221,7 +221,13 @@ int XensndPcm::hw_params() {
   rate_ = io_.rate;
   buffer_frames_ = io_.buffer_size;
   period_frames_ = io_.period_size;
-  ledger_.configure(FrameLedger::Setup{playback(), frame_bytes_, rate_, buffer_frames_, period_frames_});
+  // Capture runs the backend's device, and READs, at a fraction of the period (why: there).
+  const uint64_t device_period_frames =
+      playback() ? period_frames_
+                 : FrameLedger::capture_grain(period_frames_, rate_,
+                                              backend_ranges_ ? backend_ranges_->period_frames.min : 1);
+  ledger_.configure(
+      FrameLedger::Setup{playback(), frame_bytes_, rate_, buffer_frames_, period_frames_, device_period_frames});
   ledger_.set_stall_timeout(options_.position_timeout);
   if (backend_ranges_) {
     const auto& r = *backend_ranges_;
@@ -240,7 +246,7 @@ int XensndPcm::hw_params() {
   params.channels = static_cast<uint8_t>(io_.channels);
   params.rate = rate_;
   params.buffer_bytes = static_cast<uint32_t>(buffer_frames_ * frame_bytes_);
-  params.period_bytes = static_cast<uint32_t>(period_frames_ * frame_bytes_);
+  params.period_bytes = static_cast<uint32_t>(device_period_frames * frame_bytes_);
   if (stream_->is_open()) stream_->close();
   try {
     stream_->open(params);

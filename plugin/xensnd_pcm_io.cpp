@@ -165,6 +165,7 @@ void XensndPcm::check_watch_locked() {
 
 void XensndPcm::send_requests_locked() {
   if (!stream_->is_open() || buffer_frames_ == 0 || io_.state == SND_PCM_STATE_XRUN) return;
+  const Clock::time_point now = Clock::now();
   while (stream_->free_slots() > 0) {
     const std::optional<FrameLedger::Region> next = ledger_.next_request();
     if (!next) break;
@@ -172,7 +173,7 @@ void XensndPcm::send_requests_locked() {
       stream_->send_write(next->offset_bytes, next->length_bytes);
     else
       stream_->send_read(next->offset_bytes, next->length_bytes);
-    ledger_.on_sent(*next);
+    ledger_.on_sent(*next, now);
   }
 }
 

@@ -42,6 +42,20 @@ Environment with_pcm(const SoftwareXen& xen, const std::string& name, const std:
   return env;
 }
 
+// A sound server reading a quantum of 64 frames from a timer (PipeWire's source) must find
+// data at most ticks, as from a device that records as it goes: the backend's device runs at
+// a fraction of the period and READs are that size, so the capture pointer moves in small
+// steps, not a 1024-frame period at a time (which made PipeWire's clients drop blocks). The
+// median step is robust to the client being descheduled now and then.
+TEST(AlsaApi, CapturePointerMovesInStepsMuchSmallerThanAPeriod) {
+  SoftwareXenOptions options;
+  options.backend_args = {"--source", "sine:440"};
+  SoftwareXen xen(options);
+  RunResult r = scenario(xen, {"capture-steps", "frames=48000", "period=1024", "periods=8"}, "capture-steps");
+  ASSERT_TRUE(r.status.success()) << failure_text(r);
+  EXPECT_LE(fact(r, "median_step"), 1024 / 4) << r.out;
+}
+
 TEST(AlsaApi, DelayMovesBetweenPositions) {
   SoftwareXen xen;
   // Periods of 100 ms: ten CUR_POS a second. Sampled every 2 ms for 250 ms, a delay that only

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -367,6 +368,36 @@ int scenario_mmap_capture_wrap() {
   return 0;
 }
 
+// A timer-driven reader, as PipeWire's source: wakes every tick= microseconds (1333, a
+// quantum of 64 frames at 48 kHz), takes whatever is available and reads it. The pointer of
+// a device that records as it goes moves a little at every tick; one that moves a period at
+// a time leaves most ticks empty. Facts: the median of the non-zero steps, and how many.
+int scenario_capture_steps() {
+  Pcm pcm;
+  open_pcm(pcm, SND_PCM_STREAM_CAPTURE, SND_PCM_NONBLOCK, SND_PCM_ACCESS_RW_INTERLEAVED);
+  const auto tick = std::chrono::microseconds(num("tick", 1333));
+  const long want = num("frames", 48000);
+  std::vector<uint8_t> buffer(pcm.buffer * pcm.frame_bytes);
+  std::vector<long> steps;
+  alsa(snd_pcm_start(pcm.handle), "start");
+  long got = 0;
+  for (auto next = Clock::now(); got < want; next += tick) {
+    std::this_thread::sleep_until(next);  // the client's own clock: what is under test is what it finds
+    const snd_pcm_sframes_t avail = snd_pcm_avail_update(pcm.handle);
+    alsa(static_cast<int>(std::min<snd_pcm_sframes_t>(avail, 0)), "avail_update");
+    if (avail == 0) continue;
+    steps.push_back(avail);
+    const snd_pcm_sframes_t r = snd_pcm_readi(pcm.handle, buffer.data(), static_cast<snd_pcm_uframes_t>(avail));
+    alsa(static_cast<int>(std::min<snd_pcm_sframes_t>(r, 0)), "readi");
+    got += r;
+  }
+  check(!steps.empty(), "nothing was ever available");
+  std::nth_element(steps.begin(), steps.begin() + static_cast<long>(steps.size() / 2), steps.end());
+  fact("median_step", steps[steps.size() / 2]);
+  fact("steps", steps.size());
+  return 0;
+}
+
 // Timer-based schedulers read snd_pcm_status: its timestamp must never go backwards, and the
 // frames played (written - delay) must advance with it at the rate. Plays the input with
 // blocking writes, taking a status after each; facts: the worst disagreement in us.
@@ -710,6 +741,7 @@ int main(int argc, char** argv) {
     if (scenario == "overrun") return scenario_overrun();
     if (scenario == "poll-level") return scenario_poll_level();
     if (scenario == "mmap-capture-wrap") return scenario_mmap_capture_wrap();
+    if (scenario == "capture-steps") return scenario_capture_steps();
     if (scenario == "delay") return scenario_delay();
     if (scenario == "refine") return scenario_refine();
     if (scenario == "chmap") return scenario_chmap();

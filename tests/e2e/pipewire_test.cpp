@@ -32,6 +32,7 @@ class PipeWireOnTop : public ::testing::TestWithParam<int> {
  protected:
   void SetUp() override {
     if (sanitizer_build()) GTEST_SKIP() << "PipeWire, like PulseAudio, does not start under a preloaded ASan runtime";
+    if (!realtime_clients_allowed()) GTEST_SKIP() << "pw-play and pw-record must run SCHED_FIFO (see realtime_client)";
   }
 };
 
@@ -46,12 +47,12 @@ TEST_P(PipeWireOnTop, PlaysAndRecordsWhatItPlaysAtQuantum) {
   const fs::path tone = xen.dir() / "tone.wav", recording = xen.dir() / "recording.wav";
   write_tone(tone, seconds);
   const std::string latency = std::to_string(quantum);  // frames at the stream's rate, 48 kHz
-  ChildProcess record({"pw-record", "--latency", latency, "--rate", "48000", "--channels", "2", "--format", "s16",
-                       recording.string()},
+  ChildProcess record(realtime_client({"pw-record", "--latency", latency, "--rate", "48000", "--channels", "2",
+                                       "--format", "s16", recording.string()}),
                       pipewire.client_env(), xen.logs(), "pw-record");
   RunResult played =
-      run({"pw-play", "--latency", latency, tone.string()}, pipewire.client_env(), xen.logs(), "pw-play",
-          play_timeout(seconds));
+      run(realtime_client({"pw-play", "--latency", latency, tone.string()}), pipewire.client_env(), xen.logs(),
+          "pw-play", play_timeout(seconds));
   EXPECT_TRUE(played.status.success()) << failure_text(played) << "\n" << pipewire.logs();
   // The tone reaches the capture stream a device buffer and the loopback's lead later: record
   // on until a second more than was recorded by now has come in.
@@ -81,8 +82,8 @@ TEST_P(PipeWireCapture, RecordsTheSourceWholeAtQuantum) {
   SoftwareXen xen(sound_server_card("sine:" + std::to_string(static_cast<int>(kToneHz))));
   PipeWireServer pipewire(xen, /*pulse=*/false);
   const fs::path recording = xen.dir() / "recording.wav";
-  ChildProcess record({"pw-record", "--latency", std::to_string(GetParam()), "--rate", "48000", "--channels", "2",
-                       "--format", "s16", recording.string()},
+  ChildProcess record(realtime_client({"pw-record", "--latency", std::to_string(GetParam()), "--rate", "48000",
+                                       "--channels", "2", "--format", "s16", recording.string()}),
                       pipewire.client_env(), xen.logs(), "pw-record");
   // Record until the file holds `seconds` of audio (16-bit stereo, plus the header).
   EXPECT_TRUE(wait_for_file_size(recording, static_cast<uintmax_t>(seconds * 48000) * 4 + 44, play_timeout(seconds)))

@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "tests/e2e/child_process.h"
 #include "tests/e2e/session_bus.h"
@@ -29,6 +30,17 @@ std::filesystem::path shipped_conf_dir();
 std::filesystem::path private_dir(const std::filesystem::path& path);
 // The last `bytes` of a log, for failure messages.
 std::string log_tail(const std::string& text, size_t bytes = 4000);
+
+// pw-play and pw-record as real-time clients: `argv` run under SCHED_FIFO (priority 40,
+// below PipeWire's data threads at 88). PipeWire makes its own and its clients' data threads
+// real-time (module-rt), but pw-play and pw-record read and write their files in their main
+// thread, which stays SCHED_OTHER: at a quantum of 64 frames it must run every 1.3 ms, and
+// with the other core busy it misses, so the stream drops blocks downstream of the card
+// (pw-record) or the graph plays silence (pw-play) — seen alike with every plugin version,
+// and gone once the client runs real-time. What the tests measure is the card's path.
+std::vector<std::string> realtime_client(std::vector<std::string> argv);
+// Whether this process may use SCHED_FIFO at that priority (root, or RLIMIT_RTPRIO).
+bool realtime_clients_allowed();
 
 class PipeWireServer {
  public:

@@ -19,8 +19,9 @@ constexpr uint64_t kLead = 192;      // the pointer's lead on the device: 4 ms a
 class FrameLedgerTest : public ::testing::Test {
  protected:
   void SetUp() override { configure(true); }
-  void configure(bool playback, uint64_t period = kPeriod, uint64_t buffer = kBuffer, uint32_t rate = 48000) {
-    ledger.configure(FrameLedger::Setup{playback, kFrameBytes, rate, buffer, period});
+  void configure(bool playback, uint64_t period = kPeriod, uint64_t buffer = kBuffer, uint32_t rate = 48000,
+                 uint64_t read_frames = 0) {
+    ledger.configure(FrameLedger::Setup{playback, kFrameBytes, rate, buffer, period, read_frames});
     ledger.configure(FrameLedger::Software{/*boundary=*/buffer << 20, /*avail_min=*/period, /*stop_threshold=*/buffer});
     ledger.set_stall_timeout(2000ms);
     ledger.prepare(0, 0, t0);
@@ -30,8 +31,8 @@ class FrameLedgerTest : public ::testing::Test {
     ledger.advance_appl(frames);
     send_all();
   }
-  void send_all() {
-    while (auto r = ledger.next_request()) ledger.on_sent(*r);
+  void send_all(Clock::time_point now = t0) {
+    while (auto r = ledger.next_request()) ledger.on_sent(*r, now);
   }
   static uint64_t bytes(uint64_t frames) { return frames * kFrameBytes; }
   static Clock::time_point at(Clock::duration d) { return t0 + d; }
@@ -60,7 +61,7 @@ TEST_F(FrameLedgerTest, RequestsWrapAtTheBufferEnd) {
   ASSERT_TRUE(first);
   EXPECT_EQ(first->offset_bytes, bytes(kBuffer - 100));
   EXPECT_EQ(first->frames, 100u);
-  ledger.on_sent(*first);
+  ledger.on_sent(*first, t0);
   auto second = ledger.next_request();
   ASSERT_TRUE(second);
   EXPECT_EQ(second->offset_bytes, 0u);
@@ -280,6 +281,50 @@ TEST_F(FrameLedgerTest, CaptureInBurstsIsNoOverrun) {
   send_all();
   ledger.observe(0, bytes(2 * kBuffer), at(2015ms));
   EXPECT_FALSE(ledger.xrun(at(2015ms)));
+}
+
+TEST(CaptureGrainTest, ASixteenthOfThePeriodWithinItsFloors) {
+  EXPECT_EQ(FrameLedger::capture_grain(1024, 48000, 1), 64u);   // PipeWire's default period
+  EXPECT_EQ(FrameLedger::capture_grain(6000, 48000, 1), 375u);  // arecord's default
+  EXPECT_EQ(FrameLedger::capture_grain(480, 48000, 1), 64u);    // never below 64 frames...
+  EXPECT_EQ(FrameLedger::capture_grain(4096, 192000, 1), 256u);
+  EXPECT_EQ(FrameLedger::capture_grain(2048, 192000, 1), 192u);  // ...or a millisecond...
+  EXPECT_EQ(FrameLedger::capture_grain(1024, 48000, 100), 100u);  // ...or the backend's smallest period
+  EXPECT_EQ(FrameLedger::capture_grain(32, 48000, 1), 32u);       // and never above the period
+}
+
+TEST_F(FrameLedgerTest, CaptureReadsAGrainAtATime) {
+  constexpr uint64_t kPipeWirePeriod = 1024, kGrain = 64;
+  configure(false, kPipeWirePeriod, 4 * kPipeWirePeriod, 48000, kGrain);
+  ledger.start(t0);
+  for (int slot = 0; slot < 31; ++slot) {  // as many as the ring's slots take
+    auto r = ledger.next_request();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->frames, kGrain);
+    EXPECT_EQ(r->offset_bytes, bytes(slot * kGrain));
+    ledger.on_sent(*r, t0);
+  }
+  // The pointer moves with each answered READ, not a period at a time.
+  ledger.observe(0, bytes(kGrain), at(2ms));
+  EXPECT_EQ(ledger.avail(), kGrain);
+  ledger.observe(0, bytes(2 * kGrain), at(3ms));
+  EXPECT_EQ(ledger.avail(), 2 * kGrain);
+}
+
+TEST_F(FrameLedgerTest, CaptureLatenessIsNotLearntFromReadsAskedLate) {
+  configure(false, kPeriod, kBuffer, 48000, 64);
+  ledger.start(t0);
+  for (int slot = 0; slot < 4; ++slot) ledger.on_sent(*ledger.next_request(), t0);
+  ledger.observe(0, bytes(256), at(10ms));  // answered in time
+  // The application (and so the plugin) sleeps for a second: the backend's device overruns.
+  // Its READs are asked for only now, for frames recorded long ago, and answered at once.
+  ledger.advance_appl(256);
+  send_all(at(1000ms));
+  ledger.observe(0, bytes(256), at(1000ms));
+  ledger.observe(0, bytes(256 + kBuffer), at(1001ms));
+  EXPECT_EQ(ledger.avail(), kBuffer);
+  // Not a backend delivering late (which would excuse a second's worth): an overrun.
+  EXPECT_TRUE(ledger.xrun(at(1001ms)));
 }
 
 }  // namespace
