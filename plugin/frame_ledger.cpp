@@ -92,7 +92,7 @@ uint64_t FrameLedger::write_limit() const {
   return running_ ? appl_ : std::min(appl_, setup_.period_frames);
 }
 
-std::optional<FrameLedger::Region> FrameLedger::next_request() const {
+std::optional<FrameLedger::Region> FrameLedger::next_request(Clock::time_point now) const {
   const uint64_t buffer = setup_.buffer_frames;
   if (buffer == 0 || setup_.frame_bytes == 0) return std::nullopt;
   const uint64_t offset = requested_ % buffer;
@@ -106,7 +106,16 @@ std::optional<FrameLedger::Region> FrameLedger::next_request() const {
     // as far as the ring's slots go.
     const uint64_t chunk = read_frames();
     if (!running_ || paused_ || requested_ + chunk > appl_ + buffer) return std::nullopt;
-    frames = std::min(chunk, buffer - offset);
+    // The ring's slots reach about two periods ahead. What the device recorded beyond what
+    // was asked for (the application did not call for a while, or a sound server that
+    // follows another clock keeps more queued) is asked for at once, in whole grains and a
+    // grain short of the clock (a device started a little after us), so that avail shows
+    // all of it: a follower judges its latency from avail, and resyncs for ever when part
+    // of it hides in the backend's buffer.
+    const uint64_t recorded = frames_since(started_at_, now);
+    uint64_t want = chunk;
+    if (recorded > requested_ + 2 * chunk) want = (recorded - chunk - requested_) / chunk * chunk;
+    frames = std::min({want, appl_ + buffer - requested_, buffer - offset});
   }
   if (frames == 0) return std::nullopt;
   return Region{static_cast<uint32_t>(offset * setup_.frame_bytes),

@@ -96,7 +96,9 @@ class FrameLedger {
   // than ours, and a full prefill can deadlock its ring thread); running, all that was written.
   uint64_t write_limit() const;
   // The next WRITE (playback) or READ (capture) to send, if any; on_sent() after sending it.
-  std::optional<Region> next_request() const;
+  // Capture asks a grain at a time ahead of the device, and in one READ for what the device
+  // recorded (by the clock) that nobody asked for yet: the application had not called.
+  std::optional<Region> next_request(Clock::time_point now) const;
   // `now`: a capture READ sent for frames a device already recorded was late by our doing
   // (the application had not called), which capture lateness learning must not count.
   void on_sent(const Region& region, Clock::time_point now);

@@ -167,7 +167,7 @@ void XensndPcm::send_requests_locked() {
   if (!stream_->is_open() || buffer_frames_ == 0 || io_.state == SND_PCM_STATE_XRUN) return;
   const Clock::time_point now = Clock::now();
   while (stream_->free_slots() > 0) {
-    const std::optional<FrameLedger::Region> next = ledger_.next_request();
+    const std::optional<FrameLedger::Region> next = ledger_.next_request(now);
     if (!next) break;
     if (playback())
       stream_->send_write(next->offset_bytes, next->length_bytes);

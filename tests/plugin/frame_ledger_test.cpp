@@ -32,7 +32,7 @@ class FrameLedgerTest : public ::testing::Test {
     send_all();
   }
   void send_all(Clock::time_point now = t0) {
-    while (auto r = ledger.next_request()) ledger.on_sent(*r, now);
+    while (auto r = ledger.next_request(now)) ledger.on_sent(*r, now);
   }
   static uint64_t bytes(uint64_t frames) { return frames * kFrameBytes; }
   static Clock::time_point at(Clock::duration d) { return t0 + d; }
@@ -57,12 +57,12 @@ TEST_F(FrameLedgerTest, RequestsWrapAtTheBufferEnd) {
   write(kBuffer - 100);
   ledger.observe(bytes(kBuffer - 100), bytes(kBuffer - 100), at(50ms));
   ledger.advance_appl(300);
-  auto first = ledger.next_request();
+  auto first = ledger.next_request(t0);
   ASSERT_TRUE(first);
   EXPECT_EQ(first->offset_bytes, bytes(kBuffer - 100));
   EXPECT_EQ(first->frames, 100u);
   ledger.on_sent(*first, t0);
-  auto second = ledger.next_request();
+  auto second = ledger.next_request(t0);
   ASSERT_TRUE(second);
   EXPECT_EQ(second->offset_bytes, 0u);
   EXPECT_EQ(second->frames, 200u);
@@ -247,14 +247,14 @@ TEST_F(FrameLedgerTest, RewindMovesTheApplicationBackNotWhatWasSent) {
 
 TEST_F(FrameLedgerTest, CaptureKeepsTheConsumedPartRequested) {
   configure(false);
-  EXPECT_FALSE(ledger.next_request());  // nothing before START
+  EXPECT_FALSE(ledger.next_request(t0));  // nothing before START
   ledger.start(t0);
   send_all();
   EXPECT_EQ(ledger.requested(), kBuffer);
   ledger.observe(0, bytes(2 * kPeriod), at(20ms));
   EXPECT_EQ(ledger.hw(), 2 * kPeriod);
   EXPECT_EQ(ledger.avail(), 2 * kPeriod);
-  EXPECT_FALSE(ledger.next_request());  // the buffer is all requested until the app reads
+  EXPECT_FALSE(ledger.next_request(t0));  // the buffer is all requested until the app reads
   ledger.advance_appl(kPeriod);
   send_all();
   EXPECT_EQ(ledger.requested(), kBuffer + kPeriod);
@@ -298,7 +298,7 @@ TEST_F(FrameLedgerTest, CaptureReadsAGrainAtATime) {
   configure(false, kPipeWirePeriod, 4 * kPipeWirePeriod, 48000, kGrain);
   ledger.start(t0);
   for (int slot = 0; slot < 31; ++slot) {  // as many as the ring's slots take
-    auto r = ledger.next_request();
+    auto r = ledger.next_request(t0);
     ASSERT_TRUE(r);
     EXPECT_EQ(r->frames, kGrain);
     EXPECT_EQ(r->offset_bytes, bytes(slot * kGrain));
@@ -314,7 +314,7 @@ TEST_F(FrameLedgerTest, CaptureReadsAGrainAtATime) {
 TEST_F(FrameLedgerTest, CaptureLatenessIsNotLearntFromReadsAskedLate) {
   configure(false, kPeriod, kBuffer, 48000, 64);
   ledger.start(t0);
-  for (int slot = 0; slot < 4; ++slot) ledger.on_sent(*ledger.next_request(), t0);
+  for (int slot = 0; slot < 4; ++slot) ledger.on_sent(*ledger.next_request(t0), t0);
   ledger.observe(0, bytes(256), at(10ms));  // answered in time
   // The application (and so the plugin) sleeps for a second: the backend's device overruns.
   // Its READs are asked for only now, for frames recorded long ago, and answered at once.
@@ -325,6 +325,31 @@ TEST_F(FrameLedgerTest, CaptureLatenessIsNotLearntFromReadsAskedLate) {
   EXPECT_EQ(ledger.avail(), kBuffer);
   // Not a backend delivering late (which would excuse a second's worth): an overrun.
   EXPECT_TRUE(ledger.xrun(at(1001ms)));
+}
+
+TEST_F(FrameLedgerTest, CaptureAsksAtOnceForWhatTheDeviceRecordedUnasked) {
+  constexpr uint64_t kPipeWirePeriod = 1024, kGrain = 64, kRing = 4096;
+  configure(false, kPipeWirePeriod, kRing, 48000, kGrain);
+  ledger.start(t0);
+  for (int slot = 0; slot < 31; ++slot) ledger.on_sent(*ledger.next_request(t0), t0);
+  ledger.observe(0, bytes(31 * kGrain), at(42ms));
+  // At 100 ms (4800 frames recorded) the application reads what arrived: what the device
+  // recorded since, a grain short of the clock, is asked for in whole grains at once (to
+  // the ring's end, then the rest from its start), and then a grain at a time again.
+  ledger.advance_appl(31 * kGrain);
+  auto r = ledger.next_request(at(100ms));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->offset_bytes, bytes(31 * kGrain));
+  EXPECT_EQ(r->frames, kRing - 31 * kGrain);
+  ledger.on_sent(*r, at(100ms));
+  r = ledger.next_request(at(100ms));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->offset_bytes, 0u);
+  EXPECT_EQ(r->frames, (4800 - kGrain - kRing) / kGrain * kGrain);
+  ledger.on_sent(*r, at(100ms));
+  r = ledger.next_request(at(100ms));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->frames, kGrain);
 }
 
 }  // namespace
