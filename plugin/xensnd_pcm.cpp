@@ -221,7 +221,8 @@ int XensndPcm::hw_params() {
   rate_ = io_.rate;
   buffer_frames_ = io_.buffer_size;
   period_frames_ = io_.period_size;
-  // Capture runs the backend's device, and READs, at a fraction of the period (why: there).
+  // Capture runs the backend's device, and READs, at a fraction of the period (why:
+  // FrameLedger::capture_grain).
   const uint64_t device_period_frames =
       playback() ? period_frames_
                  : FrameLedger::capture_grain(period_frames_, rate_,
