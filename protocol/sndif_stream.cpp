@@ -108,6 +108,10 @@ std::span<std::byte> SndifStream::buffer() {
 
 void SndifStream::release_buffer() noexcept {
   buffer_.reset();
+  release_closing_buffer();
+}
+
+void SndifStream::release_closing_buffer() noexcept {
   closing_buffer_.reset();
   closing_id_.reset();
 }
@@ -253,7 +257,8 @@ void SndifStream::handle_completion(Completion& c) {
   if (unawaited_.erase(c.id) > 0) {
     // Nobody waits for it (close(), a STOP): a refused STOP shows at the next START, which
     // the backend then refuses too.
-    if (c.id == closing_id_) release_buffer();
+    // Only the closed stream's buffer: buffer_ is never the CLOSE's to free.
+    if (c.id == closing_id_) release_closing_buffer();
     return;
   }
   control_answers_.emplace(c.id, std::move(c));

@@ -116,7 +116,10 @@ class SndifStream final : public Stream {
   void block_until_event_or(Clock::time_point until);
   // The same for a caller that needs a response: arms its notification first.
   void block_for_response_or(Clock::time_point until);
+  // The open buffer and the one a CLOSE still waits on.
   void release_buffer() noexcept;
+  // Only the buffer of the answered (or abandoned) CLOSE.
+  void release_closing_buffer() noexcept;
   // A volume request on `length` bytes at the control area's start (stream_volume.cpp).
   void volume_call(uint8_t operation, uint32_t length, const char* what);
   [[noreturn]] void fail(const std::string& reason);
