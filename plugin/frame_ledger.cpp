@@ -34,14 +34,14 @@ void FrameLedger::prepare(uint64_t appl_raw, uint64_t done_base_bytes, Clock::ti
   completed_frames_ = position_frames_ = anchor_frames_ = 0;
   capture_lag_ = asked_late_until_ = 0;
   running_ = paused_ = false;
-  resumed_at_ = paused_at_ = anchor_at_ = progress_at_ = now;
+  resumed_at_ = paused_at_ = anchor_at_ = progress_at_ = observed_at_ = now;
 }
 
 void FrameLedger::start(Clock::time_point now) {
   running_ = true;
   paused_ = false;
   anchor_frames_ = position_frames_;
-  resumed_at_ = anchor_at_ = progress_at_ = started_at_ = now;
+  resumed_at_ = anchor_at_ = progress_at_ = started_at_ = observed_at_ = now;
 }
 
 void FrameLedger::stop() {
@@ -59,6 +59,7 @@ void FrameLedger::pause(bool enable, Clock::time_point now) {
     const Clock::duration frozen = now - paused_at_;
     anchor_at_ += frozen;
     progress_at_ += frozen;
+    observed_at_ += frozen;
     started_at_ += frozen;
     resumed_at_ = now;
     paused_ = false;
@@ -149,15 +150,25 @@ void FrameLedger::observe(uint64_t position_bytes, uint64_t completed_bytes, Clo
     // A position is seen when the application next looks, up to one of its cycles after the
     // backend reported it: anchoring the clock there would put the pointer behind the device
     // by that much, and a sound server keeping a quantum queued would starve it. The clock
-    // keeps its anchor while it is at or ahead of the position by less than a period (the
-    // report was late, or the clocks differ slightly; ahead only costs latency); a position
-    // ahead of it, or far behind it (a re-based counter, a slower device), re-anchors.
+    // keeps its anchor while it is at or ahead of the position by no more than the device
+    // can have moved since the position was not there yet (our last look), with
+    // kAnchorToleranceMs for a report sent a little late. A position ahead of the clock
+    // re-anchors it there; one far behind it (a device that started later than our START,
+    // a slower device, a re-based counter) pulls it back to the latest the device can be at:
+    // a clock left running ahead of the device showed a sound server an emptier buffer than
+    // the device had, and the pointer then only followed what the server wrote.
     const uint64_t predicted = played_by_clock(now);
+    const uint64_t since_last_look = frames_since(observed_at_, now);
+    const uint64_t tolerance = uint64_t{setup_.rate} * kAnchorToleranceMs / 1000;
     if (!running_ || position > predicted || predicted - position > setup_.period_frames) {
       anchor_frames_ = position;
       anchor_at_ = now;
+    } else if (predicted - position > since_last_look + tolerance) {
+      anchor_frames_ = position;
+      anchor_at_ = observed_at_;
     }
   }
+  observed_at_ = now;  // a position that differs next time was sent after this
   completed_frames_ = completed;
   position_frames_ = position;
   if (!setup_.playback) {

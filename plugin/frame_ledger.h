@@ -156,6 +156,8 @@ class FrameLedger {
   // queued by the pointer (PipeWire at 64 frames: 1.3 ms) keeps this much more in fact, so a
   // WRITE crossing domains a few milliseconds late does not run the device dry.
   static constexpr uint64_t kTransportLeadMs = 4;
+  // How late a backend may send a position it measured before the clock is pulled back to it.
+  static constexpr uint64_t kAnchorToleranceMs = 2;
   uint64_t transport_lead() const;
   uint64_t read_frames() const { return setup_.read_frames ? setup_.read_frames : setup_.period_frames; }
 
@@ -179,6 +181,7 @@ class FrameLedger {
   uint64_t anchor_frames_ = 0;
   Clock::time_point anchor_at_{};
   Clock::time_point progress_at_{};      // the position moved or a request completed
+  Clock::time_point observed_at_{};      // the last observe(): a newer position came after it
   Clock::time_point started_at_{};       // START, moved on by pauses
   uint64_t capture_lag_ = 0;             // the most a capture backend was late, in frames
   uint64_t asked_late_until_ = 0;        // capture: frames up to here were asked for once recorded

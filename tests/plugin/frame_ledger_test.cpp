@@ -110,6 +110,35 @@ TEST_F(FrameLedgerTest, AClientKeepingLessThanAPeriodQueuedSeesRoomBetweenPositi
   }
 }
 
+// A device that starts 9 ms after START (a backend filling its device first) reports
+// positions that far behind the clock, less than a period: the clock must come back to them.
+// Left ahead, it showed a sound server keeping a quantum queued an almost empty buffer, and
+// the pointer then only followed what the server wrote (PipeWire at quantum 64 inserted
+// silence when its cycles came irregularly).
+TEST_F(FrameLedgerTest, ADeviceStartingLateBringsTheClockBackToIt) {
+  ledger.start(t0);
+  constexpr uint64_t kQuantum = 64, kStartFrames = 432;  // 9 ms
+  write(2 * kQuantum);
+  uint64_t position = 0;
+  for (int cycle = 1; cycle <= 200; ++cycle) {
+    const auto now = at(std::chrono::microseconds(cycle * kQuantum * 1'000'000 / 48000));
+    const uint64_t clock = cycle * kQuantum;
+    const uint64_t device = clock > kStartFrames ? clock - kStartFrames : 0;  // what it played by now
+    if (device / kPeriod > position / kPeriod) position = device / kPeriod * kPeriod;  // CUR_POS per period
+    ledger.observe(bytes(position), bytes(ledger.requested()), now);
+    // The pointer never goes back: from where the clock had taken it before the first
+    // position (cycle 15), the device catches up within a few cycles.
+    if (cycle > 25) {
+      // Ahead of the device by at most the lead, a server cycle (the position may have
+      // come just after the last look) and the tolerance for late reports (2 ms).
+      ASSERT_LE(ledger.hw(), device + kLead + kQuantum + 96) << "cycle " << cycle << ": the clock runs ahead";
+      ASSERT_GE(ledger.hw() + 2, device) << "cycle " << cycle << ": the pointer is behind the device";
+    }
+    const uint64_t queued = ledger.appl() - std::min(ledger.hw(), ledger.appl());
+    if (queued < 2 * kQuantum) write(2 * kQuantum - queued);
+  }
+}
+
 // The clock keeps its anchor only while it is ahead of the positions by less than a period:
 // a device much slower than the clock (or a counter that went back) re-anchors it.
 TEST_F(FrameLedgerTest, PositionsFarBehindTheClockReanchorIt) {
