@@ -468,7 +468,10 @@ int XensndPcm::poll_revents(pollfd* fds, unsigned nfds, unsigned short* revents)
     // sends nothing else that would ever wake the poller through the event channel. (A
     // playback stream whose backend went silent is found by the ledger's stall rule, which
     // needs no pump: no position moved and no answer was taken.)
-    const bool pump_due = !playback() && now - last_process_ >= std::chrono::nanoseconds(kWatchdogNs);
+    // Half an interval: ticks come an interval apart, a little less as measured when the
+    // last one woke us late, and a tick found not due (which counts as a look) would push
+    // the next look a whole interval further: a dead backend was then reported ticks late.
+    const bool pump_due = !playback() && now - last_process_ >= std::chrono::nanoseconds(kWatchdogNs / 2);
     if (nfds >= 1) last_process_ = fds[0].revents || pump_due ? Clock::time_point{} : now;
     if (nfds >= 1 && fds[0].revents) hold_notifications_locked();
   }
