@@ -154,8 +154,8 @@ class FrameLedger {
   // How far the playback pointer may run ahead of the device, within what the backend took,
   // like a DMA pointer ahead of the speaker by its FIFO: a client that keeps only a quantum
   // queued by the pointer (PipeWire at 64 frames: 1.3 ms) keeps this much more in fact, so a
-  // WRITE crossing domains a few milliseconds late does not run the device dry.
-  static constexpr uint64_t kTransportLeadMs = 4;
+  // guest thread woken several milliseconds late (seen: 4-7 ms) does not run the device dry.
+  static constexpr uint64_t kTransportLeadMs = 10;
   // How late a backend may send a position it measured before the clock is pulled back to it.
   static constexpr uint64_t kAnchorToleranceMs = 2;
   uint64_t transport_lead() const;

@@ -14,7 +14,7 @@ using Clock = FrameLedger::Clock;
 constexpr uint32_t kFrameBytes = 4;  // S16_LE stereo
 constexpr uint64_t kPeriod = 480;    // 10 ms at 48 kHz
 constexpr uint64_t kBuffer = 4 * kPeriod;
-constexpr uint64_t kLead = 192;      // the pointer's lead on the device: 4 ms at 48 kHz
+constexpr uint64_t kLead = 480;      // the pointer's lead on the device: 10 ms at 48 kHz
 
 class FrameLedgerTest : public ::testing::Test {
  protected:
@@ -71,14 +71,14 @@ TEST_F(FrameLedgerTest, RequestsWrapAtTheBufferEnd) {
 TEST_F(FrameLedgerTest, PointerFollowsPositionsAndTheClockBetweenThem) {
   ledger.start(t0);
   write(kBuffer);
-  ledger.observe(bytes(kPeriod), bytes(2 * kPeriod), at(10ms));
+  ledger.observe(bytes(kPeriod), bytes(3 * kPeriod), at(10ms));
   EXPECT_EQ(ledger.hw(), kPeriod + kLead);
   // 5 ms later, no new position: the clock says 240 frames more.
-  ledger.observe(bytes(kPeriod), bytes(2 * kPeriod), at(15ms));
+  ledger.observe(bytes(kPeriod), bytes(3 * kPeriod), at(15ms));
   EXPECT_EQ(ledger.hw(), kPeriod + 240 + kLead);
   // Never past what the backend took.
-  ledger.observe(bytes(kPeriod), bytes(2 * kPeriod), at(200ms));
-  EXPECT_EQ(ledger.hw(), 2 * kPeriod);
+  ledger.observe(bytes(kPeriod), bytes(3 * kPeriod), at(200ms));
+  EXPECT_EQ(ledger.hw(), 3 * kPeriod);
   // Everything taken: a frame short of the end until a position says it was played.
   ledger.observe(bytes(kPeriod), bytes(kBuffer), at(300ms));
   EXPECT_EQ(ledger.hw(), kBuffer - 1);
