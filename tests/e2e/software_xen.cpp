@@ -1,5 +1,7 @@
 #include "tests/e2e/software_xen.h"
 
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/inotify.h>
 #include <poll.h>
@@ -8,6 +10,7 @@
 #include <cstdlib>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 #include "sim/common/control_client.h"
 
@@ -83,7 +86,33 @@ fs::path scenario_tool() { return XENSND_E2E_SCENARIO_TOOL; }
 fs::path poll_client() { return XENSND_E2E_POLL_CLIENT; }
 fs::path multi_pcm_client() { return XENSND_E2E_MULTI_PCM_CLIENT; }
 
+bool realtime_scheduling_allowed(int priority) {
+  // Tried on a thread of our own that ends at once: what chrt will be allowed to do.
+  bool allowed = false;
+  std::thread probe([&] {
+    sched_param param{};
+    param.sched_priority = priority;
+    allowed = pthread_setschedparam(pthread_self(), SCHED_FIFO, &param) == 0;
+  });
+  probe.join();
+  return allowed;
+}
+
+std::vector<std::string> run_realtime(std::vector<std::string> argv, int priority) {
+  argv.insert(argv.begin(), {"chrt", "-f", std::to_string(priority)});
+  return argv;
+}
+
+namespace {
+// Above the guest's real-time clients (sound_servers.cpp) and below PipeWire's data threads
+// (88): the guest's own real-time work is not what the peers model.
+constexpr int kRealtimePeerPriority = 50;
+}  // namespace
+
 SoftwareXen::SoftwareXen(const SoftwareXenOptions& options) {
+  if (options.realtime_peers && !realtime_scheduling_allowed(kRealtimePeerPriority))
+    throw std::runtime_error("realtime_peers: this process may not start programs SCHED_FIFO");
+  realtime_peers_ = options.realtime_peers;
   std::string templ = (fs::temp_directory_path() / "xensnd-e2e-XXXXXX").string();
   if (::mkdtemp(templ.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
   dir_ = templ;
@@ -93,8 +122,8 @@ SoftwareXen::SoftwareXen(const SoftwareXenOptions& options) {
   fs::create_directories(sink_dir_);
 
   daemon_ = std::make_unique<ChildProcess>(
-      std::vector<std::string>{XENSND_E2E_SIMXEN, "--run-dir", (dir_ / "xen").string()},
-      base_env(dir_), logs_, "simxen", /*pipe_stdout=*/true);
+      peer_argv({XENSND_E2E_SIMXEN, "--run-dir", (dir_ / "xen").string()}), base_env(dir_), logs_, "simxen",
+      /*pipe_stdout=*/true);
   auto ready = daemon_->read_lines_until("# xensnd-simxen ready", 10s);
   if (!ready) throw std::runtime_error("xensnd-simxen did not get ready: " + daemon_->stderr_text());
   dom0_env_ = base_env(dir_);
@@ -177,9 +206,13 @@ DomainCounts SoftwareXen::counts(unsigned domid) const {
 
 void SoftwareXen::start_backend() {
   const std::string name = backend_starts_++ == 0 ? "backend" : "backend-" + std::to_string(backend_starts_);
-  backend_ = std::make_unique<ChildProcess>(backend_argv_, dom0_env_, logs_, name, true);
+  backend_ = std::make_unique<ChildProcess>(peer_argv(backend_argv_), dom0_env_, logs_, name, true);
   if (!backend_->read_lines_until("xensnd-backend: ready", 10s))
     throw std::runtime_error("xensnd-backend did not get ready: " + backend_->stderr_text());
+}
+
+std::vector<std::string> SoftwareXen::peer_argv(std::vector<std::string> argv) const {
+  return realtime_peers_ ? run_realtime(std::move(argv), kRealtimePeerPriority) : argv;
 }
 
 void SoftwareXen::restart_backend() { start_backend(); }

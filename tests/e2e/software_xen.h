@@ -22,6 +22,11 @@ struct SoftwareXenOptions {
   std::vector<std::string> backend_args;  // beyond --sink
   bool wav_sink = true;  // false: the backend's null sink (benchmarks)
   bool attach = true;
+  // Run the software Xen and the backend SCHED_FIFO (when this process may: see
+  // realtime_peers_allowed), as a hypervisor and a backend domain on their own CPUs are not
+  // delayed by the guest's load. For cases that test the guest under load at a few
+  // milliseconds of latency (sound servers), not the peers' scheduling.
+  bool realtime_peers = false;
   static std::string default_vsnd_config();
 };
 
@@ -30,6 +35,11 @@ struct DomainCounts {
            hypervisor_clients = 0;
   std::string text;  // the daemon's reply
 };
+
+// Whether this process may start programs SCHED_FIFO (root, CAP_SYS_NICE or RLIMIT_RTPRIO).
+bool realtime_scheduling_allowed(int priority);
+// argv run through chrt at SCHED_FIFO `priority`.
+std::vector<std::string> run_realtime(std::vector<std::string> argv, int priority);
 
 class SoftwareXen {
  public:
@@ -65,10 +75,14 @@ class SoftwareXen {
 
  private:
   std::filesystem::path dir_, logs_, sink_dir_;
+  // The daemon's or backend's argv as options.realtime_peers says.
+  std::vector<std::string> peer_argv(std::vector<std::string> argv) const;
+
   std::unique_ptr<ChildProcess> daemon_;
   std::unique_ptr<ChildProcess> backend_;
   Environment dom0_env_, guest_xen_env_;
   std::vector<std::string> backend_argv_;
+  bool realtime_peers_ = false;
   unsigned backend_starts_ = 0;
   void start_backend();
 };

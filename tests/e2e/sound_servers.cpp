@@ -1,12 +1,9 @@
 #include "tests/e2e/sound_servers.h"
 
-#include <pthread.h>
-#include <sched.h>
 #include <signal.h>
 
 #include <fstream>
 #include <stdexcept>
-#include <thread>
 
 namespace xensnd::e2e {
 namespace fs = std::filesystem;
@@ -19,21 +16,10 @@ constexpr int kRealtimeClientPriority = 40;
 }  // namespace
 
 std::vector<std::string> realtime_client(std::vector<std::string> argv) {
-  argv.insert(argv.begin(), {"chrt", "-f", std::to_string(kRealtimeClientPriority)});
-  return argv;
+  return run_realtime(std::move(argv), kRealtimeClientPriority);
 }
 
-bool realtime_clients_allowed() {
-  // Tried on a thread of our own that ends at once: what chrt will be allowed to do.
-  bool allowed = false;
-  std::thread probe([&] {
-    sched_param param{};
-    param.sched_priority = kRealtimeClientPriority;
-    allowed = pthread_setschedparam(pthread_self(), SCHED_FIFO, &param) == 0;
-  });
-  probe.join();
-  return allowed;
-}
+bool realtime_clients_allowed() { return realtime_scheduling_allowed(kRealtimeClientPriority); }
 
 std::string log_tail(const std::string& text, size_t bytes) {
   return text.size() <= bytes ? text : "[...]" + text.substr(text.size() - bytes);
