@@ -155,10 +155,10 @@ void FrameLedger::observe(uint64_t position_bytes, uint64_t completed_bytes, Clo
     // kAnchorToleranceMs for a report sent a little late. A position ahead of the clock
     // re-anchors it there; one further behind (a device that started later than our START,
     // a slower device, a re-based counter) pulls it back to the latest the device can be at,
-    // never to the position itself at this look: after a look later than a period that put
-    // the pointer behind the device, and a server keeping a fixed fill let it run dry. A
-    // clock left running ahead of the device showed a sound server an emptier buffer than
-    // the device had, and the pointer then only followed what the server wrote.
+    // not to the position itself at this look (that would put the pointer behind the device
+    // by the time since the report). A clock left ahead of the device showed a sound server
+    // keeping a quantum queued an emptier buffer than the device had, and the pointer then
+    // only followed what the server wrote.
     const uint64_t predicted = played_by_clock(now);
     const uint64_t since_last_look = frames_since(observed_at_, now);
     const uint64_t tolerance = uint64_t{setup_.rate} * kAnchorToleranceMs / 1000;
