@@ -105,6 +105,7 @@ INSTANTIATE_TEST_SUITE_P(Quantum, PipeWireCapture, ::testing::Values(1024, 64),
 // A PulseAudio client asking for 5 ms through PipeWire's pulse server.
 TEST(PipeWirePulse, PaplayAtFiveMilliseconds) {
   if (sanitizer_build()) GTEST_SKIP() << "PipeWire does not start under a preloaded ASan runtime";
+  if (!realtime_clients_allowed()) GTEST_SKIP() << "the software Xen and the backend must run SCHED_FIFO (realtime_peers)";
   const double seconds = sound_seconds();
   SoftwareXen xen(sound_server_card("silence"));
   PipeWireServer pipewire(xen, /*pulse=*/true);
@@ -123,6 +124,7 @@ TEST(PipeWirePulse, PaplayAtFiveMilliseconds) {
 // of the capture ring shows as a splice in the sink's tone.
 TEST(PipeWireLoopback, SinkPlaysExactlyWhatTheSourceRecorded) {
   if (sanitizer_build()) GTEST_SKIP() << "PipeWire does not start under a preloaded ASan runtime";
+  if (!realtime_clients_allowed()) GTEST_SKIP() << "the software Xen and the backend must run SCHED_FIFO (realtime_peers)";
   const double seconds = sound_seconds();
   SoftwareXen xen(sound_server_card("sine:" + std::to_string(static_cast<int>(kToneHz))));
   PipeWireServer pipewire(xen, /*pulse=*/false);

@@ -22,10 +22,10 @@ struct SoftwareXenOptions {
   std::vector<std::string> backend_args;  // beyond --sink
   bool wav_sink = true;  // false: the backend's null sink (benchmarks)
   bool attach = true;
-  // Run the software Xen and the backend SCHED_FIFO (when this process may: see
-  // realtime_peers_allowed), as a hypervisor and a backend domain on their own CPUs are not
-  // delayed by the guest's load. For cases that test the guest under load at a few
-  // milliseconds of latency (sound servers), not the peers' scheduling.
+  // Run the software Xen and the backend SCHED_FIFO, as a hypervisor and a backend domain
+  // on their own CPUs are not delayed by the guest's load. For cases that test the guest
+  // under load at a few milliseconds of latency (sound servers), not the peers' scheduling.
+  // The constructor throws when this process may not (realtime_scheduling_allowed).
   bool realtime_peers = false;
   static std::string default_vsnd_config();
 };
