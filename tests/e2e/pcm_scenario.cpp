@@ -699,7 +699,7 @@ int scenario_reopen() {
       }
     }
     fact("lost_result", r);
-    check(r == -ENODEV, "the lost PCM did not report -ENODEV");
+    check(r == -ENODEV, "the lost PCM reported " + std::string(snd_strerror(static_cast<int>(r))) + ", not -ENODEV");
   }
   std::printf("lost\n");
   std::fflush(stdout);
