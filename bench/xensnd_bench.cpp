@@ -8,12 +8,15 @@
 //     and closing);
 //   - throughput with the backend in free-run mode, next to `aplay -D null`;
 //   - open to START answered (all ours) and to the first room the pointer makes;
+//   - the XenStore requests of one aplay run (opening and closing), and how many of them are
+//     the name-hints hook's, which every ALSA program in the guest runs;
 //   - write-to-consumption latency (snd_pcm_delay after each write), next to the PulseAudio path;
 //   - the smallest period size that plays without an xrun;
 //   - the plugin's memory: peak RSS of aplay through xensnd minus aplay to `null`.
 //
 //   xensnd-bench [--seconds N] [--xrun-seconds N] [--skip-pulse] [--skip-strace]
 //   xensnd-bench --latency-probe PERIOD   (internal: runs inside the guest environment)
+//   xensnd-bench --expand-probe           (internal: likewise)
 //   xensnd-bench --delay-probe DEVICE PERIOD SECONDS   (internal: likewise)
 #include <alsa/asoundlib.h>
 #include <sys/resource.h>
@@ -223,6 +226,16 @@ int latency_probe(unsigned period) {
   return 0;
 }
 
+// What expanding pcm.xensnd costs without opening it: alsa-lib evaluates the whole
+// definition at every open, its `hint` (the name-hints function, which reads XenStore) too.
+int expand_probe() {
+  if (snd_config_update() < 0) return 1;
+  snd_config_t* expanded = nullptr;
+  if (snd_config_search_definition(snd_config, "pcm", "xensnd", &expanded) < 0) return 1;
+  snd_config_delete(expanded);
+  return 0;
+}
+
 // Write-to-consumption latency as the PCM reports it: after each blocking write of a period
 // in steady state (from 1 s in), snd_pcm_delay() is how long the frame just written waits
 // before the device consumes it (a kernel PCM's definition, and what applications use to
@@ -279,6 +292,7 @@ int main(int argc, char** argv) {
   Settings settings;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
+    if (a == "--expand-probe") return expand_probe();
     if (a == "--latency-probe" && i + 1 < argc) return latency_probe(static_cast<unsigned>(std::atoi(argv[++i])));
     if (a == "--delay-probe" && i + 3 < argc)
       return delay_probe(argv[i + 1], static_cast<unsigned>(std::atoi(argv[i + 2])),
@@ -381,6 +395,27 @@ int main(int argc, char** argv) {
     Usage n = measure(aplay("null", 4096, audio_seconds), xen.guest_env(), xen.logs(), "aplay-null");
     print_row("xensnd (period 4096)", x.status.success() ? fixed(mb / x.wall_seconds, 1) + " MB/s" : "failed: " + x.err);
     print_row("aplay -D null (ALSA's own plumbing)", n.status.success() ? fixed(mb / n.wall_seconds, 1) + " MB/s" : "failed");
+  }
+
+  std::printf("\nXenStore requests of one aplay run (1 s, backend in free-run mode), each a round trip to\n"
+              "XenStore (on real Xen, through the hypervisor to xenstored in dom0)\n");
+  {
+    SoftwareXen xen(bench_card({"--free-run"}));
+    auto requests_of = [&](const std::vector<std::string>& argv, const std::string& name) -> std::optional<uint64_t> {
+      const uint64_t before = xen.counts(SoftwareXen::kGuest).xs_requests;
+      Usage u = measure(argv, xen.guest_env(), xen.logs(), name);
+      if (!u.status.success()) return std::nullopt;
+      return xen.counts(SoftwareXen::kGuest).xs_requests - before;
+    };
+    const std::optional<uint64_t> other = requests_of(aplay("null", 1024, 1), "aplay-null-xenstore");
+    const std::optional<uint64_t> whole = requests_of(aplay("xensnd", 1024, 1), "aplay-xenstore");
+    char self[4096] = {};
+    const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+    const std::optional<uint64_t> hint =
+        n > 0 ? requests_of({self, "--expand-probe"}, "expand-xenstore") : std::optional<uint64_t>{};
+    print_row("aplay -D null (another PCM: nothing)", other ? std::to_string(*other) + " requests" : "failed");
+    print_row("aplay -D xensnd, opening to closing", whole ? std::to_string(*whole) + " requests" : "failed");
+    print_row("  of which the name hint (pcm.xensnd expanded)", hint ? std::to_string(*hint) + " requests" : "failed");
   }
 
   std::printf("\nOpen to START and to the first room (snd_pcm_open ... START answered, all of it ours:\n"

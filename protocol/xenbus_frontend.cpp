@@ -2,6 +2,7 @@
 
 #include <poll.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -13,8 +14,6 @@ namespace xensnd {
 namespace {
 
 constexpr const char* kWatchToken = "xensnd-frontend";
-constexpr const char* kTransportNodes[] = {XENSND_FIELD_RING_REF, XENSND_FIELD_EVT_CHNL,
-                                           XENSND_FIELD_EVT_RING_REF, XENSND_FIELD_EVT_EVT_CHNL};
 
 }  // namespace
 
@@ -99,11 +98,26 @@ void XenbusFrontend::publish(unsigned version, const std::vector<StreamTransport
 }
 
 void XenbusFrontend::remove_transport_nodes(const std::vector<std::string>& stream_paths) {
+  // Only the nodes that are there: every request is a round trip to XenStore (on real Xen
+  // through the hypervisor to dom0), and at open there are usually none. A listing of a
+  // stream's directory is one request; removing its four nodes blindly was four.
+  auto remove_present = [&](const std::string& path, const std::vector<std::string>& children,
+                            std::initializer_list<const char*> nodes, xenio::XenStore::Transaction t) {
+    for (const char* node : nodes)
+      if (std::find(children.begin(), children.end(), node) != children.end()) store_.remove(join_path(path, node), t);
+  };
   xenio::run_transaction(store_, [&](xenio::XenStore::Transaction t) {
-    if (!store_.directory(device_path_, t)) return false;
-    store_.remove(join_path(device_path_, XENSND_FIELD_FE_VERSION), t);
-    for (const std::string& path : stream_paths)
-      for (const char* node : kTransportNodes) store_.remove(join_path(path, node), t);
+    const std::optional<std::vector<std::string>> device = store_.directory(device_path_, t);
+    if (!device) return false;
+    remove_present(device_path_, *device, {XENSND_FIELD_FE_VERSION}, t);
+    for (const std::string& path : stream_paths) {
+      const std::optional<std::vector<std::string>> stream = store_.directory(path, t);
+      if (stream)
+        remove_present(path, *stream,
+                       {XENSND_FIELD_RING_REF, XENSND_FIELD_EVT_CHNL, XENSND_FIELD_EVT_RING_REF,
+                        XENSND_FIELD_EVT_EVT_CHNL},
+                       t);
+    }
     return true;
   });
 }

@@ -110,7 +110,7 @@ std::string ControlServer::answer(const std::string& line) {
     XenstoreCounts xs = xenstore_.counts(domid);
     std::ostringstream reply;
     reply << "ok domid=" << domid << " xs_connections=" << xs.connections << " xs_watches=" << xs.watches
-          << " xs_transactions=" << xs.transactions;
+          << " xs_transactions=" << xs.transactions << " xs_requests=" << xs.requests;
 #ifdef SIMXEN_HAVE_HYPERVISOR
     HypervisorCounts hv = hypervisor_->counts(domid);
     reply << " hypervisor=1 grants=" << hv.grants << " mappings=" << hv.mappings << " ports=" << hv.ports

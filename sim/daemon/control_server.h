@@ -3,6 +3,7 @@
 //   ping                 -> ok
 //   domains              -> ok 0 5 ...            (domains with a XenStore socket)
 //   counts <domid>       -> ok domid=N xs_connections=N xs_watches=N xs_transactions=N
+//                           xs_requests=N (all the domain sent since it was introduced)
 //                           hypervisor=0|1 grants=N mappings=N ports=N hypervisor_clients=N
 //   invalidate <domid>   -> ok                    (simulated save/restore of the domain)
 // Anything else, or a bad domain, gets "error <reason>".

@@ -20,6 +20,7 @@ struct XenstoreCounts {
   uint64_t connections = 0;
   uint64_t watches = 0;
   uint64_t transactions = 0;
+  uint64_t requests = 0;  // every request the domain's connections sent, since it was introduced
 };
 
 class XenstoreServer {

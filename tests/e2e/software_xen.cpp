@@ -196,6 +196,7 @@ DomainCounts SoftwareXen::counts(unsigned domid) const {
     const uint64_t value = std::strtoull(word.c_str() + eq + 1, nullptr, 10);
     if (key == "xs_connections") counts.xs_connections = value;
     else if (key == "xs_watches") counts.xs_watches = value;
+    else if (key == "xs_requests") counts.xs_requests = value;
     else if (key == "grants") counts.grants = value;
     else if (key == "mappings") counts.mappings = value;
     else if (key == "ports") counts.ports = value;

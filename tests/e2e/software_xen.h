@@ -33,6 +33,7 @@ struct SoftwareXenOptions {
 struct DomainCounts {
   uint64_t xs_connections = 0, xs_watches = 0, grants = 0, mappings = 0, ports = 0,
            hypervisor_clients = 0;
+  uint64_t xs_requests = 0;  // XenStore requests the domain sent, since it was introduced
   std::string text;  // the daemon's reply
 };
 

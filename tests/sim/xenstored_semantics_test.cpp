@@ -248,6 +248,18 @@ TEST_F(XenstoredSemantics, SpecialWatchesFollowIntroduceAndRelease) {
   EXPECT_FALSE(xs_is_domain_introduced(dom0.get(), 6));
 }
 
+// The benchmark counts the XenStore round trips of an open from this: every request a
+// domain sends counts once, refused ones too, and other domains' do not.
+TEST_F(XenstoredSemantics, RequestsAreCountedPerDomain) {
+  const uint64_t before = daemon.counts(5).at("xs_requests");
+  const uint64_t dom0_before = daemon.counts(0).at("xs_requests");
+  ASSERT_TRUE(guest->write("data/a", "1"));
+  ASSERT_TRUE(guest->read("data/a"));
+  EXPECT_FALSE(guest->read("/local/domain/0/private"));
+  EXPECT_EQ(daemon.counts(5).at("xs_requests"), before + 3);
+  EXPECT_EQ(daemon.counts(0).at("xs_requests"), dom0_before);
+}
+
 TEST_F(XenstoredSemantics, CountsDropToZeroWhenClientsGo) {
   ASSERT_TRUE(guest->watch("data", "w"));
   xs_transaction_t t = xs_transaction_start(guest->get());

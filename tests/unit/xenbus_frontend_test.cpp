@@ -271,5 +271,20 @@ TEST_F(XenbusFrontendTest, FinishDisconnectRemovesOnlyOurNodes) {
   EXPECT_EQ(store.value(dev + "/state"), "6");
 }
 
+// Each XenStore request is a round trip (on real Xen through the hypervisor to dom0), and
+// an open clears the transport nodes an earlier session may have left, which are usually
+// not there: only the nodes present are removed.
+TEST_F(XenbusFrontendTest, ClearingTransportNodesRemovesOnlyThosePresent) {
+  XenbusFrontend fe(store, dev);
+  const std::vector<std::string> streams{dev + "/0/0", dev + "/0/1"};
+  fe.finish_disconnect(streams);
+  EXPECT_EQ(store.remove_requests(), 0) << "nothing was published";
+  fe.publish(2, {{dev + "/0/0", 11, 21, 12, 22}});
+  fe.finish_disconnect(streams);
+  EXPECT_EQ(store.remove_requests(), 5) << "version and the four nodes of the one stream published";
+  EXPECT_FALSE(store.exists(dev + "/0/0/ring-ref"));
+  EXPECT_FALSE(store.exists(dev + "/version"));
+}
+
 }  // namespace
 }  // namespace xensnd::testing

@@ -143,6 +143,7 @@ void FakeXenStore::mkdir(std::string_view path, Transaction t) {
 }
 
 void FakeXenStore::remove(std::string_view path, Transaction t) {
+  ++remove_requests_;
   std::string p = absolute(path);
   touch(t, p);
   TransactionState* state = transaction(t);
