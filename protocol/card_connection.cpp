@@ -119,9 +119,7 @@ class SndifCardConnection final : public CardConnection {
     }
 
     try {
-      frontend_->publish(version.version, transports);
-      if (!frontend_->write_state(BusState::kInitialised))
-        throw FrontendError(ENODEV, "the vsnd device " + config_.xenstore_path + " was removed while connecting");
+      frontend_->publish(version.version, transports, BusState::kInitialised);
       frontend_->wait_for(HandshakePhase::kBackendConnected, deadline);
       if (!frontend_->write_state(BusState::kConnected))
         throw FrontendError(ENODEV, "the vsnd device " + config_.xenstore_path + " was removed while connecting");

@@ -82,7 +82,7 @@ bool XenbusFrontend::write_state(BusState state) {
   });
 }
 
-void XenbusFrontend::publish(unsigned version, const std::vector<StreamTransport>& streams) {
+void XenbusFrontend::publish(unsigned version, const std::vector<StreamTransport>& streams, BusState state) {
   bool written = xenio::run_transaction(store_, [&](xenio::XenStore::Transaction t) {
     if (!store_.directory(device_path_, t)) return false;
     store_.write(join_path(device_path_, XENSND_FIELD_FE_VERSION), std::to_string(version), t);
@@ -92,6 +92,7 @@ void XenbusFrontend::publish(unsigned version, const std::vector<StreamTransport
       store_.write(join_path(s.stream_path, XENSND_FIELD_EVT_RING_REF), std::to_string(s.event_page_ref), t);
       store_.write(join_path(s.stream_path, XENSND_FIELD_EVT_EVT_CHNL), std::to_string(s.event_port), t);
     }
+    store_.write(join_path(device_path_, "state"), std::to_string(static_cast<int>(state)), t);
     return true;
   });
   if (!written) throw FrontendError(ENODEV, "the vsnd device " + device_path_ + " was removed while connecting");

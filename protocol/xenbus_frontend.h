@@ -58,9 +58,11 @@ class XenbusFrontend {
   // A state write as a transaction that aborts if the device directory is gone; returns
   // false then.
   bool write_state(BusState state);
-  // Writes `version` and every stream's four transport nodes in one transaction. Throws
-  // FrontendError(ENODEV) if the device directory is gone.
-  void publish(unsigned version, const std::vector<StreamTransport>& streams);
+  // Writes `version`, every stream's four transport nodes and the frontend's `state` in one
+  // transaction (one commit where a transaction for the nodes and another for the state were
+  // eight round trips to XenStore, and the backend sees the state and the rings it names
+  // together). Throws FrontendError(ENODEV) if the device directory is gone.
+  void publish(unsigned version, const std::vector<StreamTransport>& streams, BusState state);
   // Removes `version` and the transport nodes below `stream_paths` (guarded as above).
   void remove_transport_nodes(const std::vector<std::string>& stream_paths);
 

@@ -176,8 +176,9 @@ TEST_F(XenbusFrontendTest, StateWriteRetriesOnConflict) {
 TEST_F(XenbusFrontendTest, PublishesEverythingInOneTransactionWithRelativePaths) {
   XenbusFrontend fe(store, dev);
   int commits = store.commits();
-  fe.publish(2, {{dev + "/0/0", 11, 21, 12, 22}, {dev + "/0/1", 13, 23, 14, 24}});
+  fe.publish(2, {{dev + "/0/0", 11, 21, 12, 22}, {dev + "/0/1", 13, 23, 14, 24}}, BusState::kInitialised);
   EXPECT_EQ(store.commits(), commits + 1);
+  EXPECT_EQ(store.value(dev + "/state"), "3") << "the state in the same commit";
   EXPECT_EQ(store.value(dev + "/version"), "2");
   EXPECT_EQ(store.value(dev + "/0/0/ring-ref"), "11");
   EXPECT_EQ(store.value(dev + "/0/0/event-channel"), "21");
@@ -194,7 +195,7 @@ TEST_F(XenbusFrontendTest, PublishesEverythingInOneTransactionWithRelativePaths)
 TEST_F(XenbusFrontendTest, PublishToARemovedDeviceFailsWithoutWriting) {
   XenbusFrontend fe(store, dev);
   store.remove(dev);
-  EXPECT_THROW(fe.publish(2, {{dev + "/0/0", 1, 2, 3, 4}}), FrontendError);
+  EXPECT_THROW(fe.publish(2, {{dev + "/0/0", 1, 2, 3, 4}}, BusState::kInitialised), FrontendError);
   EXPECT_FALSE(store.exists(dev));
 }
 
@@ -263,7 +264,7 @@ TEST_F(XenbusFrontendTest, PrepareWaitsOutTheBackendsStartTransients) {
 
 TEST_F(XenbusFrontendTest, FinishDisconnectRemovesOnlyOurNodes) {
   XenbusFrontend fe(store, dev);
-  fe.publish(2, {{dev + "/0/0", 11, 21, 12, 22}});
+  fe.publish(2, {{dev + "/0/0", 11, 21, 12, 22}}, BusState::kInitialised);
   fe.finish_disconnect({dev + "/0/0"});
   EXPECT_FALSE(store.exists(dev + "/0/0/ring-ref"));
   EXPECT_FALSE(store.exists(dev + "/version"));
@@ -279,7 +280,7 @@ TEST_F(XenbusFrontendTest, ClearingTransportNodesRemovesOnlyThosePresent) {
   const std::vector<std::string> streams{dev + "/0/0", dev + "/0/1"};
   fe.finish_disconnect(streams);
   EXPECT_EQ(store.remove_requests(), 0) << "nothing was published";
-  fe.publish(2, {{dev + "/0/0", 11, 21, 12, 22}});
+  fe.publish(2, {{dev + "/0/0", 11, 21, 12, 22}}, BusState::kInitialised);
   fe.finish_disconnect(streams);
   EXPECT_EQ(store.remove_requests(), 5) << "version and the four nodes of the one stream published";
   EXPECT_FALSE(store.exists(dev + "/0/0/ring-ref"));
