@@ -8,6 +8,7 @@
 //     and closing);
 //   - throughput with the backend in free-run mode, next to `aplay -D null`;
 //   - open to START answered (all ours) and to the first room the pointer makes;
+//   - CPU and wall time of each phase of opening and closing, next to the PulseAudio path;
 //   - the XenStore requests of one aplay run (opening and closing), and how many of them are
 //     the name-hints hook's, which every ALSA program in the guest runs;
 //   - write-to-consumption latency (snd_pcm_delay after each write), next to the PulseAudio path;
@@ -17,6 +18,7 @@
 //   xensnd-bench [--seconds N] [--xrun-seconds N] [--skip-pulse] [--skip-strace]
 //   xensnd-bench --latency-probe PERIOD   (internal: runs inside the guest environment)
 //   xensnd-bench --expand-probe           (internal: likewise)
+//   xensnd-bench --phase-probe DEVICE PERIOD   (internal: likewise)
 //   xensnd-bench --delay-probe DEVICE PERIOD SECONDS   (internal: likewise)
 #include <alsa/asoundlib.h>
 #include <sys/resource.h>
@@ -24,6 +26,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -252,6 +255,48 @@ int latency_probe(unsigned period) {
   return 0;
 }
 
+// Where opening and closing spend their time, in one process as aplay does it: CPU (user +
+// system, all threads) and wall time of each phase, printed as "cpu wall" pairs in ms:
+// alsa-lib's configuration load (the system's hooks run here, e.g. the pulse plugin's, which
+// loads libpulse into every ALSA program), snd_pcm_open (for xensnd: loading the plugin, the
+// card's configuration from XenStore and the xenbus handshake), the parameters, a buffer
+// written (START), and drop + close.
+int phase_probe(const std::string& device, unsigned period) {
+  auto cpu_ms = [] {
+    rusage u{};
+    ::getrusage(RUSAGE_SELF, &u);
+    return (u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1e3 + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e3;
+  };
+  std::vector<std::pair<double, double>> phases;
+  double cpu = cpu_ms();
+  auto wall = Clock::now();
+  auto mark = [&] {
+    const double now_cpu = cpu_ms();
+    const auto now_wall = Clock::now();
+    phases.emplace_back(now_cpu - cpu, std::chrono::duration<double, std::milli>(now_wall - wall).count());
+    cpu = now_cpu;
+    wall = now_wall;
+  };
+  if (snd_config_update() < 0) return 1;
+  mark();
+  snd_pcm_t* pcm = nullptr;
+  if (snd_pcm_open(&pcm, device.c_str(), SND_PCM_STREAM_PLAYBACK, 0) < 0) return 1;
+  mark();
+  if (snd_pcm_set_params(pcm, SND_PCM_FORMAT_S16_LE, SND_PCM_ACCESS_RW_INTERLEAVED, 2, kRate, 0,
+                         period * 4 * 1'000'000ull / kRate) < 0)
+    return 1;
+  mark();
+  std::vector<uint8_t> zeros(period * 4 * kFrameBytes);
+  if (snd_pcm_writei(pcm, zeros.data(), period * 4) < 0) return 1;  // reaches the start threshold
+  mark();
+  snd_pcm_drop(pcm);
+  snd_pcm_close(pcm);
+  mark();
+  for (const auto& [c, w] : phases) std::printf("%.2f %.2f ", c, w);
+  std::printf("\n");
+  return 0;
+}
+
 // What expanding pcm.xensnd costs without opening it: alsa-lib evaluates the whole
 // definition at every open, its `hint` (the name-hints function, which reads XenStore) too.
 int expand_probe() {
@@ -319,6 +364,7 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--expand-probe") return expand_probe();
+    if (a == "--phase-probe" && i + 2 < argc) return phase_probe(argv[i + 1], static_cast<unsigned>(std::atoi(argv[i + 2])));
     if (a == "--latency-probe" && i + 1 < argc) return latency_probe(static_cast<unsigned>(std::atoi(argv[++i])));
     if (a == "--delay-probe" && i + 3 < argc)
       return delay_probe(argv[i + 1], static_cast<unsigned>(std::atoi(argv[i + 2])),
@@ -462,6 +508,52 @@ int main(int argc, char** argv) {
     print_row("period " + std::to_string(period) + " frames",
               ok ? fixed(start_ms) + " ms to START, " + fixed(room_ms) + " ms to the first room"
                  : "failed: " + probe.err);
+  }
+
+  std::printf("\nOpening and closing by phase, period 1024 (ms CPU / ms wall, median of 5 runs of a probe that\n"
+              "does what aplay does: configuration load, snd_pcm_open, parameters, a buffer written (START),\n"
+              "drop + close)\n");
+  {
+    SoftwareXen xen(bench_card());
+    char self[4096] = {};
+    const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+    const char* names[] = {"configuration load", "snd_pcm_open", "parameters", "buffer written, START", "drop + close"};
+    constexpr size_t kPhases = std::size(names);
+    auto probe = [&](const std::string& device, const Environment& env) -> std::optional<std::vector<std::string>> {
+      std::vector<std::array<double, 2 * kPhases>> runs;
+      for (int run_index = 0; run_index < 5 && n > 0; ++run_index) {
+        RunResult r = run({self, "--phase-probe", device, "1024"}, env, xen.logs(), "phases-" + device, 20s);
+        if (!r.status.success()) return std::nullopt;
+        std::istringstream words(r.out);
+        std::array<double, 2 * kPhases> figures{};
+        for (double& f : figures)
+          if (!(words >> f)) return std::nullopt;
+        runs.push_back(figures);
+      }
+      if (runs.empty()) return std::nullopt;
+      std::vector<std::string> cells;
+      for (size_t i = 0; i < 2 * kPhases; i += 2) {
+        std::vector<double> c, w;
+        for (const auto& f : runs) {
+          c.push_back(f[i]);
+          w.push_back(f[i + 1]);
+        }
+        std::sort(c.begin(), c.end());
+        std::sort(w.begin(), w.end());
+        cells.push_back(fixed(c[c.size() / 2]) + " / " + fixed(w[w.size() / 2]));
+      }
+      return cells;
+    };
+    const auto ours = probe("xensnd", xen.guest_env());
+    std::optional<std::vector<std::string>> theirs;
+    if (pulse) {
+      Environment env = xen.guest_env();
+      env["PULSE_SERVER"] = pulse->server();
+      theirs = probe("pulse", env);
+    }
+    for (size_t i = 0; i < kPhases; ++i)
+      print_row(names[i], (ours ? (*ours)[i] + " xensnd" : std::string("xensnd failed")) +
+                              (pulse ? (theirs ? ", " + (*theirs)[i] + " pulse" : std::string(", pulse failed")) : ""));
   }
 
   std::printf("\nWrite-to-consumption latency: snd_pcm_delay() right after each blocking write of a period,\n"
