@@ -10,7 +10,7 @@
 //   - open to START answered (all ours) and to the first room the pointer makes;
 //   - CPU and wall time of each phase of opening and closing, next to the PulseAudio path;
 //   - the XenStore requests of one aplay run (opening and closing), and how many of them are
-//     the name-hints hook's, which every ALSA program in the guest runs;
+//     the name hint's, which alsa-lib evaluates at every open of pcm.xensnd;
 //   - write-to-consumption latency (snd_pcm_delay after each write), next to the PulseAudio path;
 //   - the smallest period size that plays without an xrun;
 //   - the plugin's memory: peak RSS of aplay through xensnd minus aplay to `null`.
@@ -102,6 +102,13 @@ Usage measure(const std::vector<std::string>& argv, const Environment& env, cons
   text << in.rdbuf();
   result.err = text.str();
   return result;
+}
+
+// This program, to run its probes inside the guest's environment ("" if it cannot tell).
+std::string self_exe() {
+  char path[4096] = {};
+  const ssize_t n = ::readlink("/proc/self/exe", path, sizeof path - 1);
+  return n > 0 ? std::string(path, static_cast<size_t>(n)) : std::string();
 }
 
 // -v: aplay prints the parameters it got (stderr), checked by granted_period().
@@ -257,8 +264,8 @@ int latency_probe(unsigned period) {
 
 // Where opening and closing spend their time, in one process as aplay does it: CPU (user +
 // system, all threads) and wall time of each phase, printed as "cpu wall" pairs in ms:
-// alsa-lib's configuration load (the system's hooks run here, e.g. the pulse plugin's, which
-// loads libpulse into every ALSA program), snd_pcm_open (for xensnd: loading the plugin, the
+// alsa-lib's configuration load (the system's hooks run here: on Debian, alsa-plugins' pulse
+// hook, which loads libpulse), snd_pcm_open (for xensnd: loading the plugin, the
 // card's configuration from XenStore and the xenbus handshake), the parameters, a buffer
 // written (START), and drop + close.
 int phase_probe(const std::string& device, unsigned period) {
@@ -379,6 +386,7 @@ int main(int argc, char** argv) {
     }
   }
   const unsigned periods[] = {1024, 256, 128};
+  const std::string self = self_exe();
   std::printf("xensnd benchmark: software Xen, reference backend paced in real time, 48 kHz stereo S16_LE\n");
   std::printf("(aplay runs of %u s; buffer = 4 periods)\n\n", settings.seconds);
 
@@ -483,10 +491,8 @@ int main(int argc, char** argv) {
     };
     const std::optional<uint64_t> other = requests_of(aplay("null", 1024, 1), "aplay-null-xenstore");
     const std::optional<uint64_t> whole = requests_of(aplay("xensnd", 1024, 1), "aplay-xenstore");
-    char self[4096] = {};
-    const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
     const std::optional<uint64_t> hint =
-        n > 0 ? requests_of({self, "--expand-probe"}, "expand-xenstore") : std::optional<uint64_t>{};
+        self.empty() ? std::optional<uint64_t>{} : requests_of({self, "--expand-probe"}, "expand-xenstore");
     print_row("aplay -D null (another PCM: nothing)", other ? std::to_string(*other) + " requests" : "failed");
     print_row("aplay -D xensnd, opening to closing", whole ? std::to_string(*whole) + " requests" : "failed");
     print_row("  of which the name hint (pcm.xensnd expanded)", hint ? std::to_string(*hint) + " requests" : "failed");
@@ -497,9 +503,7 @@ int main(int argc, char** argv) {
               "pointer's first move, which follows the clock from START)\n");
   for (unsigned period : {1024u, 128u}) {
     SoftwareXen xen(bench_card());
-    char self[4096] = {};
-    const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n <= 0) break;
+    if (self.empty()) break;
     RunResult probe = run({self, "--latency-probe", std::to_string(period)}, xen.guest_env(), xen.logs(),
                           "latency", 20s);
     std::istringstream words(probe.out);
@@ -515,13 +519,11 @@ int main(int argc, char** argv) {
               "drop + close)\n");
   {
     SoftwareXen xen(bench_card());
-    char self[4096] = {};
-    const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
     const char* names[] = {"configuration load", "snd_pcm_open", "parameters", "buffer written, START", "drop + close"};
     constexpr size_t kPhases = std::size(names);
     auto probe = [&](const std::string& device, const Environment& env) -> std::optional<std::vector<std::string>> {
       std::vector<std::array<double, 2 * kPhases>> runs;
-      for (int run_index = 0; run_index < 5 && n > 0; ++run_index) {
+      for (int run_index = 0; run_index < 5 && !self.empty(); ++run_index) {
         RunResult r = run({self, "--phase-probe", device, "1024"}, env, xen.logs(), "phases-" + device, 20s);
         if (!r.status.success()) return std::nullopt;
         std::istringstream words(r.out);
@@ -560,9 +562,7 @@ int main(int argc, char** argv) {
               "from 1 s into a %u s run (ms, median / 95th percentile; buffer = 4 periods)\n", settings.seconds);
   for (unsigned period : {1024u, 128u}) {
     SoftwareXen xen(bench_card());
-    char self[4096] = {};
-    const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n <= 0) break;
+    if (self.empty()) break;
     auto probe = [&](const std::string& device, const Environment& env) {
       RunResult r = run({self, "--delay-probe", device, std::to_string(period), std::to_string(settings.seconds)},
                         env, xen.logs(), "delay-" + device, std::chrono::seconds(settings.seconds + 20));

@@ -14,6 +14,12 @@ namespace xensnd {
 namespace {
 
 constexpr const char* kWatchToken = "xensnd-frontend";
+constexpr const char* kTransportNodes[] = {XENSND_FIELD_RING_REF, XENSND_FIELD_EVT_CHNL,
+                                           XENSND_FIELD_EVT_RING_REF, XENSND_FIELD_EVT_EVT_CHNL};
+
+bool has_child(const std::vector<std::string>& children, std::string_view name) {
+  return std::find(children.begin(), children.end(), name) != children.end();
+}
 
 }  // namespace
 
@@ -102,22 +108,15 @@ void XenbusFrontend::remove_transport_nodes(const std::vector<std::string>& stre
   // Only the nodes that are there: every request is a round trip to XenStore (on real Xen
   // through the hypervisor to dom0), and at open there are usually none. A listing of a
   // stream's directory is one request; removing its four nodes blindly was four.
-  auto remove_present = [&](const std::string& path, const std::vector<std::string>& children,
-                            std::initializer_list<const char*> nodes, xenio::XenStore::Transaction t) {
-    for (const char* node : nodes)
-      if (std::find(children.begin(), children.end(), node) != children.end()) store_.remove(join_path(path, node), t);
-  };
   xenio::run_transaction(store_, [&](xenio::XenStore::Transaction t) {
     const std::optional<std::vector<std::string>> device = store_.directory(device_path_, t);
     if (!device) return false;
-    remove_present(device_path_, *device, {XENSND_FIELD_FE_VERSION}, t);
+    if (has_child(*device, XENSND_FIELD_FE_VERSION)) store_.remove(join_path(device_path_, XENSND_FIELD_FE_VERSION), t);
     for (const std::string& path : stream_paths) {
       const std::optional<std::vector<std::string>> stream = store_.directory(path, t);
-      if (stream)
-        remove_present(path, *stream,
-                       {XENSND_FIELD_RING_REF, XENSND_FIELD_EVT_CHNL, XENSND_FIELD_EVT_RING_REF,
-                        XENSND_FIELD_EVT_EVT_CHNL},
-                       t);
+      if (!stream) continue;
+      for (const char* node : kTransportNodes)
+        if (has_child(*stream, node)) store_.remove(join_path(path, node), t);
     }
     return true;
   });

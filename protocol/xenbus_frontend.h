@@ -63,7 +63,8 @@ class XenbusFrontend {
   // eight round trips to XenStore, and the backend sees the state and the rings it names
   // together). Throws FrontendError(ENODEV) if the device directory is gone.
   void publish(unsigned version, const std::vector<StreamTransport>& streams, BusState state);
-  // Removes `version` and the transport nodes below `stream_paths` (guarded as above).
+  // Removes `version` and the transport nodes below `stream_paths`, those present (guarded
+  // as above).
   void remove_transport_nodes(const std::vector<std::string>& stream_paths);
 
   // Waits on the watches until judge_backend_state(phase, backend) is kDone; returns that
