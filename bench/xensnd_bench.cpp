@@ -15,7 +15,9 @@
 //   - the smallest period size that plays without an xrun;
 //   - the plugin's memory: peak RSS of aplay through xensnd minus aplay to `null`.
 //
-//   xensnd-bench [--seconds N] [--xrun-seconds N] [--skip-pulse] [--skip-strace]
+//   xensnd-bench [--seconds N] [--xrun-seconds N] [--skip-pulse] [--skip-strace] [--only SECTION]...
+//     (--only, repeatable: run just these sections, e.g. `--only phases --only xenstore` in
+//     seconds instead of the whole ~6 minutes; the names are in kSections)
 //   xensnd-bench --latency-probe PERIOD   (internal: runs inside the guest environment)
 //   xensnd-bench --expand-probe           (internal: likewise)
 //   xensnd-bench --phase-probe DEVICE PERIOD   (internal: likewise)
@@ -35,6 +37,7 @@
 #include <iostream>
 #include <map>
 #include <optional>
+#include <set>
 #include <signal.h>
 #include <sstream>
 #include <string>
@@ -56,7 +59,13 @@ struct Settings {
   unsigned xrun_seconds = 30;
   bool pulse = true;
   bool strace = true;
+  std::set<std::string> only;  // empty: every section
+  bool wants(const std::string& section) const { return only.empty() || only.count(section) != 0; }
 };
+
+// The sections, in the order they print, by the names --only takes.
+constexpr const char* kSections[] = {"cpu", "steady", "syscalls", "throughput", "xenstore",
+                                     "start", "phases", "latency", "xrun", "memory"};
 
 struct Usage {
   ExitStatus status;
@@ -380,8 +389,15 @@ int main(int argc, char** argv) {
     else if (a == "--xrun-seconds" && i + 1 < argc) settings.xrun_seconds = static_cast<unsigned>(std::atoi(argv[++i]));
     else if (a == "--skip-pulse") settings.pulse = false;
     else if (a == "--skip-strace") settings.strace = false;
+    else if (a == "--only" && i + 1 < argc &&
+             std::find_if(std::begin(kSections), std::end(kSections), [&](const char* s) { return argv[i + 1] == std::string(s); }) !=
+                 std::end(kSections))
+      settings.only.insert(argv[++i]);
     else {
-      std::fprintf(stderr, "usage: xensnd-bench [--seconds N] [--xrun-seconds N] [--skip-pulse] [--skip-strace]\n");
+      std::fprintf(stderr, "usage: xensnd-bench [--seconds N] [--xrun-seconds N] [--skip-pulse] [--skip-strace] [--only SECTION]...\n"
+                           "sections:");
+      for (const char* section : kSections) std::fprintf(stderr, " %s", section);
+      std::fprintf(stderr, "\n");
       return 2;
     }
   }
@@ -402,58 +418,62 @@ int main(int argc, char** argv) {
     }
   }
 
-  std::printf("CPU time of aplay per second of audio, whole %u s runs including opening (ms CPU / s audio)\n",
-              settings.seconds);
-  long xensnd_rss = 0;
-  for (unsigned period : periods) {
-    SoftwareXen xen(bench_card());
-    Usage x = measure(aplay("xensnd", period, settings.seconds), xen.guest_env(), xen.logs(), "aplay");
-    std::string line = x.status.success() ? fixed(x.cpu_seconds * 1000 / settings.seconds) + " xensnd" +
-                                                period_mismatch(period, x.err)
-                                          : "xensnd failed: " + x.err;
-    if (period == 1024) xensnd_rss = x.max_rss_kib;
-    if (pulse) {
-      Environment env = xen.guest_env();
-      env["PULSE_SERVER"] = pulse->server();
-      Usage p = measure(aplay("pulse", period, settings.seconds), env, xen.logs(), "aplay-pulse");
-      line += p.status.success() ? ", " + fixed(p.cpu_seconds * 1000 / settings.seconds) + " pulse" +
-                                       (x.cpu_seconds > 0 ? " (xensnd/pulse " + fixed(x.cpu_seconds / p.cpu_seconds) + ")" : "")
-                                 : ", pulse failed";
+  long xensnd_rss = 0;  // the memory section's figure, from the first period's run
+  if (settings.wants("cpu")) {
+    std::printf("CPU time of aplay per second of audio, whole %u s runs including opening (ms CPU / s audio)\n",
+                settings.seconds);
+    for (unsigned period : periods) {
+      SoftwareXen xen(bench_card());
+      Usage x = measure(aplay("xensnd", period, settings.seconds), xen.guest_env(), xen.logs(), "aplay");
+      std::string line = x.status.success() ? fixed(x.cpu_seconds * 1000 / settings.seconds) + " xensnd" +
+                                                  period_mismatch(period, x.err)
+                                            : "xensnd failed: " + x.err;
+      if (period == 1024) xensnd_rss = x.max_rss_kib;
+      if (pulse) {
+        Environment env = xen.guest_env();
+        env["PULSE_SERVER"] = pulse->server();
+        Usage p = measure(aplay("pulse", period, settings.seconds), env, xen.logs(), "aplay-pulse");
+        line += p.status.success() ? ", " + fixed(p.cpu_seconds * 1000 / settings.seconds) + " pulse" +
+                                         (x.cpu_seconds > 0 ? " (xensnd/pulse " + fixed(x.cpu_seconds / p.cpu_seconds) + ")" : "")
+                                   : ", pulse failed";
+      }
+      print_row("period " + std::to_string(period) + " frames", line);
     }
-    print_row("period " + std::to_string(period) + " frames", line);
   }
 
-  std::printf("\nThe same in steady state: (CPU of a %u s run - CPU of a 1 s run) / %u s; opening and\n"
-              "closing cancel out (target: xensnd/pulse <= 0.5)\n",
-              settings.seconds + 1, settings.seconds);
-  for (unsigned period : periods) {
-    SoftwareXen xen(bench_card());
-    // The CPU figure, or why there is none.
-    struct Steady {
-      std::optional<double> ms;
-      std::string why;
-    };
-    auto steady = [&](const std::string& device, const Environment& env) -> Steady {
-      Usage shortrun = measure(aplay(device, period, 1), env, xen.logs(), "aplay-short");
-      Usage longrun = measure(aplay(device, period, settings.seconds + 1), env, xen.logs(), "aplay-long");
-      for (const Usage* run : {&shortrun, &longrun})
-        if (!run->status.success()) return {std::nullopt, "aplay " + run->status.describe() + ": " + run->err};
-      if (std::string mismatch = period_mismatch(period, longrun.err); !mismatch.empty()) return {std::nullopt, mismatch};
-      return {(longrun.cpu_seconds - shortrun.cpu_seconds) * 1000 / settings.seconds, ""};
-    };
-    const Steady x = steady("xensnd", xen.guest_env());
-    std::string line = x.ms ? fixed(*x.ms) + " xensnd" : "xensnd failed: " + x.why;
-    if (pulse) {
-      Environment env = xen.guest_env();
-      env["PULSE_SERVER"] = pulse->server();
-      const Steady p = steady("pulse", env);
-      line += p.ms ? ", " + fixed(*p.ms) + " pulse" + (x.ms && *p.ms > 0 ? " (xensnd/pulse " + fixed(*x.ms / *p.ms) + ")" : "")
-                   : ", pulse failed: " + p.why;
+  if (settings.wants("steady")) {
+    std::printf("\nThe same in steady state: (CPU of a %u s run - CPU of a 1 s run) / %u s; opening and\n"
+                "closing cancel out (target: xensnd/pulse <= 0.5)\n",
+                settings.seconds + 1, settings.seconds);
+    for (unsigned period : periods) {
+      SoftwareXen xen(bench_card());
+      // The CPU figure, or why there is none.
+      struct Steady {
+        std::optional<double> ms;
+        std::string why;
+      };
+      auto steady = [&](const std::string& device, const Environment& env) -> Steady {
+        Usage shortrun = measure(aplay(device, period, 1), env, xen.logs(), "aplay-short");
+        Usage longrun = measure(aplay(device, period, settings.seconds + 1), env, xen.logs(), "aplay-long");
+        for (const Usage* run : {&shortrun, &longrun})
+          if (!run->status.success()) return {std::nullopt, "aplay " + run->status.describe() + ": " + run->err};
+        if (std::string mismatch = period_mismatch(period, longrun.err); !mismatch.empty()) return {std::nullopt, mismatch};
+        return {(longrun.cpu_seconds - shortrun.cpu_seconds) * 1000 / settings.seconds, ""};
+      };
+      const Steady x = steady("xensnd", xen.guest_env());
+      std::string line = x.ms ? fixed(*x.ms) + " xensnd" : "xensnd failed: " + x.why;
+      if (pulse) {
+        Environment env = xen.guest_env();
+        env["PULSE_SERVER"] = pulse->server();
+        const Steady p = steady("pulse", env);
+        line += p.ms ? ", " + fixed(*p.ms) + " pulse" + (x.ms && *p.ms > 0 ? " (xensnd/pulse " + fixed(*x.ms / *p.ms) + ")" : "")
+                     : ", pulse failed: " + p.why;
+      }
+      print_row("period " + std::to_string(period) + " frames", line);
     }
-    print_row("period " + std::to_string(period) + " frames", line);
   }
 
-  if (settings.strace) {
+  if (settings.strace && settings.wants("syscalls")) {
     std::printf("\nSystem calls per period in steady state (strace -f -ttt of a %u s run, calls from 1.5 s after\n"
                 "the first to 0.5 s before the last; target: the plugin's own <= 3)\n",
                 settings.seconds + 2);
@@ -468,141 +488,158 @@ int main(int argc, char** argv) {
     }
   }
 
-  std::printf("\nThroughput, backend in free-run mode (MB/s of PCM data)\n");
-  {
-    SoftwareXen xen(bench_card({"--free-run"}));
-    const unsigned audio_seconds = 60;
-    const double mb = double(audio_seconds) * kRate * kFrameBytes / 1e6;
-    Usage x = measure(aplay("xensnd", 4096, audio_seconds), xen.guest_env(), xen.logs(), "aplay-free");
-    Usage n = measure(aplay("null", 4096, audio_seconds), xen.guest_env(), xen.logs(), "aplay-null");
-    print_row("xensnd (period 4096)", x.status.success() ? fixed(mb / x.wall_seconds, 1) + " MB/s" : "failed: " + x.err);
-    print_row("aplay -D null (ALSA's own plumbing)", n.status.success() ? fixed(mb / n.wall_seconds, 1) + " MB/s" : "failed");
-  }
-
-  std::printf("\nXenStore requests of one aplay run (1 s, backend in free-run mode), each a round trip to\n"
-              "XenStore (on real Xen, through the hypervisor to xenstored in dom0)\n");
-  {
-    SoftwareXen xen(bench_card({"--free-run"}));
-    auto requests_of = [&](const std::vector<std::string>& argv, const std::string& name) -> std::optional<uint64_t> {
-      const uint64_t before = xen.counts(SoftwareXen::kGuest).xs_requests;
-      Usage u = measure(argv, xen.guest_env(), xen.logs(), name);
-      if (!u.status.success()) return std::nullopt;
-      return xen.counts(SoftwareXen::kGuest).xs_requests - before;
-    };
-    const std::optional<uint64_t> other = requests_of(aplay("null", 1024, 1), "aplay-null-xenstore");
-    const std::optional<uint64_t> whole = requests_of(aplay("xensnd", 1024, 1), "aplay-xenstore");
-    const std::optional<uint64_t> hint =
-        self.empty() ? std::optional<uint64_t>{} : requests_of({self, "--expand-probe"}, "expand-xenstore");
-    print_row("aplay -D null (another PCM: nothing)", other ? std::to_string(*other) + " requests" : "failed");
-    print_row("aplay -D xensnd, opening to closing", whole ? std::to_string(*whole) + " requests" : "failed");
-    print_row("  of which the name hint (pcm.xensnd expanded)", hint ? std::to_string(*hint) + " requests" : "failed");
-  }
-
-  std::printf("\nOpen to START and to the first room (snd_pcm_open ... START answered, all of it ours:\n"
-              "open, XenStore handshake, parameters, OPEN, the first WRITEs, START; ... the hardware\n"
-              "pointer's first move, which follows the clock from START)\n");
-  for (unsigned period : {1024u, 128u}) {
-    SoftwareXen xen(bench_card());
-    if (self.empty()) break;
-    RunResult probe = run({self, "--latency-probe", std::to_string(period)}, xen.guest_env(), xen.logs(),
-                          "latency", 20s);
-    std::istringstream words(probe.out);
-    double start_ms = 0, room_ms = 0;
-    const bool ok = probe.status.success() && static_cast<bool>(words >> start_ms >> room_ms);
-    print_row("period " + std::to_string(period) + " frames",
-              ok ? fixed(start_ms) + " ms to START, " + fixed(room_ms) + " ms to the first room"
-                 : "failed: " + probe.err);
-  }
-
-  std::printf("\nOpening and closing by phase, period 1024 (ms CPU / ms wall, median of 5 runs of a probe that\n"
-              "does what aplay does: configuration load, snd_pcm_open, parameters, a buffer written (START),\n"
-              "drop + close)\n");
-  {
-    SoftwareXen xen(bench_card());
-    const char* names[] = {"configuration load", "snd_pcm_open", "parameters", "buffer written, START", "drop + close"};
-    constexpr size_t kPhases = std::size(names);
-    auto probe = [&](const std::string& device, const Environment& env) -> std::optional<std::vector<std::string>> {
-      std::vector<std::array<double, 2 * kPhases>> runs;
-      for (int run_index = 0; run_index < 5 && !self.empty(); ++run_index) {
-        RunResult r = run({self, "--phase-probe", device, "1024"}, env, xen.logs(), "phases-" + device, 20s);
-        if (!r.status.success()) return std::nullopt;
-        std::istringstream words(r.out);
-        std::array<double, 2 * kPhases> figures{};
-        for (double& f : figures)
-          if (!(words >> f)) return std::nullopt;
-        runs.push_back(figures);
-      }
-      if (runs.empty()) return std::nullopt;
-      std::vector<std::string> cells;
-      for (size_t i = 0; i < 2 * kPhases; i += 2) {
-        std::vector<double> c, w;
-        for (const auto& f : runs) {
-          c.push_back(f[i]);
-          w.push_back(f[i + 1]);
-        }
-        std::sort(c.begin(), c.end());
-        std::sort(w.begin(), w.end());
-        cells.push_back(fixed(c[c.size() / 2]) + " / " + fixed(w[w.size() / 2]));
-      }
-      return cells;
-    };
-    const auto ours = probe("xensnd", xen.guest_env());
-    std::optional<std::vector<std::string>> theirs;
-    if (pulse) {
-      Environment env = xen.guest_env();
-      env["PULSE_SERVER"] = pulse->server();
-      theirs = probe("pulse", env);
+  if (settings.wants("throughput")) {
+    std::printf("\nThroughput, backend in free-run mode (MB/s of PCM data)\n");
+    {
+      SoftwareXen xen(bench_card({"--free-run"}));
+      const unsigned audio_seconds = 60;
+      const double mb = double(audio_seconds) * kRate * kFrameBytes / 1e6;
+      Usage x = measure(aplay("xensnd", 4096, audio_seconds), xen.guest_env(), xen.logs(), "aplay-free");
+      Usage n = measure(aplay("null", 4096, audio_seconds), xen.guest_env(), xen.logs(), "aplay-null");
+      print_row("xensnd (period 4096)", x.status.success() ? fixed(mb / x.wall_seconds, 1) + " MB/s" : "failed: " + x.err);
+      print_row("aplay -D null (ALSA's own plumbing)", n.status.success() ? fixed(mb / n.wall_seconds, 1) + " MB/s" : "failed");
     }
-    for (size_t i = 0; i < kPhases; ++i)
-      print_row(names[i], (ours ? (*ours)[i] + " xensnd" : std::string("xensnd failed")) +
-                              (pulse ? (theirs ? ", " + (*theirs)[i] + " pulse" : std::string(", pulse failed")) : ""));
   }
 
-  std::printf("\nWrite-to-consumption latency: snd_pcm_delay() right after each blocking write of a period,\n"
-              "from 1 s into a %u s run (ms, median / 95th percentile; buffer = 4 periods)\n", settings.seconds);
-  for (unsigned period : {1024u, 128u}) {
-    SoftwareXen xen(bench_card());
-    if (self.empty()) break;
-    auto probe = [&](const std::string& device, const Environment& env) {
-      RunResult r = run({self, "--delay-probe", device, std::to_string(period), std::to_string(settings.seconds)},
-                        env, xen.logs(), "delay-" + device, std::chrono::seconds(settings.seconds + 20));
-      if (!r.status.success()) return std::string("failed");
-      std::istringstream words(r.out);
-      double median = 0, p95 = 0;
-      if (!(words >> median >> p95)) return std::string("failed");
-      return fixed(median) + " / " + fixed(p95);
-    };
-    std::string line = probe("xensnd", xen.guest_env()) + " xensnd";
-    if (pulse) {
-      Environment env = xen.guest_env();
-      env["PULSE_SERVER"] = pulse->server();
-      line += ", " + probe("pulse", env) + " pulse";
+  if (settings.wants("xenstore")) {
+    std::printf("\nXenStore requests of one aplay run (1 s, backend in free-run mode), each a round trip to\n"
+                "XenStore (on real Xen, through the hypervisor to xenstored in dom0)\n");
+    {
+      SoftwareXen xen(bench_card({"--free-run"}));
+      auto requests_of = [&](const std::vector<std::string>& argv, const std::string& name) -> std::optional<uint64_t> {
+        const uint64_t before = xen.counts(SoftwareXen::kGuest).xs_requests;
+        Usage u = measure(argv, xen.guest_env(), xen.logs(), name);
+        if (!u.status.success()) return std::nullopt;
+        return xen.counts(SoftwareXen::kGuest).xs_requests - before;
+      };
+      const std::optional<uint64_t> other = requests_of(aplay("null", 1024, 1), "aplay-null-xenstore");
+      const std::optional<uint64_t> whole = requests_of(aplay("xensnd", 1024, 1), "aplay-xenstore");
+      const std::optional<uint64_t> hint =
+          self.empty() ? std::optional<uint64_t>{} : requests_of({self, "--expand-probe"}, "expand-xenstore");
+      print_row("aplay -D null (another PCM: nothing)", other ? std::to_string(*other) + " requests" : "failed");
+      print_row("aplay -D xensnd, opening to closing", whole ? std::to_string(*whole) + " requests" : "failed");
+      print_row("  of which the name hint (pcm.xensnd expanded)", hint ? std::to_string(*hint) + " requests" : "failed");
     }
-    print_row("period " + std::to_string(period) + " frames (" + fixed(period * 1000.0 / kRate) + " ms)", line);
   }
 
-  std::printf("\nSmallest period without an xrun over %u s (target: 128 frames)\n", settings.xrun_seconds);
-  {
-    std::optional<unsigned> smallest;
-    for (unsigned period : {256u, 128u, 64u, 32u}) {
+  if (settings.wants("start")) {
+    std::printf("\nOpen to START and to the first room (snd_pcm_open ... START answered, all of it ours:\n"
+                "open, XenStore handshake, parameters, OPEN, the first WRITEs, START; ... the hardware\n"
+                "pointer's first move, which follows the clock from START)\n");
+    for (unsigned period : {1024u, 128u}) {
       SoftwareXen xen(bench_card());
-      Usage x = measure(aplay("xensnd", period, settings.xrun_seconds), xen.guest_env(), xen.logs(), "aplay-xrun");
-      const std::string mismatch = period_mismatch(period, x.err);
-      const bool clean = x.status.success() && x.err.find("underrun") == std::string::npos && mismatch.empty();
-      print_row("period " + std::to_string(period) + " frames", clean ? "no xrun" : "xrun or failure" + mismatch);
-      if (!clean) break;
-      smallest = period;
+      if (self.empty()) break;
+      RunResult probe = run({self, "--latency-probe", std::to_string(period)}, xen.guest_env(), xen.logs(),
+                            "latency", 20s);
+      std::istringstream words(probe.out);
+      double start_ms = 0, room_ms = 0;
+      const bool ok = probe.status.success() && static_cast<bool>(words >> start_ms >> room_ms);
+      print_row("period " + std::to_string(period) + " frames",
+                ok ? fixed(start_ms) + " ms to START, " + fixed(room_ms) + " ms to the first room"
+                   : "failed: " + probe.err);
     }
-    print_row("smallest clean period", smallest ? std::to_string(*smallest) + " frames" : "none");
   }
 
-  std::printf("\nMemory (peak RSS of aplay, period 1024, buffer 4096 frames = 16 KiB; target <= buffer + 2 MiB)\n");
-  {
-    SoftwareXen xen(bench_card());
-    Usage null = measure(aplay("null", 1024, 1), xen.guest_env(), xen.logs(), "aplay-null-rss");
-    print_row("aplay -D xensnd", std::to_string(xensnd_rss) + " KiB");
-    print_row("aplay -D null", std::to_string(null.max_rss_kib) + " KiB");
-    print_row("plugin's share (difference)", std::to_string(xensnd_rss - null.max_rss_kib) + " KiB");
+  if (settings.wants("phases")) {
+    std::printf("\nOpening and closing by phase, period 1024 (ms CPU / ms wall, median of 5 runs of a probe that\n"
+                "does what aplay does: configuration load, snd_pcm_open, parameters, a buffer written (START),\n"
+                "drop + close)\n");
+    {
+      SoftwareXen xen(bench_card());
+      const char* names[] = {"configuration load", "snd_pcm_open", "parameters", "buffer written, START", "drop + close"};
+      constexpr size_t kPhases = std::size(names);
+      auto probe = [&](const std::string& device, const Environment& env) -> std::optional<std::vector<std::string>> {
+        std::vector<std::array<double, 2 * kPhases>> runs;
+        for (int run_index = 0; run_index < 5 && !self.empty(); ++run_index) {
+          RunResult r = run({self, "--phase-probe", device, "1024"}, env, xen.logs(), "phases-" + device, 20s);
+          if (!r.status.success()) return std::nullopt;
+          std::istringstream words(r.out);
+          std::array<double, 2 * kPhases> figures{};
+          for (double& f : figures)
+            if (!(words >> f)) return std::nullopt;
+          runs.push_back(figures);
+        }
+        if (runs.empty()) return std::nullopt;
+        std::vector<std::string> cells;
+        for (size_t i = 0; i < 2 * kPhases; i += 2) {
+          std::vector<double> c, w;
+          for (const auto& f : runs) {
+            c.push_back(f[i]);
+            w.push_back(f[i + 1]);
+          }
+          std::sort(c.begin(), c.end());
+          std::sort(w.begin(), w.end());
+          cells.push_back(fixed(c[c.size() / 2]) + " / " + fixed(w[w.size() / 2]));
+        }
+        return cells;
+      };
+      const auto ours = probe("xensnd", xen.guest_env());
+      std::optional<std::vector<std::string>> theirs;
+      if (pulse) {
+        Environment env = xen.guest_env();
+        env["PULSE_SERVER"] = pulse->server();
+        theirs = probe("pulse", env);
+      }
+      for (size_t i = 0; i < kPhases; ++i)
+        print_row(names[i], (ours ? (*ours)[i] + " xensnd" : std::string("xensnd failed")) +
+                                (pulse ? (theirs ? ", " + (*theirs)[i] + " pulse" : std::string(", pulse failed")) : ""));
+    }
+  }
+
+  if (settings.wants("latency")) {
+    std::printf("\nWrite-to-consumption latency: snd_pcm_delay() right after each blocking write of a period,\n"
+                "from 1 s into a %u s run (ms, median / 95th percentile; buffer = 4 periods)\n", settings.seconds);
+    for (unsigned period : {1024u, 128u}) {
+      SoftwareXen xen(bench_card());
+      if (self.empty()) break;
+      auto probe = [&](const std::string& device, const Environment& env) {
+        RunResult r = run({self, "--delay-probe", device, std::to_string(period), std::to_string(settings.seconds)},
+                          env, xen.logs(), "delay-" + device, std::chrono::seconds(settings.seconds + 20));
+        if (!r.status.success()) return std::string("failed");
+        std::istringstream words(r.out);
+        double median = 0, p95 = 0;
+        if (!(words >> median >> p95)) return std::string("failed");
+        return fixed(median) + " / " + fixed(p95);
+      };
+      std::string line = probe("xensnd", xen.guest_env()) + " xensnd";
+      if (pulse) {
+        Environment env = xen.guest_env();
+        env["PULSE_SERVER"] = pulse->server();
+        line += ", " + probe("pulse", env) + " pulse";
+      }
+      print_row("period " + std::to_string(period) + " frames (" + fixed(period * 1000.0 / kRate) + " ms)", line);
+    }
+  }
+
+  if (settings.wants("xrun")) {
+    std::printf("\nSmallest period without an xrun over %u s (target: 128 frames)\n", settings.xrun_seconds);
+    {
+      std::optional<unsigned> smallest;
+      for (unsigned period : {256u, 128u, 64u, 32u}) {
+        SoftwareXen xen(bench_card());
+        Usage x = measure(aplay("xensnd", period, settings.xrun_seconds), xen.guest_env(), xen.logs(), "aplay-xrun");
+        const std::string mismatch = period_mismatch(period, x.err);
+        const bool clean = x.status.success() && x.err.find("underrun") == std::string::npos && mismatch.empty();
+        print_row("period " + std::to_string(period) + " frames", clean ? "no xrun" : "xrun or failure" + mismatch);
+        if (!clean) break;
+        smallest = period;
+      }
+      print_row("smallest clean period", smallest ? std::to_string(*smallest) + " frames" : "none");
+    }
+  }
+
+  if (settings.wants("memory")) {
+    std::printf("\nMemory (peak RSS of aplay, period 1024, buffer 4096 frames = 16 KiB; target <= buffer + 2 MiB)\n");
+    {
+      SoftwareXen xen(bench_card());
+      Usage null = measure(aplay("null", 1024, 1), xen.guest_env(), xen.logs(), "aplay-null-rss");
+      // Without the CPU section (--only), the same run as its first row.
+      if (xensnd_rss == 0)
+        xensnd_rss = measure(aplay("xensnd", 1024, settings.seconds), xen.guest_env(), xen.logs(), "aplay").max_rss_kib;
+      print_row("aplay -D xensnd", std::to_string(xensnd_rss) + " KiB");
+      print_row("aplay -D null", std::to_string(null.max_rss_kib) + " KiB");
+      print_row("plugin's share (difference)", std::to_string(xensnd_rss - null.max_rss_kib) + " KiB");
+    }
   }
   pulse.reset();
   std::error_code ignored;
