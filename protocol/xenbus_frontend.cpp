@@ -21,6 +21,13 @@ bool has_child(const std::vector<std::string>& children, std::string_view name) 
   return std::find(children.begin(), children.end(), name) != children.end();
 }
 
+// The node of our device that tells of its removal: `backend`, which the toolstack writes
+// once and we never do. xenstored fires a watch on every node a removal deletes, so the
+// device directory going fires it; a watch on the directory itself also fired on each of our
+// own writes there (the state, each published node: about 25 events an open and close, each
+// waking libxenstore's reader thread, our pump thread and a look at both states).
+std::string removal_sentinel(const std::string& device_path) { return join_path(device_path, "backend"); }
+
 }  // namespace
 
 XenbusFrontend::XenbusFrontend(xenio::XenStore& store, std::string device_path)
@@ -43,7 +50,7 @@ XenbusFrontend::~XenbusFrontend() {
   if (!watching_) return;
   try {
     store_.unwatch(join_path(backend_path_, "state"), kWatchToken);
-    store_.unwatch(device_path_, kWatchToken);
+    store_.unwatch(removal_sentinel(device_path_), kWatchToken);
   } catch (...) {
     // The connection to XenStore is going away with us; nothing to release.
   }
@@ -55,7 +62,7 @@ bool XenbusFrontend::device_exists() { return store_.directory(device_path_).has
 
 void XenbusFrontend::watch() {
   store_.watch(join_path(backend_path_, "state"), kWatchToken);
-  store_.watch(device_path_, kWatchToken);
+  store_.watch(removal_sentinel(device_path_), kWatchToken);
   watching_ = true;
 }
 
@@ -104,11 +111,13 @@ void XenbusFrontend::publish(unsigned version, const std::vector<StreamTransport
   if (!written) throw FrontendError(ENODEV, "the vsnd device " + device_path_ + " was removed while connecting");
 }
 
-void XenbusFrontend::remove_transport_nodes(const std::vector<std::string>& stream_paths) {
-  // Only the nodes that are there: every request is a round trip to XenStore (on real Xen
-  // through the hypervisor to dom0), and at open there are usually none. A listing of a
-  // stream's directory is one request; removing its four nodes blindly was four.
-  xenio::run_transaction(store_, [&](xenio::XenStore::Transaction t) {
+bool XenbusFrontend::clear_transport_nodes(const std::vector<std::string>& stream_paths,
+                                           std::optional<BusState> state) {
+  // One transaction with the state write that follows: as two, it cost three round trips to
+  // XenStore more (on real Xen through the hypervisor to dom0). Only the nodes that are
+  // there are removed: a listing of a stream's directory is one request, removing its four
+  // nodes blindly was four, and at open there are usually none.
+  return xenio::run_transaction(store_, [&](xenio::XenStore::Transaction t) {
     const std::optional<std::vector<std::string>> device = store_.directory(device_path_, t);
     if (!device) return false;
     if (has_child(*device, XENSND_FIELD_FE_VERSION)) store_.remove(join_path(device_path_, XENSND_FIELD_FE_VERSION), t);
@@ -118,6 +127,7 @@ void XenbusFrontend::remove_transport_nodes(const std::vector<std::string>& stre
       for (const char* node : kTransportNodes)
         if (has_child(*stream, node)) store_.remove(join_path(path, node), t);
     }
+    if (state) store_.write(join_path(device_path_, "state"), std::to_string(static_cast<int>(*state)), t);
     return true;
   });
 }
@@ -160,23 +170,23 @@ void XenbusFrontend::prepare(const std::vector<std::string>& stream_paths, Clock
                              const Warn& warn) {
   BusState frontend = frontend_state();
   BusState backend = backend_state();
+  auto removed = [&] { return FrontendError(ENODEV, "the vsnd device " + device_path_ + " was removed"); };
   if (needs_stale_reset(frontend, backend)) {
     if (warn)
       warn("vsnd device " + device_path_ + " was left " + bus_state_name(frontend) + " (backend " +
            bus_state_name(backend) + ") by an earlier frontend: resetting it");
-    remove_transport_nodes(stream_paths);
-    if (!write_state(BusState::kClosing))
-      throw FrontendError(ENODEV, "the vsnd device " + device_path_ + " was removed");
+    if (!clear_transport_nodes(stream_paths, BusState::kClosing)) throw removed();
     wait_for(HandshakePhase::kBackendReleased, deadline);
-    if (!write_state(BusState::kClosed))
-      throw FrontendError(ENODEV, "the vsnd device " + device_path_ + " was removed");
+    if (!write_state(BusState::kClosed)) throw removed();
     wait_for(HandshakePhase::kBackendReleased, deadline);
+    if (!write_state(BusState::kInitialising)) throw removed();
   } else {
-    // Nodes a cleanly closed session might have left must not be read as ours.
-    remove_transport_nodes(stream_paths);
+    // Nodes a cleanly closed session might have left must not be read as ours. The state is
+    // written only when it changes: a write fires the backend's watch.
+    std::optional<BusState> next;
+    if (frontend != BusState::kInitialising) next = BusState::kInitialising;
+    if (!clear_transport_nodes(stream_paths, next)) throw removed();
   }
-  if (frontend_state() != BusState::kInitialising && !write_state(BusState::kInitialising))
-    throw FrontendError(ENODEV, "the vsnd device " + device_path_ + " was removed");
   wait_for(HandshakePhase::kBackendInitWait, deadline);
 }
 
@@ -191,8 +201,7 @@ void XenbusFrontend::begin_disconnect(Clock::time_point deadline) {
 
 void XenbusFrontend::finish_disconnect(const std::vector<std::string>& stream_paths) noexcept {
   try {
-    remove_transport_nodes(stream_paths);
-    write_state(BusState::kClosed);
+    clear_transport_nodes(stream_paths, BusState::kClosed);
   } catch (...) {
     // Teardown runs from destructors: XenStore failing here leaves nothing we could fix.
   }

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,7 +50,8 @@ class XenbusFrontend {
   BusState backend_state();
   bool device_exists();
 
-  // Watches the backend's state and our device directory.
+  // Watches the backend's state and the removal of our device directory (not our own writes
+  // in it).
   void watch();
   int watch_fd() const;
   // Consumes every queued watch event, for at most a few milliseconds; true if there were any.
@@ -63,9 +65,10 @@ class XenbusFrontend {
   // eight round trips to XenStore, and the backend sees the state and the rings it names
   // together). Throws FrontendError(ENODEV) if the device directory is gone.
   void publish(unsigned version, const std::vector<StreamTransport>& streams, BusState state);
-  // Removes `version` and the transport nodes below `stream_paths`, those present (guarded
-  // as above).
-  void remove_transport_nodes(const std::vector<std::string>& stream_paths);
+  // Removes `version` and the transport nodes below `stream_paths`, those present, and
+  // writes `state` if given, in one transaction (guarded as above); false if the device
+  // directory is gone.
+  bool clear_transport_nodes(const std::vector<std::string>& stream_paths, std::optional<BusState> state);
 
   // Waits on the watches until judge_backend_state(phase, backend) is kDone; returns that
   // backend state. Throws FrontendError on kFailed (EPROTO), device removal (ENODEV) or

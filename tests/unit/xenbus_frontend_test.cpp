@@ -120,7 +120,7 @@ TEST_F(XenbusFrontendTest, AWatchFloodIsShedAtEachLookNotQueued) {
   // Still watching both nodes afterwards.
   EXPECT_EQ(queue.watched.size(), 2u);
   EXPECT_TRUE(queue.watched.count("/local/domain/0/backend/vsnd/1/0/state"));
-  EXPECT_TRUE(queue.watched.count(dev));
+  EXPECT_TRUE(queue.watched.count(dev + "/backend"));
   // An ordinary trickle is simply taken.
   queue.flood(3);
   EXPECT_TRUE(fe.drain_watch_events());
@@ -237,6 +237,21 @@ TEST_F(XenbusFrontendTest, WaitWakesOnTheBackendsStateChange) {
   store.set_change_hook(nullptr);
 }
 
+// Each event wakes libxenstore's reader thread, the watch pump's thread and a look at both
+// states: a watch on the device directory fired on every one of our own writes there.
+TEST_F(XenbusFrontendTest, OurOwnWritesDoNotWakeTheWatchButTheDevicesRemovalDoes) {
+  XenbusFrontend fe(store, dev);
+  fe.watch();
+  EXPECT_TRUE(fe.drain_watch_events()) << "xenstored fires a new watch once";
+  fe.write_state(BusState::kInitialising);
+  fe.publish(2, {{dev + "/0/0", 11, 21, 12, 22}}, BusState::kInitialised);
+  fe.write_state(BusState::kConnected);
+  fe.finish_disconnect({dev + "/0/0"});
+  EXPECT_FALSE(fe.drain_watch_events());
+  store.remove(dev);
+  EXPECT_TRUE(fe.drain_watch_events());
+}
+
 TEST_F(XenbusFrontendTest, WaitFailsWhenTheDeviceIsRemoved) {
   XenbusFrontend fe(store, dev);
   fe.watch();
@@ -260,6 +275,35 @@ TEST_F(XenbusFrontendTest, PrepareWaitsOutTheBackendsStartTransients) {
   fe.prepare({dev + "/0/0"}, soon(), nullptr);
   EXPECT_EQ(fe.frontend_state(), BusState::kInitialising);
   EXPECT_EQ(fe.backend_state(), BusState::kInitWait);
+}
+
+// Every XenStore request is a round trip (on real Xen through the hypervisor to dom0), and a
+// transaction costs two besides its content: clearing the transport nodes goes in the one
+// transaction of the state write that follows it, at open and at close.
+TEST_F(XenbusFrontendTest, ClearingTheTransportNodesTakesTheStateWriteAlong) {
+  XenbusFrontend fe(store, dev);
+  fe.watch();
+  fe.publish(2, {{dev + "/0/0", 11, 21, 12, 22}}, BusState::kConnected);
+  int commits = store.commits();
+  fe.finish_disconnect({dev + "/0/0"});
+  EXPECT_EQ(store.commits(), commits + 1) << "the nodes' removal and Closed in one commit";
+  EXPECT_EQ(store.value(dev + "/state"), "6");
+
+  store.write(fe.backend_path() + "/state", "2");  // InitWait: prepare() need not wait
+  commits = store.commits();
+  fe.prepare({dev + "/0/0"}, soon(), nullptr);
+  EXPECT_EQ(store.commits(), commits + 1) << "clearing and Initialising in one commit";
+  EXPECT_EQ(fe.frontend_state(), BusState::kInitialising);
+}
+
+TEST_F(XenbusFrontendTest, PrepareDoesNotRewriteAnInitialisingState) {
+  XenbusFrontend fe(store, dev);
+  fe.watch();
+  store.write(fe.backend_path() + "/state", "2");
+  const size_t writes = store.history().size();
+  fe.prepare({dev + "/0/0"}, soon(), nullptr);
+  EXPECT_EQ(store.history().size(), writes) << "the toolstack's Initialising stays as it is: a write fires the backend's watch";
+  EXPECT_EQ(fe.frontend_state(), BusState::kInitialising);
 }
 
 TEST_F(XenbusFrontendTest, FinishDisconnectRemovesOnlyOurNodes) {
