@@ -34,9 +34,8 @@ UniqueFd make_eventfd(const char* purpose) {
 
 }  // namespace
 
-LibWatchPump::LibWatchPump(xs_handle* handle)
-    : handle_(handle),
-      ready_fd_(make_eventfd("XenStore watch events")),
+LibWatchPump::LibWatchPump()
+    : ready_fd_(make_eventfd("XenStore watch events")),
       stop_fd_(make_eventfd("stopping the XenStore watch pump")),
       queue_(kMaxQueuedEvents) {}
 
@@ -48,9 +47,10 @@ LibWatchPump::~LibWatchPump() {
   thread_.join();
 }
 
-void LibWatchPump::start() {
+void LibWatchPump::start(xs_handle* handle) {
   std::lock_guard lock(mutex_);
   if (thread_.joinable()) return;
+  handle_ = handle;
   try {
     thread_ = std::thread([this] { run(); });
   } catch (const std::system_error& e) {
@@ -98,7 +98,7 @@ void LibWatchPump::run() {
 }
 
 void LibWatchPump::take_locked(int limit) {
-  if (error_) return;
+  if (error_ || handle_ == nullptr) return;
   for (int i = 0; i < limit; ++i) {
     errno = 0;
     std::unique_ptr<char*, decltype(&std::free)> event(xs_check_watch(handle_), &std::free);

@@ -24,15 +24,16 @@ namespace xenio {
 
 class LibWatchPump {
  public:
-  // The handle must outlive the pump. No thread runs until start().
-  explicit LibWatchPump(xs_handle* handle);
+  // No thread runs until start().
+  LibWatchPump();
   ~LibWatchPump();
   LibWatchPump(const LibWatchPump&) = delete;
   LibWatchPump& operator=(const LibWatchPump&) = delete;
 
-  // Starts the thread (once; later calls do nothing). Called when a watch is registered:
-  // a connection used only for reads and writes never gets one.
-  void start();
+  // Starts the thread on `handle` (once; later calls do nothing). Called when a watch is
+  // registered: a connection used only for reads and writes never gets one. The handle must
+  // outlive the pump.
+  void start(xs_handle* handle);
   int fd() const { return ready_fd_.get(); }
   // The oldest queued event; nullopt when none. Throws the XenError the pump met reading
   // libxenstore's queue (a lost connection), once the events before it were taken.
@@ -44,7 +45,7 @@ class LibWatchPump {
   void take_locked(int limit);
   void update_ready_fd_locked();
 
-  xs_handle* handle_;
+  xs_handle* handle_ = nullptr;  // set once by start(), under mutex_
   UniqueFd ready_fd_;
   UniqueFd stop_fd_;
   std::mutex mutex_;

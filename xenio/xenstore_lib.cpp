@@ -27,10 +27,29 @@ std::string where(std::string_view verb, std::string_view path) {
 struct XsCloser {
   void operator()(xs_handle* h) const { xs_close(h); }
 };
+using XsHandle = std::unique_ptr<xs_handle, XsCloser>;
 
+XsHandle open_handle() {
+  errno = 0;
+  xs_handle* handle = xs_open(0);
+  if (!handle) {
+    const char* socket = std::getenv("XENSTORED_PATH");
+    throw_errno(std::string("cannot open XenStore (") +
+                (socket ? socket : "/var/run/xenstored/socket or /dev/xen/xenbus") + ")");
+  }
+  return XsHandle(handle);
+}
+
+// Requests and watches go on two connections. libxenstore starts a reader thread on a
+// connection at its first watch, and from then on every answer on it is read by that thread
+// and handed over to the caller through a condition variable: a request cost three thread
+// wake-ups (xenstored, the reader, the caller) instead of two. A connection that never
+// watches is read by the caller itself. Events are only hints to read again, so their
+// arriving apart from the answers changes nothing: an answer read after an event came is as
+// new as the change the event told of.
 class LibXenStore final : public XenStore {
  public:
-  explicit LibXenStore(xs_handle* handle) : owned_handle_(handle), handle_(handle), watch_pump_(handle) {}
+  explicit LibXenStore(XsHandle requests) : requests_(std::move(requests)), handle_(requests_.get()) {}
 
   std::optional<std::string> read(std::string_view path, Transaction t) override {
     unsigned len = 0;
@@ -121,15 +140,17 @@ class LibXenStore final : public XenStore {
   }
 
   void watch(std::string_view path, std::string_view token) override {
+    if (!watches_) watches_ = open_handle();
     errno = 0;
-    if (!xs_watch(handle_, std::string(path).c_str(), std::string(token).c_str()))
+    if (!xs_watch(watches_.get(), std::string(path).c_str(), std::string(token).c_str()))
       throw_errno(where("watch", path));
-    watch_pump_.start();
+    watch_pump_.start(watches_.get());
   }
 
   void unwatch(std::string_view path, std::string_view token) override {
+    if (!watches_) return;  // nothing was ever watched
     errno = 0;
-    if (!xs_unwatch(handle_, std::string(path).c_str(), std::string(token).c_str()) && errno != ENOENT)
+    if (!xs_unwatch(watches_.get(), std::string(path).c_str(), std::string(token).c_str()) && errno != ENOENT)
       throw_errno(where("unwatch", path));
   }
 
@@ -145,23 +166,16 @@ class LibXenStore final : public XenStore {
   }
 
  private:
-  // Declared first, so destroyed last: the pump's thread stops before the handle closes.
-  std::unique_ptr<xs_handle, XsCloser> owned_handle_;
+  XsHandle requests_;  // reads, writes, transactions: never watched
   xs_handle* handle_;
+  // Opened by the first watch(). Declared before the pump, so closed after it: the pump's
+  // thread stops before the handle it reads closes.
+  XsHandle watches_;
   LibWatchPump watch_pump_;
 };
 
 }  // namespace
 
-std::unique_ptr<XenStore> open_xenstore() {
-  errno = 0;
-  xs_handle* handle = xs_open(0);
-  if (!handle) {
-    const char* socket = std::getenv("XENSTORED_PATH");
-    throw_errno(std::string("cannot open XenStore (") +
-                (socket ? socket : "/var/run/xenstored/socket or /dev/xen/xenbus") + ")");
-  }
-  return std::make_unique<LibXenStore>(handle);
-}
+std::unique_ptr<XenStore> open_xenstore() { return std::make_unique<LibXenStore>(open_handle()); }
 
 }  // namespace xenio

@@ -19,3 +19,4 @@ target_compile_definitions(toolstack_test PRIVATE SIMXEN_TOOLSTACK="$<TARGET_FIL
 add_dependencies(toolstack_test xensnd-toolstack)
 xenstored_test(xenstored_limits_test PkgConfig::XENSTORE)
 xenstored_test(node_store_test simxen_xenstored)
+xenstored_test(xenio_xenstore_connections_test xensnd_xenio)
