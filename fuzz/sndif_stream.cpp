@@ -226,6 +226,8 @@ class Harness {
     uint32_t frame = 4 * std::max<uint32_t>(p.channels, 1);
     p.buffer_bytes = in_.ConsumeBool() ? frame * in_.ConsumeIntegralInRange<uint32_t>(1, 512) : in_.ConsumeIntegral<uint32_t>();
     p.period_bytes = in_.ConsumeBool() ? frame * in_.ConsumeIntegralInRange<uint32_t>(0, 512) : in_.ConsumeIntegral<uint32_t>();
+    // A silence area (a playback run's lead) most of the time, whole frames or any size.
+    p.silence_bytes = in_.ConsumeBool() ? frame * in_.ConsumeIntegralInRange<uint32_t>(0, 960) : in_.ConsumeIntegral<uint32_t>();
     return p;
   }
 
@@ -292,6 +294,13 @@ class Harness {
     uint32_t length = in_.ConsumeBool() ? in_.ConsumeIntegralInRange<uint32_t>(0, size) : in_.ConsumeIntegral<uint32_t>();
     if (stream_->free_slots() == 0) {
       call("process", [&] { stream_->process(); });
+      return;
+    }
+    if (!capture_ && in_.ConsumeIntegralInRange<int>(0, 3) == 0) {
+      // Silence: within the area (always accepted when whole frames) or any length.
+      const uint32_t area = static_cast<uint32_t>(stream_->silence_area().size());
+      const uint32_t silence = in_.ConsumeBool() ? in_.ConsumeIntegralInRange<uint32_t>(0, area) : length;
+      call("send_silence", [&] { stream_->send_silence(silence); });
       return;
     }
     call(capture_ ? "send_read" : "send_write", [&] {

@@ -29,9 +29,9 @@ FrameLedger::Clock::duration FrameLedger::duration_of(uint64_t frames) const {
 void FrameLedger::prepare(uint64_t appl_raw, uint64_t done_base_bytes, Clock::time_point now) {
   appl_ = 0;
   appl_raw_ = appl_raw;
-  requested_ = hw_ = played_ = 0;
+  requested_ = silence_sent_ = hw_ = played_ = 0;
   done_base_bytes_ = done_base_bytes;
-  completed_frames_ = position_frames_ = anchor_frames_ = 0;
+  completed_frames_ = completed_device_frames_ = position_frames_ = anchor_frames_ = 0;
   capture_lag_ = asked_late_until_ = 0;
   running_ = paused_ = false;
   resumed_at_ = paused_at_ = anchor_at_ = progress_at_ = observed_at_ = now;
@@ -99,6 +99,12 @@ std::optional<FrameLedger::Region> FrameLedger::next_request(Clock::time_point n
   const uint64_t offset = requested_ % buffer;
   uint64_t frames = 0;
   if (setup_.playback) {
+    // The run's leading silence goes first, ahead of every frame of the ring: with the first
+    // frame, or at START (an open that never plays sends none).
+    if (silence_sent_ < lead_silence() && (running_ || write_limit() > requested_)) {
+      const uint64_t silence = std::min(lead_silence() - silence_sent_, setup_.silence_frames);
+      return Region{0, static_cast<uint32_t>(silence * setup_.frame_bytes), silence, true};
+    }
     const uint64_t limit = write_limit();
     if (requested_ >= limit) return std::nullopt;
     frames = std::min(limit - requested_, buffer - offset);
@@ -124,6 +130,10 @@ std::optional<FrameLedger::Region> FrameLedger::next_request(Clock::time_point n
 }
 
 void FrameLedger::on_sent(const Region& region, Clock::time_point now) {
+  if (region.silence) {
+    silence_sent_ += region.frames;
+    return;
+  }
   if (!setup_.playback && running_ && frames_since(started_at_, now) > requested_)
     asked_late_until_ = requested_ + region.frames;
   requested_ += region.frames;
@@ -137,14 +147,29 @@ uint64_t FrameLedger::frames_since(Clock::time_point since, Clock::time_point no
   return static_cast<uint64_t>(duration_cast<microseconds>(until - since).count()) * setup_.rate / 1'000'000;
 }
 
-uint64_t FrameLedger::played_by_clock(Clock::time_point now) const {
+uint64_t FrameLedger::device_clock(Clock::time_point now) const {
   return anchor_frames_ + frames_since(anchor_at_, now);
 }
 
+uint64_t FrameLedger::played_by_clock(Clock::time_point now) const { return app_frames(device_clock(now)); }
+
+uint64_t FrameLedger::app_frames(uint64_t device_frames) const {
+  return device_frames - std::min(device_frames, silence_sent_);
+}
+
+uint64_t FrameLedger::lead_silence() const {
+  if (!setup_.playback || setup_.silence_frames == 0) return 0;
+  return transport_lead();
+}
+
 void FrameLedger::observe(uint64_t position_bytes, uint64_t completed_bytes, Clock::time_point now) {
-  const uint64_t completed = frames_of(completed_bytes >= done_base_bytes_ ? completed_bytes - done_base_bytes_ : 0);
+  // Positions and completions count the run's leading silence: the clock and its anchor
+  // follow the device's count; what the application's frames are is app_frames() of it.
+  const uint64_t completed_device =
+      frames_of(completed_bytes >= done_base_bytes_ ? completed_bytes - done_base_bytes_ : 0);
+  const uint64_t completed = app_frames(completed_device);
   const uint64_t position = frames_of(position_bytes);
-  if (completed != completed_frames_) progress_at_ = now;
+  if (completed_device != completed_device_frames_) progress_at_ = now;
   if (position != position_frames_) {
     progress_at_ = now;
     // A position is seen when the application next looks, up to one of its cycles after the
@@ -159,7 +184,7 @@ void FrameLedger::observe(uint64_t position_bytes, uint64_t completed_bytes, Clo
     // by the time since the report). A clock left ahead of the device showed a sound server
     // keeping a quantum queued an emptier buffer than the device had, and the pointer then
     // only followed what the server wrote.
-    const uint64_t predicted = played_by_clock(now);
+    const uint64_t predicted = device_clock(now);
     const uint64_t since_last_look = frames_since(observed_at_, now);
     const uint64_t tolerance = uint64_t{setup_.rate} * kAnchorToleranceMs / 1000;
     if (!running_ || position > predicted) {
@@ -172,6 +197,7 @@ void FrameLedger::observe(uint64_t position_bytes, uint64_t completed_bytes, Clo
   }
   observed_at_ = now;  // a position that differs next time was sent after this
   completed_frames_ = completed;
+  completed_device_frames_ = completed_device;
   position_frames_ = position;
   if (!setup_.playback) {
     hw_ = std::max(hw_, std::min(completed, requested_));
@@ -187,7 +213,7 @@ void FrameLedger::observe(uint64_t position_bytes, uint64_t completed_bytes, Clo
     return;
   }
   if (!running_) return;
-  played_ = std::max(played_, std::min(position, requested_));
+  played_ = std::max(played_, std::min(app_frames(position), requested_));
   // Between positions, or when they lag (snd_be into a plugin device reports 0 while it
   // plays; a starved device may report nothing), the pointer moves with the clock from its
   // anchor (above): a sound server that keeps less than a period queued (PipeWire at
@@ -197,7 +223,9 @@ void FrameLedger::observe(uint64_t position_bytes, uint64_t completed_bytes, Clo
   // until a position confirms the end: ioplug drops a draining stream as soon as the pointer
   // reaches it, which would cut what the device still holds. An empty buffer is judged by
   // xrun(), from the positions.
-  const uint64_t by_clock = played_by_clock(now) + transport_lead();
+  // The lead: the device's own count when the run started with its silence (the device is
+  // that far behind its count in the application's frames), the clock plus the lead without.
+  const uint64_t by_clock = app_frames(device_clock(now) + transport_lead());
   uint64_t estimate = std::min({std::max(played_, by_clock), completed, requested_});
   if (played_ < appl_) estimate = std::min(estimate, appl_ - 1);
   hw_ = std::max({hw_, estimate, played_});
@@ -253,7 +281,8 @@ bool FrameLedger::xrun(Clock::time_point now) const {
 
 bool FrameLedger::drained(uint64_t completed_bytes, Clock::time_point now) const {
   if (requested_ < appl_) return false;
-  if (completed_bytes < done_base_bytes_ || frames_of(completed_bytes - done_base_bytes_) < requested_) return false;
+  if (completed_bytes < done_base_bytes_ || app_frames(frames_of(completed_bytes - done_base_bytes_)) < requested_)
+    return false;
   if (played_ >= appl_) return true;
   // CUR_POS comes once per period and may never report a last partial one, or not move at
   // all (snd_be into a plugin device): once the backend took everything, the rest plays out
@@ -286,7 +315,7 @@ int64_t FrameLedger::delay(Clock::time_point now) const {
     // Last position plus the clock since it moved, at most a period past it (a late event,
     // not a dead backend), never past what was sent...
     const uint64_t sent = std::min(requested_, appl_);
-    const uint64_t interpolated = std::min(played_by_clock(now), position_frames_ + setup_.period_frames);
+    const uint64_t interpolated = std::min(played_by_clock(now), app_frames(position_frames_) + setup_.period_frames);
     played = std::max(played, std::min(interpolated, sent));
     // ...and, for positions that lag, no more than a buffer behind what the backend took.
     const uint64_t taken = std::min(completed_frames_, sent);

@@ -40,6 +40,10 @@ class FrameLedger {
     // Capture: the frames of one READ, which is also the period the backend's device runs
     // at (capture_grain()); 0 means a period.
     uint64_t read_frames = 0;
+    // Playback: frames of silence the stream can send from its silence area in one WRITE
+    // (0: none). The pointer's lead is then silence queued before the first frame of each
+    // run (lead_silence()), not a jump at START.
+    uint64_t silence_frames = 0;
   };
   struct Software {
     uint64_t boundary = 0;  // ALSA's pointers wrap here
@@ -88,10 +92,17 @@ class FrameLedger {
 
   // --- Requests ---
   struct Region {
-    uint32_t offset_bytes = 0;
+    uint32_t offset_bytes = 0;  // in the audio part; 0 for silence
     uint32_t length_bytes = 0;
     uint64_t frames = 0;
+    bool silence = false;  // from the silence area (Stream::send_silence), not the ring
   };
+  // The silence a run starts with: the pointer's lead (transport_lead()) when the stream has
+  // a silence area for it (Setup::silence_frames), else none (the pointer then jumps the lead
+  // ahead at START).
+  uint64_t lead_silence() const;
+  // The lead in frames at `rate`, for sizing the silence area.
+  static uint64_t transport_lead_frames(uint32_t rate) { return uint64_t{rate} * kTransportLeadMs / 1000; }
   // Before START the backend gets about one period (snd_be's device buffer may be smaller
   // than ours, and a full prefill can deadlock its ring thread); running, all that was written.
   uint64_t write_limit() const;
@@ -103,6 +114,8 @@ class FrameLedger {
   // (the application had not called), which capture lateness learning must not count.
   void on_sent(const Region& region, Clock::time_point now);
   uint64_t requested() const { return requested_; }
+  // Silence sent before the first frame since prepare() (the start of every run).
+  uint64_t silence_sent() const { return silence_sent_; }
   // Playback frames written that may be handed to the backend now but were not yet.
   bool unsent() const { return requested_ < write_limit(); }
 
@@ -145,8 +158,13 @@ class FrameLedger {
  private:
   // Frames a device could have played since `since` while running (frozen while paused).
   uint64_t frames_since(Clock::time_point since, Clock::time_point now) const;
-  // Playback: the clock's anchor plus the clock since then (no cap).
+  // Playback: the clock's anchor plus the clock since then (no cap), in the frames the
+  // device played (the run's leading silence included)...
+  uint64_t device_clock(Clock::time_point now) const;
+  // ...and in the application's frames (the leading silence left out).
   uint64_t played_by_clock(Clock::time_point now) const;
+  // A count of the device's frames (positions, completed WRITEs) in the application's.
+  uint64_t app_frames(uint64_t device_frames) const;
   // Playback: the backend took everything written and the clock says it played it all,
   // with clock_slack() to spare: the stream ran dry even if no position said so.
   bool starved(Clock::time_point now) const;
@@ -155,6 +173,11 @@ class FrameLedger {
   // like a DMA pointer ahead of the speaker by its FIFO: a client that keeps only a quantum
   // queued by the pointer (PipeWire at 64 frames: 1.3 ms) keeps this much more in fact, so a
   // guest thread woken several milliseconds late (seen: 4-7 ms) does not run the device dry.
+  // It is built as silence the device plays before the run's first frame (lead_silence()):
+  // the pointer then follows the device's own count from 0, at the device's rate. A pointer
+  // that jumped the lead ahead at START made the client supply that much more at once,
+  // which a source following the same clock in one graph (a loopback) paid from its margin
+  // and then skipped a quantum.
   static constexpr uint64_t kTransportLeadMs = 10;
   // How late a backend may send a position it measured before the clock is pulled back to it.
   static constexpr uint64_t kAnchorToleranceMs = 2;
@@ -168,11 +191,13 @@ class FrameLedger {
   uint64_t appl_ = 0;
   uint64_t appl_raw_ = 0;
   uint64_t requested_ = 0;
+  uint64_t silence_sent_ = 0;  // playback: the run's leading silence sent so far
   uint64_t hw_ = 0;
   uint64_t played_ = 0;
   uint64_t done_base_bytes_ = 0;
-  uint64_t completed_frames_ = 0;  // since prepare
-  uint64_t position_frames_ = 0;   // the last position seen
+  uint64_t completed_frames_ = 0;  // since prepare, the application's frames
+  uint64_t completed_device_frames_ = 0;  // the same with the leading silence
+  uint64_t position_frames_ = 0;   // the last position seen, in the device's frames
   bool running_ = false;
   bool paused_ = false;
   Clock::time_point resumed_at_{};       // START or the last RESUME

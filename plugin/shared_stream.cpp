@@ -36,7 +36,8 @@ void SharedStream::open(const StreamParams& params) {
   StreamParams with_control = params;
   with_control.control_bytes = volume_control_bytes(params.format, params.channels);
   // A buffer past the reduced limit (an application that ignored config()) opens without one.
-  if (uint64_t{params.buffer_bytes} + with_control.control_bytes > inner_.config().limits.buffer_bytes)
+  if (uint64_t{params.buffer_bytes} + params.silence_bytes + with_control.control_bytes >
+      inner_.config().limits.buffer_bytes)
     with_control.control_bytes = 0;
   open_channels_ = 0;
   inner_.open(with_control);
@@ -64,6 +65,11 @@ void SharedStream::trigger(Trigger t) {
 std::span<std::byte> SharedStream::buffer() {
   std::lock_guard lock(mutex_);
   return inner_.buffer();
+}
+
+std::span<std::byte> SharedStream::silence_area() {
+  std::lock_guard lock(mutex_);
+  return inner_.silence_area();
 }
 
 std::vector<int32_t> SharedStream::get_volume() {
@@ -99,6 +105,11 @@ void SharedStream::send_write(uint32_t offset, uint32_t length) {
 void SharedStream::send_read(uint32_t offset, uint32_t length) {
   std::lock_guard lock(mutex_);
   inner_.send_read(offset, length);
+}
+
+void SharedStream::send_silence(uint32_t length) {
+  std::lock_guard lock(mutex_);
+  inner_.send_silence(length);
 }
 
 uint64_t SharedStream::completed_write_bytes() const {

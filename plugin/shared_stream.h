@@ -59,6 +59,7 @@ class SharedStream final : public Stream {
   bool is_open() const override;
   void trigger(Trigger trigger) override;
   std::span<std::byte> buffer() override;
+  std::span<std::byte> silence_area() override;
   std::vector<int32_t> get_volume() override;
   void set_volume(std::span<const int32_t> millidb) override;
   void set_mute(const std::vector<bool>& muted) override;
@@ -66,6 +67,7 @@ class SharedStream final : public Stream {
   size_t in_flight() const override;
   void send_write(uint32_t offset, uint32_t length) override;
   void send_read(uint32_t offset, uint32_t length) override;
+  void send_silence(uint32_t length) override;
   uint64_t completed_write_bytes() const override;
   uint64_t completed_read_bytes() const override;
   int poll_fd() const override;

@@ -174,10 +174,16 @@ int XensndPcm::install_constraints() {
     buffer_frames_max = backend_ranges_->buffer_frames.max;
   }
   constexpr uint64_t kByteCap = 1u << 30;
-  const uint64_t buffer_max = std::min({uint64_t{limits.buffer_bytes}, buffer_frames_max * min_frame, kByteCap});
   const uint64_t period_min = period_frames_min * max_frame;
-  const uint64_t period_max = std::min(buffer_max / 2, period_frames_max * min_frame);
   const uint64_t buffer_min = std::max(2 * period_min, buffer_frames_min * max_frame);
+  // Playback keeps room after the ring for the silence each run starts with (hw_params), at
+  // the widest frame and the highest rate, unless that leaves no buffer at all.
+  const uint64_t silence_reserve =
+      playback() ? FrameLedger::transport_lead_frames(*std::max_element(rates.begin(), rates.end())) * max_frame : 0;
+  const uint64_t buffer_room =
+      limits.buffer_bytes >= buffer_min + silence_reserve ? limits.buffer_bytes - silence_reserve : limits.buffer_bytes;
+  const uint64_t buffer_max = std::min({buffer_room, buffer_frames_max * min_frame, kByteCap});
+  const uint64_t period_max = std::min(buffer_max / 2, period_frames_max * min_frame);
   if (period_min > period_max || buffer_min > buffer_max) {
     SNDERR("xensnd: %s: no buffer of two periods fits: periods of %lu..%lu frames, buffers of "
            "%lu..%lu frames, at most %u bytes",
@@ -227,8 +233,13 @@ int XensndPcm::hw_params() {
       playback() ? period_frames_
                  : FrameLedger::capture_grain(period_frames_, rate_,
                                               backend_ranges_ ? backend_ranges_->period_frames.min : 1);
-  ledger_.configure(
-      FrameLedger::Setup{playback(), frame_bytes_, rate_, buffer_frames_, period_frames_, device_period_frames});
+  // Playback starts each run with the pointer's lead as silence (FrameLedger::kTransportLeadMs),
+  // from an area after the ring, if the card's buffer limit leaves room for it.
+  const uint64_t lead_frames = playback() ? FrameLedger::transport_lead_frames(rate_) : 0;
+  const bool silence_fits = (buffer_frames_ + lead_frames) * frame_bytes_ <= stream_->config().limits.buffer_bytes;
+  const uint64_t silence_frames = silence_fits ? lead_frames : 0;
+  ledger_.configure(FrameLedger::Setup{playback(), frame_bytes_, rate_, buffer_frames_, period_frames_,
+                                       device_period_frames, silence_frames});
   ledger_.set_stall_timeout(options_.position_timeout);
   if (backend_ranges_) {
     const auto& r = *backend_ranges_;
@@ -248,6 +259,7 @@ int XensndPcm::hw_params() {
   params.rate = rate_;
   params.buffer_bytes = static_cast<uint32_t>(buffer_frames_ * frame_bytes_);
   params.period_bytes = static_cast<uint32_t>(device_period_frames * frame_bytes_);
+  params.silence_bytes = static_cast<uint32_t>(silence_frames * frame_bytes_);
   if (stream_->is_open()) stream_->close();
   try {
     stream_->open(params);
@@ -262,6 +274,12 @@ int XensndPcm::hw_params() {
       return -ENOMEM;
     }
     throw;
+  }
+  // The format's silence (not every format's is zero bytes: U8's is 0x80).
+  const std::span<std::byte> silence = stream_->silence_area();
+  if (!silence.empty() && snd_pcm_format_set_silence(io_.format, silence.data(), silence.size() / frame_bytes_ * io_.channels) < 0) {
+    SNDERR("xensnd: format %s has no silence", snd_pcm_format_name(io_.format));
+    return -EINVAL;
   }
   return 0;
 }

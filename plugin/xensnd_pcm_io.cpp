@@ -169,7 +169,9 @@ void XensndPcm::send_requests_locked() {
   while (stream_->free_slots() > 0) {
     const std::optional<FrameLedger::Region> next = ledger_.next_request(now);
     if (!next) break;
-    if (playback())
+    if (next->silence)
+      stream_->send_silence(next->length_bytes);
+    else if (playback())
       stream_->send_write(next->offset_bytes, next->length_bytes);
     else
       stream_->send_read(next->offset_bytes, next->length_bytes);

@@ -106,6 +106,11 @@ std::span<std::byte> SndifStream::buffer() {
   return buffer_->data().first(params_.buffer_bytes);
 }
 
+std::span<std::byte> SndifStream::silence_area() {
+  if (!buffer_) return {};
+  return buffer_->data().subspan(params_.buffer_bytes + params_.control_bytes, params_.silence_bytes);
+}
+
 void SndifStream::release_buffer() noexcept {
   buffer_.reset();
   release_closing_buffer();
@@ -353,7 +358,12 @@ void SndifStream::open(const StreamParams& params) {
     invalid("control area of " + std::to_string(params.control_bytes) + " bytes after the " +
             std::to_string(params.buffer_bytes) + "-byte buffer (whole frames, at most " +
             std::to_string(limits.buffer_bytes) + " in all)");
-  const uint32_t shared_bytes = params.buffer_bytes + params.control_bytes;
+  if (params.silence_bytes % frame ||
+      uint64_t{params.buffer_bytes} + params.control_bytes + params.silence_bytes > limits.buffer_bytes)
+    invalid("silence area of " + std::to_string(params.silence_bytes) + " bytes after the " +
+            std::to_string(params.buffer_bytes + params.control_bytes) + "-byte buffer and control area (whole frames, at most " +
+            std::to_string(limits.buffer_bytes) + " in all)");
+  const uint32_t shared_bytes = params.buffer_bytes + params.control_bytes + params.silence_bytes;
 
   try {
     buffer_.emplace(*sharer_, backend_, shared_bytes);
@@ -505,14 +515,30 @@ void SndifStream::send_data(uint8_t operation, uint32_t offset, uint32_t length)
   require_connected();
   const char* what = operation == XENSND_OP_WRITE ? "WRITE" : "READ";
   if (!buffer_) throw RequestFailedError(EBADFD, stream_name(config_) + ": " + what + " before OPEN");
-  bool playback = config_.type == StreamType::kPlayback;
-  if (playback != (operation == XENSND_OP_WRITE))
-    throw RequestFailedError(EINVAL, stream_name(config_) + ": " + what + " on a " +
-                                         (playback ? "playback" : "capture") + " stream");
   if (length == 0 || uint64_t{offset} + length > params_.buffer_bytes)  // never the control area
     throw RequestFailedError(EINVAL, stream_name(config_) + ": " + what + " of bytes " + std::to_string(offset) +
                                          "+" + std::to_string(length) + " outside the " +
                                          std::to_string(params_.buffer_bytes) + "-byte buffer");
+  push_data(operation, offset, length);
+}
+
+void SndifStream::send_silence(uint32_t length) {
+  require_connected();
+  if (!buffer_) throw RequestFailedError(EBADFD, stream_name(config_) + ": WRITE of silence before OPEN");
+  const uint32_t frame = params_.channels * sndif_format_bytes_per_sample(params_.format).value_or(1);
+  if (length == 0 || length > params_.silence_bytes || length % frame)
+    throw RequestFailedError(EINVAL, stream_name(config_) + ": WRITE of " + std::to_string(length) +
+                                         " bytes of silence from a silence area of " +
+                                         std::to_string(params_.silence_bytes) + " bytes (whole frames)");
+  push_data(XENSND_OP_WRITE, params_.buffer_bytes + params_.control_bytes, length);
+}
+
+void SndifStream::push_data(uint8_t operation, uint32_t offset, uint32_t length) {
+  const char* what = operation == XENSND_OP_WRITE ? "WRITE" : "READ";
+  bool playback = config_.type == StreamType::kPlayback;
+  if (playback != (operation == XENSND_OP_WRITE))
+    throw RequestFailedError(EINVAL, stream_name(config_) + ": " + what + " on a " +
+                                         (playback ? "playback" : "capture") + " stream");
   if (free_slots() == 0) throw RequestFailedError(EAGAIN, stream_name(config_) + ": no free request slot");
   xensnd_req req{};
   req.operation = operation;

@@ -48,6 +48,7 @@ class SndifStream final : public Stream {
   bool is_open() const override { return buffer_.has_value(); }
   void trigger(Trigger trigger) override;
   std::span<std::byte> buffer() override;
+  std::span<std::byte> silence_area() override;
   std::vector<int32_t> get_volume() override;  // these three: stream_volume.cpp
   void set_volume(std::span<const int32_t> millidb) override;
   void set_mute(const std::vector<bool>& muted) override;
@@ -55,6 +56,7 @@ class SndifStream final : public Stream {
   size_t in_flight() const override { return data_requests_.size(); }
   void send_write(uint32_t offset, uint32_t length) override;
   void send_read(uint32_t offset, uint32_t length) override;
+  void send_silence(uint32_t length) override;
   uint64_t completed_write_bytes() const override { return completed_write_bytes_; }
   uint64_t completed_read_bytes() const override { return completed_read_bytes_; }
   int poll_fd() const override;
@@ -106,7 +108,10 @@ class SndifStream final : public Stream {
   // A TRIGGER of one of these kinds sent and not yet answered.
   bool trigger_queued(std::initializer_list<Trigger> kinds) const;
   uint16_t push(const xensnd_req& request, std::chrono::milliseconds timeout);
+  // A READ/WRITE of the audio part (checked against it), and any data request once its
+  // range is checked.
   void send_data(uint8_t operation, uint32_t offset, uint32_t length);
+  void push_data(uint8_t operation, uint32_t offset, uint32_t length);
   // One pass over the event channels (unless `take` is false), the event page and the ring.
   // Throws like process().
   void pump(bool take = true);

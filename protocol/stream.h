@@ -50,6 +50,10 @@ struct StreamParams {
   // part mirrors the application's ring and is never free. 0 = no volume requests in this
   // open. A whole number of frames; see volume_control_bytes().
   uint32_t control_bytes = 0;
+  // Bytes after the control area that hold the format's silence (the caller fills them
+  // through silence_area() after open): send_silence() plays them without touching the
+  // application's ring (the plugin's START lead, plugin/README.md). 0 = none. Whole frames.
+  uint32_t silence_bytes = 0;
 };
 
 // The control area volume requests of `channels` channels need, in whole frames of `format`.
@@ -84,6 +88,9 @@ class Stream {
   // --- The shared buffer, valid between open() and close(). ---
   // The audio part only (StreamParams::buffer_bytes), never the control area.
   virtual std::span<std::byte> buffer() = 0;
+  // The silence area (StreamParams::silence_bytes; empty without one), for the caller to fill
+  // with its format's silence before the first send_silence().
+  virtual std::span<std::byte> silence_area() = 0;
 
   // --- Volume (SET_VOLUME, GET_VOLUME, MUTE, UNMUTE), between open() and close() of an open
   // with a control area. One value per channel of the open stream; volumes in sndif's unit,
@@ -105,6 +112,9 @@ class Stream {
   // completed (completed_read_bytes() grew past it).
   virtual void send_write(uint32_t offset, uint32_t length) = 0;
   virtual void send_read(uint32_t offset, uint32_t length) = 0;
+  // Queues a WRITE of the first `length` bytes of the silence area (whole frames, at most
+  // silence_bytes; playback only); counted in completed_write_bytes() and positions like any.
+  virtual void send_silence(uint32_t length) = 0;
   // Totals of bytes whose WRITE/READ the backend answered successfully since open().
   virtual uint64_t completed_write_bytes() const = 0;
   virtual uint64_t completed_read_bytes() const = 0;

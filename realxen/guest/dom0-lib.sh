@@ -133,27 +133,36 @@ describe_difference() {
   echo -n "the clip is not intact at any 4 KiB offset"
 }
 
-# Did the backend play exactly CLIP (a .raw from /clips)? aplay pads its last, partial period
+# The silence xensnd plays before each run's first frame (the pointer's lead, 10 ms; see
+# plugin/README.md), in bytes of the clips' format (48 kHz stereo S16): 480 frames.
+XENSND_RUN_LEAD_BYTES=1920
+
+# Did the backend play exactly CLIP (a .raw from /clips), after LEAD bytes of silence (default
+# 0: the kernel driver's runs start with the first frame)? aplay pads its last, partial period
 # with silence, so what follows the clip's frames may only be zero bytes, less than a buffer.
 # Echoes what it found; returns 1 on a mismatch.
 played_exactly() {
-  local played=$1 clip=$2
+  local played=$1 clip=$2 lead=${3:-0}
   local want_bytes=$(($(cat "/clips/$clip.frames") * 4)) got_bytes; got_bytes=$(stat -c %s "$played")
-  local head_md5; head_md5=$(head -c "$want_bytes" "$played" | md5sum | cut -d' ' -f1)
-  local extra=$((got_bytes - want_bytes))
-  if [ "$got_bytes" -lt "$want_bytes" ]; then
-    echo "only $got_bytes of $want_bytes bytes"; return 1
+  if [ "$got_bytes" -lt $((lead + want_bytes)) ]; then
+    echo "only $got_bytes of $lead + $want_bytes bytes"; return 1
   fi
+  local lead_nonzero; lead_nonzero=$(head -c "$lead" "$played" | tr -d '\000' | wc -c)
+  if [ "$lead_nonzero" -ne 0 ]; then
+    echo "$lead_nonzero bytes that are not silence in the run's leading $lead bytes"; return 1
+  fi
+  local head_md5; head_md5=$(tail -c "+$((lead + 1))" "$played" | head -c "$want_bytes" | md5sum | cut -d' ' -f1)
+  local extra=$((got_bytes - lead - want_bytes))
   if [ "$head_md5" != "$(cat "/clips/$clip.md5")" ]; then
     [ -n "${NO_DIAGNOSIS:-}" ] && { echo "differs"; return 1; }   # the diagnosis takes a while
     echo "$got_bytes bytes, the first $want_bytes differ from the clip: $(describe_difference "$played" "$clip" "$extra")"
     return 1
   fi
-  local nonzero; nonzero=$(tail -c "+$((want_bytes + 1))" "$played" | tr -d '\000' | wc -c)
+  local nonzero; nonzero=$(tail -c "+$((lead + want_bytes + 1))" "$played" | tr -d '\000' | wc -c)
   if [ "$nonzero" -ne 0 ] || [ "$extra" -ge 262144 ]; then
     echo "the clip, then $extra more bytes ($nonzero not silence)"; return 1
   fi
-  echo "the clip's $want_bytes bytes exactly, then $extra bytes of aplay's silence padding"
+  echo "$lead bytes of leading silence, the clip's $want_bytes bytes exactly, then $extra bytes of aplay's silence padding"
 }
 
 played_files() {
@@ -180,8 +189,9 @@ show_xenstore_trace() {
 # dom0's half of a playback + capture scenario: the backend records every playback stream
 # into /run/out and plays /clips/source.wav to every capture stream; the domU (SCENARIO) plays
 # /clips/play.raw and reports the md5 of what it recorded as "value capture_md5=...".
+# LEAD: the silence a run of the frontend starts with, in bytes (played_exactly).
 run_playback_capture() {
-  local scenario=$1
+  local scenario=$1 lead=$2
   mkdir -p /run/out
   start_backend --sink wav:/run/out --source wav:/clips/source.wav --no-volume --log-level "$([ "$(cmdline_value xensnd.trace)" -ge 1 ] && echo trace || echo debug)" || return
   [ "$(cmdline_value xensnd.trace)" = 2 ] && trace_xenstore /local/domain/1/device/vsnd /local/domain/0/backend/vsnd
@@ -192,11 +202,11 @@ run_playback_capture() {
   show_xenstore_trace
   say "backend wrote: $(played_files)"
   collect_played 0-0 /run/played.raw
-  local got exact; got=$(played_exactly /run/played.raw play); exact=$?
+  local got exact; got=$(played_exactly /run/played.raw play "$lead"); exact=$?
   check "playback: the backend received $got (it logged $(grep -c "underrun #" "$BACKEND_LOG") underruns)" [ "$exact" -eq 0 ] ||
     dump_file /run/played.raw 98304
   # The checker itself must be able to fail: the same recording against the other clip.
-  check "the exact-frames check rejects a recording of a different clip" eval '! NO_DIAGNOSIS=1 played_exactly /run/played.raw source >/dev/null'
+  check "the exact-frames check rejects a recording of a different clip" eval "! NO_DIAGNOSIS=1 played_exactly /run/played.raw source $lead >/dev/null"
   got=$(guest_value capture_md5)
   check "capture: arecord got exactly the source's frames ($got; the backend logged $(grep -c "overrun #" "$BACKEND_LOG") overruns)" \
     [ "$got" = "$(cat /clips/source.md5)" ]

@@ -5,7 +5,7 @@
 # of the backend's source file. This checks the backend — which every other suite relies on —
 # against the reference frontend.
 
-scenario_dom0() { run_playback_capture kernel-frontend; }
+scenario_dom0() { run_playback_capture kernel-frontend 0; }
 
 scenario_guest() {
   modprobe snd-xen-front || { fail "modprobe snd-xen-front"; return; }

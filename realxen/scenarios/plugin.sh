@@ -5,7 +5,7 @@
 # permissions. Pass: the backend received exactly the clip's frames, and arecord got exactly
 # the backend source's frames.
 
-scenario_dom0() { run_playback_capture plugin; }
+scenario_dom0() { run_playback_capture plugin "$XENSND_RUN_LEAD_BYTES"; }
 
 scenario_guest() {
   [ -f /realxen-has-plugin ] || { fail "the domU image has no xensnd plugin (build libasound_module_pcm_xensnd.so, then the images)"; return; }

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "plugin/frame_ledger.h"
 #include "tests/e2e/audio_data.h"
 #include "tests/e2e/software_xen.h"
 
@@ -40,23 +41,74 @@ inline RunResult aplay_raw(const SoftwareXen& xen, const PcmFormat& f, const std
   return xen.run_guest(argv, std::chrono::seconds(30), "aplay");
 }
 
-// The backend's WAV holds exactly `want`, followed by nothing but the silence a paced
-// device plays when the stream ends mid-period (the reference backend records what its
-// device played, and an underrun at the end of a drain plays silence up to the period).
-inline void expect_sink_equals(const SoftwareXen& xen, const std::vector<uint8_t>& want, unsigned open = 1) {
-  auto wav = read_wav(xen.sink_wav(0, 0, open));
-  ASSERT_TRUE(wav.has_value()) << "the backend wrote no WAV at " << xen.sink_wav(0, 0, open);
-  const std::vector<uint8_t> head = slice(wav->data, 0, want.size());
-  EXPECT_TRUE(head == want) << describe_difference(head, want);
-  const size_t frame = wav->channels * ((wav->bits_per_sample + 7) / 8);
-  const size_t padding = wav->data.size() - head.size();
-  EXPECT_LE(padding, size_t{wav->rate} * frame / 2) << "more than 0.5 s after the end of the clip";
-  const uint8_t silence = wav->bits_per_sample == 8 ? 0x80 : 0;  // WAV's 8-bit PCM is unsigned
-  for (size_t i = head.size(); i < wav->data.size(); ++i)
-    if (wav->data[i] != silence) {
-      ADD_FAILURE() << "non-silent byte " << i - head.size() << " bytes after the end of the clip";
-      break;
+// The silence a playback run starts with: the pointer's lead, played by the device before the
+// run's first frame (plugin/README.md), in bytes of a WAV at `rate` with `frame`-byte frames.
+inline size_t run_lead_bytes(unsigned rate, size_t frame) {
+  return plugin::FrameLedger::transport_lead_frames(rate) * frame;
+}
+
+// `bytes` of `data` from `from` are all `silence`; otherwise a failure naming the first other.
+inline void expect_silent(const std::vector<uint8_t>& data, size_t from, size_t bytes, uint8_t silence,
+                          const std::string& what) {
+  for (size_t i = from; i < from + bytes && i < data.size(); ++i)
+    if (data[i] != silence) {
+      ADD_FAILURE() << "non-silent byte " << i - from << " bytes into " << what;
+      return;
     }
+}
+
+inline size_t wav_frame_bytes(const WavData& wav) { return wav.channels * ((wav.bits_per_sample + 7) / 8); }
+inline uint8_t wav_silence(const WavData& wav) { return wav.bits_per_sample == 8 ? 0x80 : 0; }  // 8-bit is unsigned
+
+// What a run played after its leading silence, which must be there (exactly run_lead_bytes()
+// of silence; a failure otherwise).
+inline std::vector<uint8_t> after_run_lead(const WavData& wav) {
+  const size_t lead = run_lead_bytes(wav.rate, wav_frame_bytes(wav));
+  EXPECT_GE(wav.data.size(), lead) << "shorter than the run's leading silence";
+  expect_silent(wav.data, 0, lead, wav_silence(wav), "the run's leading silence");
+  return slice(wav.data, lead, wav.data.size());
+}
+
+// The WAV at `path` holds the run's leading silence (exactly run_lead_bytes()), then exactly
+// `want`, followed by nothing but the silence a paced device plays when the stream ends
+// mid-period (the reference backend records what its device played, and an underrun at the
+// end of a drain plays silence up to the period).
+inline void expect_wav_equals(const std::filesystem::path& path, const std::vector<uint8_t>& want) {
+  auto wav = read_wav(path);
+  ASSERT_TRUE(wav.has_value()) << "the backend wrote no WAV at " << path;
+  const size_t frame = wav_frame_bytes(*wav);
+  const uint8_t silence = wav_silence(*wav);
+  const size_t lead = run_lead_bytes(wav->rate, frame);
+  ASSERT_GE(wav->data.size(), lead) << "shorter than the run's leading silence";
+  expect_silent(wav->data, 0, lead, silence, "the run's leading silence");
+  const std::vector<uint8_t> head = slice(wav->data, lead, lead + want.size());
+  EXPECT_TRUE(head == want) << describe_difference(head, want);
+  const size_t padding = wav->data.size() - lead - head.size();
+  EXPECT_LE(padding, size_t{wav->rate} * frame / 2) << "more than 0.5 s after the end of the clip";
+  expect_silent(wav->data, lead + head.size(), padding, silence, "what followed the clip");
+}
+
+inline void expect_sink_equals(const SoftwareXen& xen, const std::vector<uint8_t>& want, unsigned open = 1) {
+  expect_wav_equals(xen.sink_wav(0, 0, open), want);
+}
+
+// The number a scenario printed as "fact NAME=N"; a failure (and 0) when it printed none.
+inline long fact(const RunResult& r, const std::string& name) {
+  const std::string key = "fact " + name + "=";
+  const size_t at = r.out.find(key);
+  if (at == std::string::npos) {
+    ADD_FAILURE() << "no fact " << name << " in:\n" << r.out;
+    return 0;
+  }
+  return std::stol(r.out.substr(at + key.size()));
+}
+
+// `data` as a run plays it: its leading silence (run_lead_bytes() of zeros, the silence of a
+// signed or floating-point format) first.
+inline std::vector<uint8_t> with_run_lead(const std::vector<uint8_t>& data, const PcmFormat& f) {
+  std::vector<uint8_t> played(run_lead_bytes(f.rate, size_t{f.sample_bytes} * f.channels), 0);
+  played.insert(played.end(), data.begin(), data.end());
+  return played;
 }
 
 inline std::string failure_text(const RunResult& r) {

@@ -56,10 +56,8 @@ TEST(MultiPcm, SeveralPcmsAndCardsInOneProcess) {
     for (const auto& entry : std::filesystem::directory_iterator(sink_dir)) {
       if (entry.path().filename().string().rfind(prefix, 0) != 0) continue;
       ++files;
-      auto wav = read_wav(entry.path());
-      ASSERT_TRUE(wav.has_value()) << entry.path();
-      const std::vector<uint8_t> head = slice(wav->data, 0, want.size());
-      EXPECT_TRUE(head == want) << entry.path() << ": " << describe_difference(head, want);
+      SCOPED_TRACE(entry.path().string());
+      expect_wav_equals(entry.path(), want);
     }
     EXPECT_EQ(files, kRounds) << "WAVs of " << prefix << "*";
   }

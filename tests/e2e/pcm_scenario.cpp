@@ -223,6 +223,7 @@ int scenario_xrun() {
   const size_t frames = data.size() / pcm.frame_bytes;
   const size_t first = std::min(frames / 2, static_cast<size_t>(pcm.buffer));
   write_frames(pcm, data, 0, first);  // fills the buffer: auto-start
+  fact("first_run_frames", first);
   check(snd_pcm_state(pcm.handle) == SND_PCM_STATE_RUNNING, "not RUNNING after filling the buffer");
   // Starve the stream: the stimulus of this test, not a synchronisation.
   const auto buffer_time = std::chrono::microseconds(pcm.buffer * 1'000'000 / static_cast<size_t>(num("rate", 48000)));

@@ -41,10 +41,7 @@ TEST(Playback, ArgsDefinitionSelectsTheDevice) {
   RunResult played = aplay_raw(xen, f, xen.dir() / "clip.raw", "xensnd:DEV=1,PCM=1");
   ASSERT_TRUE(played.status.success()) << failure_text(played);
   const auto sink_dir = xen.sink_wav().parent_path();
-  auto wav = read_wav(sink_dir / "vsnd-1-1-1-0-1.wav");
-  ASSERT_TRUE(wav.has_value()) << "card 1, PCM 1 played nothing";
-  const std::vector<uint8_t> head = slice(wav->data, 0, clip.size());
-  EXPECT_TRUE(head == clip) << describe_difference(head, clip);
+  expect_wav_equals(sink_dir / "vsnd-1-1-1-0-1.wav", clip);
   for (const auto& other : {"vsnd-1-0-0-0-1.wav", "vsnd-1-1-0-0-1.wav"})
     EXPECT_FALSE(std::filesystem::exists(sink_dir / other)) << other << " was opened instead";
 }
@@ -62,9 +59,10 @@ TEST(Playback, PlugConvertsForTheCard) {
   ASSERT_TRUE(wav.has_value());
   ASSERT_EQ(wav->channels, 2u);
   ASSERT_EQ(wav->rate, 48000u);
+  const std::vector<uint8_t> played_data = after_run_lead(*wav);
   const size_t samples = clip.size() / 3;
-  const size_t width = wav->data.size() >= samples * 4 ? 4 : 0;
-  ASSERT_EQ(width, 4u) << "the card got " << wav->data.size() << " bytes for " << samples
+  const size_t width = played_data.size() >= samples * 4 ? 4 : 0;
+  ASSERT_EQ(width, 4u) << "the card got " << played_data.size() << " bytes for " << samples
                        << " samples: plug chose neither S24_LE nor S32_LE";
   const bool s24_le = wav->format_tag == 0xFFFE;
   size_t wrong = 0, first_wrong = 0;
@@ -72,7 +70,7 @@ TEST(Playback, PlugConvertsForTheCard) {
     const int32_t in = static_cast<int32_t>(static_cast<uint32_t>(clip[3 * i]) << 8 |
                                             static_cast<uint32_t>(clip[3 * i + 1]) << 16 |
                                             static_cast<uint32_t>(clip[3 * i + 2]) << 24) >> 8;
-    const uint8_t* o = &wav->data[4 * i];
+    const uint8_t* o = &played_data[4 * i];
     const int32_t out = static_cast<int32_t>(o[0] | o[1] << 8 | o[2] << 16 | static_cast<uint32_t>(o[3]) << 24);
     // S32_LE (a plain PCM WAV) holds the sample in the top 24 bits; S24_LE (an extensible
     // WAV of 24 valid bits in 32) in the low 24 bits.

@@ -88,15 +88,7 @@ class StreamMixerTest : public ConnectedCardTest {
     connect();
     shared = std::make_unique<SharedStream>(stream0(), [this](const std::string& w) { mixer_warnings.push_back(w); });
   }
-  StreamParams stereo() {
-    StreamParams p;
-    p.format = XENSND_PCM_FORMAT_S16_LE;
-    p.channels = 2;
-    p.rate = 48000;
-    p.period_bytes = 4096;
-    p.buffer_bytes = 16384;
-    return p;
-  }
+  static StreamParams stereo() { return default_params(); }
   std::vector<uint8_t> operations() {
     std::vector<uint8_t> ops;
     for (const auto& r : backend.requests[0]) ops.push_back(r.operation);

@@ -19,9 +19,11 @@ constexpr uint64_t kLead = 480;      // the pointer's lead on the device: 10 ms 
 class FrameLedgerTest : public ::testing::Test {
  protected:
   void SetUp() override { configure(true); }
+  // Without a silence area (the tests above the lead's own: a card whose buffer limit leaves
+  // no room for one), the lead is a jump of the pointer at START.
   void configure(bool playback, uint64_t period = kPeriod, uint64_t buffer = kBuffer, uint32_t rate = 48000,
-                 uint64_t read_frames = 0) {
-    ledger.configure(FrameLedger::Setup{playback, kFrameBytes, rate, buffer, period, read_frames});
+                 uint64_t read_frames = 0, uint64_t silence_frames = 0) {
+    ledger.configure(FrameLedger::Setup{playback, kFrameBytes, rate, buffer, period, read_frames, silence_frames});
     ledger.configure(FrameLedger::Software{/*boundary=*/buffer << 20, /*avail_min=*/period, /*stop_threshold=*/buffer});
     ledger.set_stall_timeout(2000ms);
     ledger.prepare(0, 0, t0);
@@ -182,6 +184,96 @@ TEST_F(FrameLedgerTest, PositionsStuckAtZeroStillPlayToTheEnd) {
   const auto end = std::chrono::microseconds(ledger.appl() * 1'000'000 / 48000);
   EXPECT_FALSE(ledger.drained(bytes(ledger.requested()), at(end + 99ms)));
   EXPECT_TRUE(ledger.drained(bytes(ledger.requested()), at(end + 101ms)));
+}
+
+// --- The lead as silence the device plays first (a silence area, the plugin's usual case) ---
+
+class LeadingSilenceTest : public FrameLedgerTest {
+ protected:
+  void SetUp() override { configure(true, kPeriod, kBuffer, 48000, 0, /*silence_frames=*/kLead); }
+  // Sends what the ledger asks for, counting silence and frames apart.
+  void send_counting(Clock::time_point now = t0) {
+    while (auto r = ledger.next_request(now)) {
+      (r->silence ? silence_sent : frames_sent) += r->frames;
+      if (r->silence) {
+        EXPECT_EQ(frames_sent, 0u) << "silence after the run's first frame";
+      }
+      ledger.on_sent(*r, now);
+    }
+  }
+  uint64_t silence_sent = 0, frames_sent = 0;
+};
+
+TEST_F(LeadingSilenceTest, TheRunStartsWithTheLeadAsSilenceBeforeItsFirstFrame) {
+  send_counting();
+  EXPECT_EQ(silence_sent, 0u) << "nothing written, nothing started: an open that never plays sends nothing";
+  ledger.advance_appl(kBuffer);
+  send_counting();
+  EXPECT_EQ(silence_sent, kLead);
+  EXPECT_EQ(frames_sent, kPeriod);  // the prefill before START is still a period of frames
+  ledger.start(t0);
+  send_counting();
+  EXPECT_EQ(silence_sent, kLead) << "once a run";
+  EXPECT_EQ(frames_sent, kBuffer);
+  // The next run (after an underrun, a drop) starts with its own.
+  ledger.prepare(kBuffer, bytes(kLead + kBuffer), at(1s));
+  silence_sent = frames_sent = 0;
+  ledger.start(at(1s));
+  send_counting(at(1s));
+  EXPECT_EQ(silence_sent, kLead) << "a run started with nothing written starts with the silence too";
+}
+
+TEST_F(LeadingSilenceTest, ASilenceAreaSmallerThanTheLeadIsSentSeveralTimes) {
+  configure(true, kPeriod, kBuffer, 48000, 0, /*silence_frames=*/200);
+  write(kPeriod);
+  EXPECT_EQ(ledger.silence_sent(), kLead);
+  EXPECT_EQ(ledger.requested(), kPeriod);
+}
+
+// The lead costs the application nothing at START: the pointer moves from 0 at the device's
+// rate, the device that far behind it in the application's frames. A pointer that jumped
+// the lead ahead at START made a sound server supply 10 ms more at once, which a source
+// following the same clock (a loopback) paid from its margin and then skipped a quantum.
+TEST_F(LeadingSilenceTest, ThePointerDoesNotJumpAtStartAndLeadsTheDeviceByTheSilence) {
+  write(kBuffer);
+  ledger.start(t0);
+  send_all();
+  ledger.observe(0, bytes(kLead + kBuffer), t0);
+  EXPECT_EQ(ledger.hw(), 0u);
+  ledger.observe(0, bytes(kLead + kBuffer), at(5ms));
+  EXPECT_EQ(ledger.hw(), 240u);  // the clock, nothing more
+  // The device played its silence and 100 frames: the pointer is its count, 580.
+  ledger.observe(bytes(kLead + 100), bytes(kLead + kBuffer), at(12083us));
+  EXPECT_EQ(ledger.hw(), kLead + 100);
+  EXPECT_EQ(ledger.played(), 100u);  // of the application's frames
+  // The delay counts what the device has yet to play of them, the lead included.
+  EXPECT_EQ(ledger.delay(at(12083us)), static_cast<int64_t>(kBuffer - 100));
+}
+
+TEST_F(LeadingSilenceTest, UnderrunAndDrainAreJudgedInTheApplicationsFrames) {
+  write(kBuffer);
+  ledger.start(t0);
+  send_all();
+  const uint64_t sent = bytes(kLead + kBuffer);
+  ledger.observe(bytes(kBuffer), sent, at(40ms));  // silence and all but the lead's worth
+  EXPECT_FALSE(ledger.xrun(at(40ms)));
+  EXPECT_FALSE(ledger.drained(sent, at(40ms)));
+  EXPECT_EQ(ledger.hw(), kBuffer - 1) << "a frame short of the end until a position confirms it";
+  ledger.observe(sent, sent, at(50ms));
+  EXPECT_TRUE(ledger.xrun(at(50ms)));
+  EXPECT_TRUE(ledger.drained(sent, at(50ms)));
+  EXPECT_EQ(ledger.hw(), kBuffer);
+}
+
+TEST_F(LeadingSilenceTest, SilenceAnsweredIsProgressButNoRoom) {
+  write(kBuffer);
+  ledger.start(t0);
+  send_all();
+  // Only the silence was taken: nothing of the ring is free yet, whatever the clock says.
+  ledger.observe(0, bytes(kLead), at(30ms));
+  EXPECT_EQ(ledger.hw(), 0u);
+  EXPECT_FALSE(ledger.stalled(at(30ms) + 2000ms));
+  EXPECT_TRUE(ledger.stalled(at(30ms) + 2001ms).has_value());
 }
 
 TEST_F(FrameLedgerTest, UnderrunWhenThePositionsReachWhatWasWritten) {

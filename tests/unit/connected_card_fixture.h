@@ -3,9 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <memory>
 
 #include "protocol/card_connection.h"
+#include "protocol/errors.h"
 #include "tests/unit/fakes/fake_backend.h"
 
 namespace xensnd::testing {
@@ -27,15 +29,25 @@ class ConnectedCardTest : public ::testing::Test {
   }
   void connect() { card = connect_card(platform, options()); }
   Stream& stream0() { return *card->stream(0, 0); }
-  // OPENs stream 0 with 16-bit stereo 48 kHz, buffer 4 periods of 1024 frames.
-  void open_default() {
+  // 16-bit stereo 48 kHz, buffer 4 periods of 1024 frames.
+  static StreamParams default_params() {
     StreamParams p;
     p.format = XENSND_PCM_FORMAT_S16_LE;
     p.channels = 2;
     p.rate = 48000;
     p.period_bytes = 4096;
     p.buffer_bytes = 16384;
-    stream0().open(p);
+    return p;
+  }
+  void open_default() { stream0().open(default_params()); }
+  // The errno of the RequestFailedError `f` throws; 0 if it throws none.
+  static int request_error_of(const std::function<void()>& f) {
+    try {
+      f();
+    } catch (const RequestFailedError& e) {
+      return e.errno_value();
+    }
+    return 0;
   }
 
   FakeXenStore store{kFrontendDomain};

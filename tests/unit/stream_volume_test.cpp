@@ -19,23 +19,11 @@ class StreamVolumeTest : public ConnectedCardTest {
   }
   // S16_LE stereo, 16384 audio bytes, and the control area volume requests need.
   void open_with_control(uint32_t control = volume_control_bytes(XENSND_PCM_FORMAT_S16_LE, 2)) {
-    StreamParams p;
-    p.format = XENSND_PCM_FORMAT_S16_LE;
-    p.channels = 2;
-    p.rate = 48000;
-    p.period_bytes = 4096;
-    p.buffer_bytes = 16384;
+    StreamParams p = default_params();
     p.control_bytes = control;
     stream0().open(p);
   }
-  int error_of(const std::function<void()>& f) {
-    try {
-      f();
-    } catch (const RequestFailedError& e) {
-      return e.errno_value();
-    }
-    return 0;
-  }
+  static int error_of(const std::function<void()>& f) { return request_error_of(f); }
 };
 
 TEST(VolumeControlBytes, WholeFramesHoldingAnInt32PerChannel) {
