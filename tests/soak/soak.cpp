@@ -8,7 +8,8 @@
 // drawn at random: full duplex (with or without a pause, with or without a forced underrun),
 // open/close bursts, a backend killed mid-stream and restarted, and a flood of rewrites of the
 // backend's `state` node while audio runs. After every cycle:
-//   - playback is bit-exact: the backend's WAV of that open holds exactly the frames played
+//   - playback is bit-exact: the backend's WAV of that open holds the run's leading silence,
+//     then exactly the frames played
 //     (across pauses and underruns); duplex cycles without xruns find the clip in the capture;
 //   - the guest holds no grant and no event channel, the backend domain no mapping;
 //   - the client's and the backend's resident memory, open file descriptors and threads are
@@ -39,6 +40,7 @@ extern "C" {
 #include <thread>
 #include <vector>
 
+#include "plugin/frame_ledger.h"
 #include "tests/e2e/audio_data.h"
 #include "tests/e2e/software_xen.h"
 
@@ -250,15 +252,30 @@ class Soak {
   }
 
   // Playback of the last duplex cycle was bit-exact.
-  void check_sink(const std::vector<uint8_t>& clip) {
+  // `restarts`: the clip's frames written when a playback run restarted after an underrun;
+  // each run starts with its own leading silence.
+  void check_sink(const std::vector<uint8_t>& clip, const std::vector<size_t>& restarts) {
     auto path = take_sink_wav(xen_);
     if (!path) return fail("the backend wrote no WAV");
     auto wav = read_wav(*path);
     remove_sink_wavs(xen_);
     if (!wav) return fail("unreadable WAV " + path->string());
-    const std::vector<uint8_t> head = slice(wav->data, 0, clip.size());
-    if (head != clip) return fail("playback not bit-exact: " + describe_difference(head, clip));
-    for (size_t i = clip.size(); i < wav->data.size(); ++i)
+    // Each run starts with the pointer's lead as silence (plugin/README.md): exactly that
+    // much before the clip and before what followed each restart.
+    const size_t frame = size_t{wav->channels} * ((wav->bits_per_sample + 7) / 8);
+    const size_t lead = xensnd::plugin::FrameLedger::transport_lead_frames(wav->rate) * frame;
+    std::vector<uint8_t> want(lead, 0);
+    size_t from = 0;
+    for (size_t at : restarts) {
+      const size_t to = std::min(at * frame, clip.size());
+      want.insert(want.end(), clip.begin() + static_cast<long>(from), clip.begin() + static_cast<long>(to));
+      want.insert(want.end(), lead, 0);
+      from = to;
+    }
+    want.insert(want.end(), clip.begin() + static_cast<long>(from), clip.end());
+    const std::vector<uint8_t> head = slice(wav->data, 0, want.size());
+    if (head != want) return fail("playback not bit-exact: " + describe_difference(head, want));
+    for (size_t i = want.size(); i < wav->data.size(); ++i)
       if (wav->data[i] != 0) return fail("non-silent data after the clip");
     ++bit_exact_;
   }
@@ -296,7 +313,11 @@ class Soak {
       ++loopback_checked_;
       if (answer.find("loopback_ok=1") == std::string::npos) fail("the captured loopback lacks the played clip");
     }
-    check_sink(pattern_bytes(frames * kFrameBytes, seed));
+    std::vector<size_t> restarts;
+    const size_t listed_at = answer.find("restarts=") + 9;
+    std::istringstream listed(answer.substr(listed_at, answer.find(' ', listed_at) - listed_at));
+    for (std::string at; std::getline(listed, at, ',') && at[0] != '-';) restarts.push_back(std::stoul(at));
+    check_sink(pattern_bytes(frames * kFrameBytes, seed), restarts);
   }
 
   void backend_restart_cycle() {

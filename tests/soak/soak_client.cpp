@@ -76,6 +76,7 @@ class Pcm {
 
 struct DuplexResult {
   unsigned underruns = 0, overruns = 0;
+  std::vector<size_t> restarts;  // frames of the clip written when a playback run restarted
   bool loopback_checked = false, loopback_ok = false;
 };
 
@@ -115,6 +116,7 @@ DuplexResult duplex(uint32_t seed, size_t frames, long pause_ms, bool xrun) {
         written += static_cast<size_t>(r);
       } else if (r == -EPIPE) {
         ++result.underruns;
+        if (result.restarts.empty() || result.restarts.back() != written) result.restarts.push_back(written);
         alsa(snd_pcm_prepare(play.get()), "prepare after underrun");
       } else if (r != -EAGAIN) {
         alsa(r, "writei");
@@ -184,7 +186,10 @@ std::string run_command(const std::string& line) {
     int xrun = 0;
     if (!(words >> seed >> frames >> pause_ms >> xrun)) return "error bad command: " + line;
     const DuplexResult r = duplex(seed, frames, pause_ms, xrun != 0);
-    return "ok duplex underruns=" + std::to_string(r.underruns) + " overruns=" + std::to_string(r.overruns) +
+    std::string restarts;
+    for (size_t at : r.restarts) restarts += (restarts.empty() ? "" : ",") + std::to_string(at);
+    return "ok duplex underruns=" + std::to_string(r.underruns) + " restarts=" + (restarts.empty() ? "-" : restarts) +
+           " overruns=" + std::to_string(r.overruns) +
            " loopback_checked=" + std::to_string(r.loopback_checked) + " loopback_ok=" + std::to_string(r.loopback_ok);
   }
   if (kind == "openclose") {
