@@ -4,6 +4,8 @@
 
 #include <gmock/gmock.h>
 
+#include <vector>
+
 namespace xensnd::plugin {
 namespace {
 
@@ -225,7 +227,13 @@ TEST_F(LeadingSilenceTest, TheRunStartsWithTheLeadAsSilenceBeforeItsFirstFrame) 
 
 TEST_F(LeadingSilenceTest, ASilenceAreaSmallerThanTheLeadIsSentSeveralTimes) {
   configure(true, kPeriod, kBuffer, 48000, 0, /*silence_frames=*/200);
-  write(kPeriod);
+  ledger.advance_appl(kPeriod);
+  std::vector<uint64_t> silences;
+  while (auto r = ledger.next_request(t0)) {
+    if (r->silence) silences.push_back(r->frames);
+    ledger.on_sent(*r, t0);
+  }
+  EXPECT_EQ(silences, (std::vector<uint64_t>{200, 200, 80})) << "each WRITE of silence within the area";
   EXPECT_EQ(ledger.silence_sent(), kLead);
   EXPECT_EQ(ledger.requested(), kPeriod);
 }
