@@ -332,8 +332,9 @@ void XensndPcm::start_locked() {
   stream_->trigger(Trigger::kStart);
   backend_running_ = true;
   paused_ = false;
-  ledger_.start(Clock::now());
-  send_requests_locked();  // the rest of what was written before START, or the first READs
+  const Clock::time_point now = Clock::now();
+  ledger_.start(now);
+  send_requests_locked(now);  // the rest of what was written before START, or the first READs
   update_readiness_locked(SND_PCM_STATE_RUNNING);
 }
 
@@ -377,10 +378,9 @@ int XensndPcm::pause(bool enable) {
   if (enable == paused_) return 0;
   stream_->trigger(enable ? Trigger::kPause : Trigger::kResume);
   paused_ = enable;
-  ledger_.pause(enable, Clock::now());
-  if (!enable) {
-    send_requests_locked();
-  }
+  const Clock::time_point now = Clock::now();
+  ledger_.pause(enable, now);
+  if (!enable) send_requests_locked(now);
   update_readiness_locked(enable ? SND_PCM_STATE_PAUSED : SND_PCM_STATE_RUNNING);
   return 0;
 }

@@ -155,17 +155,16 @@ int XensndPcm::error_result(const std::exception& error) {
   return -EIO;
 }
 
-void XensndPcm::check_watch_locked() {
-  last_watch_check_ = Clock::now();
+void XensndPcm::check_watch_locked(Clock::time_point now) {
+  last_watch_check_ = now;
   if (!card_->check_backend())
     fail_locked("the backend left the Connected state or the device was removed");
 }
 
 // --- Progress ---
 
-void XensndPcm::send_requests_locked() {
+void XensndPcm::send_requests_locked(Clock::time_point now) {
   if (!stream_->is_open() || buffer_frames_ == 0 || io_.state == SND_PCM_STATE_XRUN) return;
-  const Clock::time_point now = Clock::now();
   while (stream_->free_slots() > 0) {
     const std::optional<FrameLedger::Region> next = ledger_.next_request(now);
     if (!next) break;
@@ -202,16 +201,15 @@ void XensndPcm::process_events_locked(Clock::time_point now, bool force) {
   stream_->process_keeping_notifications();
 }
 
-bool XensndPcm::update_locked() {
+bool XensndPcm::update_locked(Clock::time_point now) {
   if (disconnected_) return false;
   if (!stream_->is_open()) return true;
   try {
-    const Clock::time_point now = Clock::now();
     // Hot-unplug and backend state changes, for applications that never poll our fds: a
     // look every kWatchCheckInterval, not at every call once the first interval passed.
     if (now - last_watch_check_ >= kWatchCheckInterval) {
       last_watch_check_ = now;
-      if (readable(card_->watch_fd())) check_watch_locked();
+      if (readable(card_->watch_fd())) check_watch_locked(now);
     }
     if (disconnected_) return false;
     process_events_locked(now);
@@ -232,12 +230,12 @@ bool XensndPcm::update_locked() {
 
 void XensndPcm::advance_locked(Clock::time_point now) {
   sync_appl_locked();
-  send_requests_locked();
+  send_requests_locked(now);
   ledger_.observe(stream_->position_bytes(), completed_bytes(), now);
   if (playback() && backend_running_ && io_.state == SND_PCM_STATE_DRAINING &&
       ledger_.drained(completed_bytes(), now))
     ledger_.mark_drained();
-  if (!playback()) send_requests_locked();  // READs for the room just made
+  if (!playback()) send_requests_locked(now);  // READs for the room just made
 }
 
 bool XensndPcm::waiting_for_responses_locked() const {
@@ -291,7 +289,7 @@ bool XensndPcm::wait_for_progress_unlocked(std::unique_lock<std::mutex>& lock,
     last_process_ = Clock::time_point{};
     hold_notifications_locked();
   }
-  if (ready > 0 && fds[1].revents) check_watch_locked();
+  if (ready > 0 && fds[1].revents) check_watch_locked(Clock::now());
   if (ready < 0 && poll_errno == EINTR) return false;
   return ready > 0;
 }
@@ -304,10 +302,13 @@ snd_pcm_sframes_t XensndPcm::pointer() {
     snd_pcm_ioplug_set_state(&io_, SND_PCM_STATE_DISCONNECTED);
     return static_cast<snd_pcm_sframes_t>(ledger_.hw_pointer());
   }
-  update_locked();
+  // ioplug calls this several times a wake-up (avail, transfer, avail again): one clock
+  // reading for all it does.
+  const Clock::time_point now = Clock::now();
+  update_locked(now);
   update_readiness_locked();
   // A real underrun (everything written has been played) or overrun (the buffer is full).
-  if (!disconnected_ && io_.state == SND_PCM_STATE_RUNNING && ledger_.xrun(Clock::now())) return -EPIPE;
+  if (!disconnected_ && io_.state == SND_PCM_STATE_RUNNING && ledger_.xrun(now)) return -EPIPE;
   return static_cast<snd_pcm_sframes_t>(ledger_.hw_pointer());
 }
 
@@ -365,11 +366,12 @@ snd_pcm_sframes_t XensndPcm::transfer(const snd_pcm_channel_area_t* areas, snd_p
   // ioplug moves appl_ptr after we return; count the frames now.
   ledger_.advance_appl(size);
   try {
-    process_events_locked(Clock::now());
-    send_requests_locked();
+    const Clock::time_point now = Clock::now();
+    process_events_locked(now);
+    send_requests_locked(now);
     // Wait for ring space (never for responses) when the ring is full; non-blocking
     // applications leave the rest to the next poll.
-    const auto deadline = Clock::now() + options_.response_timeout;
+    const auto deadline = now + options_.response_timeout;
     while (!io_.nonblock && ledger_.unsent() && stream_->free_slots() == 0 && !disconnected_) {
       if (Clock::now() >= deadline)
         throw BackendGoneError("the backend answered no request for " +
@@ -378,7 +380,7 @@ snd_pcm_sframes_t XensndPcm::transfer(const snd_pcm_channel_area_t* areas, snd_p
       if (!stream_->arm_response_notification()) wait_for_progress_unlocked(lock, std::chrono::milliseconds(100));
       if (disconnected_) break;
       stream_->process();
-      send_requests_locked();
+      send_requests_locked(Clock::now());
     }
     // A poller sleeping on our fd next must be woken by the answer it may need.
     arm_responses_if_waiting_locked();
@@ -412,8 +414,8 @@ int XensndPcm::drain() {
   const auto deadline = Clock::now() + duration_of(ledger_.appl() - std::min(ledger_.played(), ledger_.appl())) +
                         duration_of(buffer_frames_) + std::chrono::milliseconds(100) + options_.response_timeout;
   for (;;) {
-    if (!update_locked()) return -ENODEV;
     const Clock::time_point now = Clock::now();
+    if (!update_locked(now)) return -ENODEV;
     if (ledger_.drained(completed_bytes(), now)) {
       ledger_.mark_drained();
       return 0;
@@ -460,7 +462,7 @@ int XensndPcm::poll_revents(pollfd* fds, unsigned nfds, unsigned short* revents)
     if (nfds >= 2) {
       // The poller just looked at the watch: update_locked() need not look again for a while.
       last_watch_check_ = now;
-      if (fds[1].revents && !disconnected_) check_watch_locked();
+      if (fds[1].revents && !disconnected_) check_watch_locked(now);
     }
     // What woke the poller is consumed now, whatever the last burst did. Woken by the
     // timer alone, the event channel had nothing: reading it to learn that would cost a
@@ -511,10 +513,11 @@ int XensndPcm::poll_revents(pollfd* fds, unsigned nfds, unsigned short* revents)
 int XensndPcm::delay(snd_pcm_sframes_t* delay) {
   std::lock_guard lock(mutex_);
   if (forked() || disconnected_) return -ENODEV;
-  update_locked();
+  const Clock::time_point now = Clock::now();
+  update_locked(now);
   if (disconnected_) return -ENODEV;
   if (io_.state == SND_PCM_STATE_XRUN) return -EPIPE;
-  *delay = static_cast<snd_pcm_sframes_t>(ledger_.delay(Clock::now()) + options_.delay_frames);
+  *delay = static_cast<snd_pcm_sframes_t>(ledger_.delay(now) + options_.delay_frames);
   return 0;
 }
 
