@@ -234,19 +234,30 @@ void HypervisorService::Impl::unmap(Client& client, std::span<const std::byte> m
 
 void HypervisorService::Impl::release_mapping(Mapping& mapping) {
   if (Domain* mapper = domain(mapping.mapper)) mapper->mapped_pages -= mapping.grants.size();
-  if (mapping.notify_flags) {
-    uint32_t page = mapping.notify_offset / wire::kPageSize;
-    if (page < mapping.grants.size()) {
-      const auto& grant = mapping.grants[page];
-      notify_on_release(mapping.mapper, mapping.notify_flags, mapping.notify_offset % wire::kPageSize,
-                        mapping.notify_port, grant->memfd.get(), uint64_t{grant->page} * wire::kPageSize);
-    }
-  }
+  notify_mapping_released(mapping);
   for (const auto& grant : mapping.grants) {
     --grant->map_count;
     forget_if_unused(grant);
   }
   mapping.grants.clear();
+}
+
+void HypervisorService::Impl::notify_mapping_released(const Mapping& mapping) {
+  if (!mapping.notify_flags) return;
+  // Only the byte to clear lives at notify_offset; the event does not. map() bounds the
+  // offset by the mapping's size for a clear byte only, so an event-only notify may carry
+  // any offset: were the event skipped with it, the port's hold would never be released
+  // and the port would stay bound for ever after its handle is gone. gntdev likewise
+  // sends the event and puts its reference on the port whatever the offset.
+  const UniqueFd* memfd = nullptr;
+  uint64_t byte_base = 0;
+  uint32_t page = mapping.notify_offset / wire::kPageSize;
+  if ((mapping.notify_flags & wire::kNotifyClearByte) && page < mapping.grants.size()) {
+    memfd = mapping.grants[page]->memfd.get();
+    byte_base = uint64_t{mapping.grants[page]->page} * wire::kPageSize;
+  }
+  notify_on_release(mapping.mapper, mapping.notify_flags, mapping.notify_offset % wire::kPageSize,
+                    mapping.notify_port, memfd, byte_base);
 }
 
 void HypervisorService::Impl::notify_on_release(uint16_t domid, uint32_t flags, uint32_t offset,

@@ -143,6 +143,7 @@ struct HypervisorService::Impl {
   void unmap(Client& client, std::span<const std::byte> message);
   void revoke_grant(const std::shared_ptr<Grant>& grant);
   void release_mapping(Mapping& mapping);
+  void notify_mapping_released(const Mapping& mapping);  // its clear byte and event, as asked
   void forget_if_unused(const std::shared_ptr<Grant>& grant);
   void notify_on_release(uint16_t domid, uint32_t flags, uint32_t offset, uint32_t port,
                          const UniqueFd* memfd, uint64_t byte_base);

@@ -153,6 +153,60 @@ TEST(HypervisorService, ClientsDisconnectingMidRequestAreForgotten) {
   EXPECT_EQ(harness.counts(1).clients, 0u);
 }
 
+// A map request whose notify is event-only but still names an offset, one page past its
+// single page. The drop-in library never sends one (it passes an offset only with the clear
+// byte), but any process can speak the wire. The offset means nothing without the clear
+// byte: as with gntdev, releasing the mapping sends the event and lets go of the port.
+// Found by the hypervisor fuzz target: the service skipped the whole notify, so the port's
+// hold was never released and, once its handle was gone, the port stayed bound for ever.
+wire::UnmapRequest map_with_event_only_notify(RawClient& tab, uint32_t ref, int port) {
+  struct {
+    wire::MapRequest request;
+    wire::MapEntry entry;
+  } map{{{wire::kMap, sizeof(map)}, 1, 0, wire::kNotifyPort, wire::kPageSize, static_cast<uint32_t>(port), 0},
+        {1, ref}};
+  require(tab.send(&map, sizeof(map)) == 0, "map with an event-only notify and an offset past the page");
+  return {{wire::kUnmap, sizeof(wire::UnmapRequest)}, tab.last().r.value};
+}
+
+TEST(HypervisorService, EventOnlyUnmapNotifyIgnoresItsOffset) {
+  HypervisorHarness harness;
+  LinkPair link;
+  DomainProcess guest(harness, 1, [&] {
+    xengntshr_handle* shr = xengntshr_open(nullptr, 0);
+    uint32_t ref;
+    require(xengntshr_share_pages(shr, 0, 1, &ref, 1) != nullptr, "share");
+    xenevtchn_handle* xce = xenevtchn_open(nullptr, 0);
+    int port = xenevtchn_bind_unbound_port(xce, 0);
+    link.a.send_all({ref, static_cast<uint32_t>(port)});
+    require(eventually_readable(xenevtchn_fd(xce)) && xenevtchn_pending(xce) == port, "event on unmap");
+    require(xenevtchn_unmask(xce, static_cast<uint32_t>(port)) == 0, "unmask");
+    link.a.send(1);
+    require(eventually_readable(xenevtchn_fd(xce)) && xenevtchn_pending(xce) == port, "event on close");
+  });
+  DomainProcess backend(harness, 0, [&] {
+    std::vector<uint32_t> got = link.b.receive_all();
+    xenevtchn_handle* xce = xenevtchn_open(nullptr, 0);
+    int local = xenevtchn_bind_interdomain(xce, 1, got[1]);
+    require(local > 0, "bind");
+    {
+      RawClient tab(socket_of(harness, 0));
+      wire::Header hello{wire::kHelloGnttab, sizeof(wire::Header)};
+      require(tab.send(&hello, sizeof(hello)) == 0, "gnttab hello");
+      wire::UnmapRequest unmap = map_with_event_only_notify(tab, got[0], local);
+      map_with_event_only_notify(tab, got[0], local);
+      // Both mappings hold the port now; its handle goes first, as in the fuzzer's input.
+      xenevtchn_close(xce);
+      require(tab.send(&unmap, sizeof(unmap)) == 0, "unmap");
+      require(link.b.receive() == 1, "the guest saw the unmap's event");
+    }  // the handle closes with the second mapping
+  });
+  EXPECT_EQ(backend.wait(), 0);
+  EXPECT_EQ(guest.wait(), 0);
+  EXPECT_EQ(harness.counts(0), HypervisorCounts{}) << "the port is closed with its last hold";
+  EXPECT_EQ(harness.counts(1), HypervisorCounts{});
+}
+
 TEST(HypervisorService, RemovingADomainReleasesItAndLeavesPeersUnbound) {
   HypervisorHarness harness;
   LinkPair peers, to_backend, to_guest;
