@@ -13,9 +13,11 @@
 #                 it goes on from there (a chunk cut short counts nothing)
 #   --ledger      prints, per target, the executions the ledger holds for the binary built
 #                 now, and runs nothing
-# Every finished run is appended to the ledger, build-fuzz/campaign.tsv: time, commit, the
-# binary's SHA-256, target, executions, seconds, crashes. A binary is the code it tests, so
-# executions add up only while its hash stays the same.
+# Every finished campaign chunk is appended to the ledger, fuzz/campaign.tsv (in the
+# repository, so that a campaign goes on across machines: commit it): time, commit, the
+# binary's SHA-256, target, executions, seconds, crashes. A binary is the code it tests
+# (clang-16 from Debian 12 builds the same code into the same bytes), so executions add up
+# only while its hash stays the same. Other runs (CI's, --runs) go to build-fuzz/runs.tsv.
 # The corpus a run grows lives in build-fuzz/corpus/<target>/ (the repository's seeds are
 # never modified); a later run continues from it.
 set -euo pipefail
@@ -36,7 +38,7 @@ while [[ $# -gt 0 ]]; do
     --jobs) jobs="$2"; shift 2 ;;
     --ledger) ledger_only=1; shift ;;
     --list) list=1; shift ;;
-    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
     -*) echo "fuzz.sh: unknown option $1" >&2; exit 2 ;;
     *) targets+=("$1"); shift ;;
   esac
@@ -60,7 +62,8 @@ symbolizer=$(command -v llvm-symbolizer-16 || command -v llvm-symbolizer || true
 [[ -n $symbolizer ]] && export ASAN_SYMBOLIZER_PATH=$symbolizer UBSAN_SYMBOLIZER_PATH=$symbolizer
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/fuzz/lsan.supp:print_suppressions=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-ledger="$build/campaign.tsv"
+ledger=${XENSND_FUZZ_LEDGER:-fuzz/campaign.tsv}
+[[ $campaign -gt 0 || $ledger_only -eq 1 ]] || ledger="$build/runs.tsv"
 commit=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 [[ -n $(git status --porcelain --untracked-files=no 2>/dev/null) ]] && commit+="+changes"
 binary_hash() { sha256sum "$build/$1" | cut -c1-16; }
