@@ -97,19 +97,19 @@ size_t SharedStream::in_flight() const {
   return inner_.in_flight();
 }
 
-void SharedStream::send_write(uint32_t offset, uint32_t length) {
+void SharedStream::send_write(uint32_t offset, uint32_t length, Clock::time_point now) {
   std::lock_guard lock(mutex_);
-  inner_.send_write(offset, length);
+  inner_.send_write(offset, length, now);
 }
 
-void SharedStream::send_read(uint32_t offset, uint32_t length) {
+void SharedStream::send_read(uint32_t offset, uint32_t length, Clock::time_point now) {
   std::lock_guard lock(mutex_);
-  inner_.send_read(offset, length);
+  inner_.send_read(offset, length, now);
 }
 
-void SharedStream::send_silence(uint32_t length) {
+void SharedStream::send_silence(uint32_t length, Clock::time_point now) {
   std::lock_guard lock(mutex_);
-  inner_.send_silence(length);
+  inner_.send_silence(length, now);
 }
 
 uint64_t SharedStream::completed_write_bytes() const {
@@ -132,9 +132,9 @@ void SharedStream::process() {
   inner_.process();
 }
 
-void SharedStream::process_keeping_notifications() {
+void SharedStream::process_keeping_notifications(Clock::time_point now) {
   std::lock_guard lock(mutex_);
-  inner_.process_keeping_notifications();
+  inner_.process_keeping_notifications(now);
 }
 
 size_t SharedStream::take_notifications() {

@@ -169,11 +169,11 @@ void XensndPcm::send_requests_locked(Clock::time_point now) {
     const std::optional<FrameLedger::Region> next = ledger_.next_request(now);
     if (!next) break;
     if (next->silence)
-      stream_->send_silence(next->length_bytes);
+      stream_->send_silence(next->length_bytes, now);
     else if (playback())
-      stream_->send_write(next->offset_bytes, next->length_bytes);
+      stream_->send_write(next->offset_bytes, next->length_bytes, now);
     else
-      stream_->send_read(next->offset_bytes, next->length_bytes);
+      stream_->send_read(next->offset_bytes, next->length_bytes, now);
     ledger_.on_sent(*next, now);
   }
 }
@@ -198,7 +198,7 @@ void XensndPcm::process_events_locked(Clock::time_point now, bool force) {
   last_process_ = now;
   // The notifications stay pending: while the stream is ready they keep the poll fd readable
   // (update_readiness_locked takes them once it is not).
-  stream_->process_keeping_notifications();
+  stream_->process_keeping_notifications(now);
 }
 
 bool XensndPcm::update_locked(Clock::time_point now) {
@@ -255,7 +255,7 @@ void XensndPcm::arm_responses_if_waiting_locked() {
     if (!waiting_for_responses_locked() || !stream_->arm_response_notification()) return;
     // Answered before the request took effect: nothing will notify these. Take them now.
     last_process_ = Clock::now();
-    stream_->process_keeping_notifications();
+    stream_->process_keeping_notifications(last_process_);
     advance_locked(last_process_);
   }
   // Still answering as fast as we look: let the poller come straight back.

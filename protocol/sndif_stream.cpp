@@ -172,7 +172,7 @@ bool SndifStream::has_unconsumed_notified() const {
   return events_.has_unread() || (ring_.response_notification_armed() && ring_.has_uncollected_responses());
 }
 
-void SndifStream::pump(bool take) {
+void SndifStream::pump(bool take, Clock::time_point now) {
   if (take) take_notifications();
 
   // Events before responses: events queued before a STOP/PAUSE response are discarded,
@@ -180,8 +180,6 @@ void SndifStream::pump(bool take) {
   // (handle_completion), so no old-epoch position is read as a new one.
   EventBatch& batch = events_batch_;
   events_.read(batch);
-  // One clock reading a pump: a system call in guests whose clock source has no vDSO.
-  const Clock::time_point now = Clock::now();
   bool start_pending = trigger_queued({Trigger::kStart, Trigger::kResume});
   bool stop_pending = trigger_queued({Trigger::kStop, Trigger::kPause});
   if (buffer_ && !stop_pending && (run_state_ == RunState::kRunning || start_pending)) {
@@ -204,7 +202,7 @@ void SndifStream::pump(bool take) {
   }
 
   try {
-    ring_.collect(completions_);
+    ring_.collect(completions_, now);
   } catch (const BackendGoneError& e) {
     fail(e.what());
   }
@@ -271,8 +269,8 @@ void SndifStream::handle_completion(Completion& c) {
   control_answers_.emplace(c.id, std::move(c));
 }
 
-uint16_t SndifStream::push(const xensnd_req& request, std::chrono::milliseconds timeout) {
-  RequestRing::Pushed pushed = ring_.push(request, timeout);
+uint16_t SndifStream::push(const xensnd_req& request, std::chrono::milliseconds timeout, Clock::time_point now) {
+  RequestRing::Pushed pushed = ring_.push(request, timeout, now);
   if (pushed.notify) {
     try {
       ring_port_.notify();
@@ -513,7 +511,7 @@ void SndifStream::trigger(Trigger t) {
 
 // --- Data requests ---
 
-void SndifStream::send_data(uint8_t operation, uint32_t offset, uint32_t length) {
+void SndifStream::send_data(uint8_t operation, uint32_t offset, uint32_t length, Clock::time_point now) {
   require_connected();
   const char* what = operation == XENSND_OP_WRITE ? "WRITE" : "READ";
   if (!buffer_) throw RequestFailedError(EBADFD, stream_name(config_) + ": " + what + " before OPEN");
@@ -521,10 +519,10 @@ void SndifStream::send_data(uint8_t operation, uint32_t offset, uint32_t length)
     throw RequestFailedError(EINVAL, stream_name(config_) + ": " + what + " of bytes " + std::to_string(offset) +
                                          "+" + std::to_string(length) + " outside the " +
                                          std::to_string(params_.buffer_bytes) + "-byte buffer");
-  push_data(operation, offset, length);
+  push_data(operation, offset, length, now);
 }
 
-void SndifStream::send_silence(uint32_t length) {
+void SndifStream::send_silence(uint32_t length, Clock::time_point now) {
   require_connected();
   if (!buffer_) throw RequestFailedError(EBADFD, stream_name(config_) + ": WRITE of silence before OPEN");
   const uint32_t frame = params_.channels * sndif_format_bytes_per_sample(params_.format).value_or(1);
@@ -532,10 +530,10 @@ void SndifStream::send_silence(uint32_t length) {
     throw RequestFailedError(EINVAL, stream_name(config_) + ": WRITE of " + std::to_string(length) +
                                          " bytes of silence from a silence area of " +
                                          std::to_string(params_.silence_bytes) + " bytes (whole frames)");
-  push_data(XENSND_OP_WRITE, params_.buffer_bytes + params_.control_bytes, length);
+  push_data(XENSND_OP_WRITE, params_.buffer_bytes + params_.control_bytes, length, now);
 }
 
-void SndifStream::push_data(uint8_t operation, uint32_t offset, uint32_t length) {
+void SndifStream::push_data(uint8_t operation, uint32_t offset, uint32_t length, Clock::time_point now) {
   const char* what = operation == XENSND_OP_WRITE ? "WRITE" : "READ";
   bool playback = config_.type == StreamType::kPlayback;
   if (playback != (operation == XENSND_OP_WRITE))
@@ -547,13 +545,17 @@ void SndifStream::push_data(uint8_t operation, uint32_t offset, uint32_t length)
   req.op.rw.offset = offset;
   req.op.rw.length = length;
   // A WRITE is answered once the backend's device took the data: up to a buffer's time.
-  uint16_t id = push(req, data_allowance());
+  uint16_t id = push(req, data_allowance(), now);
   data_requests_.push_back({id, operation, length});
   if (playback) positions_.on_data_sent(length);
 }
 
-void SndifStream::send_write(uint32_t offset, uint32_t length) { send_data(XENSND_OP_WRITE, offset, length); }
-void SndifStream::send_read(uint32_t offset, uint32_t length) { send_data(XENSND_OP_READ, offset, length); }
+void SndifStream::send_write(uint32_t offset, uint32_t length, Clock::time_point now) {
+  send_data(XENSND_OP_WRITE, offset, length, now);
+}
+void SndifStream::send_read(uint32_t offset, uint32_t length, Clock::time_point now) {
+  send_data(XENSND_OP_READ, offset, length, now);
+}
 
 // --- Progress ---
 
@@ -563,9 +565,9 @@ void SndifStream::process() {
   throw_failed_data_request();
 }
 
-void SndifStream::process_keeping_notifications() {
+void SndifStream::process_keeping_notifications(Clock::time_point now) {
   require_connected();
-  pump(/*take=*/false);
+  pump(/*take=*/false, now);
   throw_failed_data_request();
 }
 

@@ -54,14 +54,18 @@ class SndifStream final : public Stream {
   void set_mute(const std::vector<bool>& muted) override;
   size_t free_slots() const override;
   size_t in_flight() const override { return data_requests_.size(); }
-  void send_write(uint32_t offset, uint32_t length) override;
-  void send_read(uint32_t offset, uint32_t length) override;
-  void send_silence(uint32_t length) override;
+  using Stream::send_read;
+  using Stream::send_silence;
+  using Stream::send_write;
+  void send_write(uint32_t offset, uint32_t length, Clock::time_point now) override;
+  void send_read(uint32_t offset, uint32_t length, Clock::time_point now) override;
+  void send_silence(uint32_t length, Clock::time_point now) override;
   uint64_t completed_write_bytes() const override { return completed_write_bytes_; }
   uint64_t completed_read_bytes() const override { return completed_read_bytes_; }
   int poll_fd() const override;
   void process() override;
-  void process_keeping_notifications() override;
+  using Stream::process_keeping_notifications;
+  void process_keeping_notifications(Clock::time_point now) override;
   size_t take_notifications() override;
   uint64_t notifications_taken() const override { return notifications_taken_; }
   bool has_unconsumed_notified() const override;
@@ -91,7 +95,6 @@ class SndifStream final : public Stream {
   std::chrono::milliseconds data_allowance() const;
 
  private:
-  using Clock = std::chrono::steady_clock;
   struct DataRequest {
     uint16_t id;
     uint8_t operation;
@@ -107,14 +110,14 @@ class SndifStream final : public Stream {
   void finish_closing();
   // A TRIGGER of one of these kinds sent and not yet answered.
   bool trigger_queued(std::initializer_list<Trigger> kinds) const;
-  uint16_t push(const xensnd_req& request, std::chrono::milliseconds timeout);
+  uint16_t push(const xensnd_req& request, std::chrono::milliseconds timeout, Clock::time_point now = Clock::now());
   // A READ/WRITE of the audio part (checked against it), and any data request once its
   // range is checked.
-  void send_data(uint8_t operation, uint32_t offset, uint32_t length);
-  void push_data(uint8_t operation, uint32_t offset, uint32_t length);
+  void send_data(uint8_t operation, uint32_t offset, uint32_t length, Clock::time_point now);
+  void push_data(uint8_t operation, uint32_t offset, uint32_t length, Clock::time_point now);
   // One pass over the event channels (unless `take` is false), the event page and the ring.
-  // Throws like process().
-  void pump(bool take = true);
+  // Throws like process(). `now`: the caller's clock reading (see Stream::send_write).
+  void pump(bool take = true, Clock::time_point now = Clock::now());
   void handle_completion(Completion& c);
   // A failed WRITE/READ that pump() recorded, thrown once.
   void throw_failed_data_request();

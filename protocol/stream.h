@@ -61,6 +61,7 @@ uint32_t volume_control_bytes(uint8_t format, uint32_t channels);
 
 class Stream {
  public:
+  using Clock = std::chrono::steady_clock;
   virtual ~Stream() = default;
 
   virtual const StreamConfig& config() const = 0;  // the effective (inherited) configuration
@@ -110,11 +111,17 @@ class Stream {
   // Queues a WRITE/READ of buffer bytes [offset, offset+length); requires free_slots() > 0.
   // Playback data must be in buffer() before the call; capture data is valid once the read
   // completed (completed_read_bytes() grew past it).
-  virtual void send_write(uint32_t offset, uint32_t length) = 0;
-  virtual void send_read(uint32_t offset, uint32_t length) = 0;
+  // `now`: the caller's clock reading, when it has one (a callback reads the clock once: in
+  // guests whose clock has no vDSO, as on x86 PV Xen, each reading is a system call and a
+  // hypercall); the overloads without it read the clock.
+  virtual void send_write(uint32_t offset, uint32_t length, Clock::time_point now) = 0;
+  virtual void send_read(uint32_t offset, uint32_t length, Clock::time_point now) = 0;
+  void send_write(uint32_t offset, uint32_t length) { send_write(offset, length, Clock::now()); }
+  void send_read(uint32_t offset, uint32_t length) { send_read(offset, length, Clock::now()); }
   // Queues a WRITE of the first `length` bytes of the silence area (whole frames, at most
   // silence_bytes; playback only); counted in completed_write_bytes() and positions like any.
-  virtual void send_silence(uint32_t length) = 0;
+  virtual void send_silence(uint32_t length, Clock::time_point now) = 0;
+  void send_silence(uint32_t length) { send_silence(length, Clock::now()); }
   // Totals of bytes whose WRITE/READ the backend answered successfully since open().
   virtual uint64_t completed_write_bytes() const = 0;
   virtual uint64_t completed_read_bytes() const = 0;
@@ -131,7 +138,8 @@ class Stream {
   // readable. A caller whose poller should wake again (its stream is ready) keeps that
   // readiness in poll_fd() for free, instead of in a timer it must set and reset every
   // period; it takes the notifications (take_notifications()) when the poller must sleep.
-  virtual void process_keeping_notifications() = 0;
+  virtual void process_keeping_notifications(Clock::time_point now) = 0;
+  void process_keeping_notifications() { process_keeping_notifications(Clock::now()); }
   // Takes the pending notifications: poll_fd() is not readable until the next one arrives.
   // Returns how many ports had one. What they announced is in the pages: process after.
   virtual size_t take_notifications() = 0;
