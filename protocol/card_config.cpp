@@ -53,9 +53,10 @@ class ConfigDir {
   }
   const std::string& path() const { return path_; }
   const std::vector<std::string>& children() const { return children_; }
+  bool has(const char* name) const { return std::find(children_.begin(), children_.end(), name) != children_.end(); }
   std::string node(const char* name) const { return join_path(path_, name); }
   std::optional<std::string> read(const char* name) const {
-    if (std::find(children_.begin(), children_.end(), name) == children_.end()) return std::nullopt;
+    if (!has(name)) return std::nullopt;
     return store_.read(node(name));
   }
 
@@ -194,6 +195,11 @@ size_t count_indexed_children(const ConfigDir& config_dir, const char* what) {
   return indices.size();
 }
 
+bool has_transport_node(const ConfigDir& stream_dir) {
+  return std::any_of(std::begin(abi::kStreamTransportNodes), std::end(abi::kStreamTransportNodes),
+                     [&](const char* node) { return stream_dir.has(node); });
+}
+
 StreamConfig read_stream(const ConfigDir& dir, size_t pcm_index, size_t stream_index, const Inherited& above) {
   StreamConfig stream;
   stream.pcm_index = pcm_index;
@@ -234,6 +240,7 @@ CardConfig read_card_config(xenio::XenStore& store, std::string_view device_path
   card.xenstore_path = std::string(device_path);
   const ConfigDir card_dir(store, card.xenstore_path);
   size_t pcm_count = count_indexed_children(card_dir, "PCM device");
+  card.frontend_nodes_present = card_dir.has(XENSND_FIELD_FE_VERSION);
   card.short_name = card_dir.read(XENSND_FIELD_VCARD_SHORT_NAME).value_or("");
   card.long_name = card_dir.read(XENSND_FIELD_VCARD_LONG_NAME).value_or("");
   Inherited card_limits = narrow(Inherited{}, read_level(card_dir), card.xenstore_path);
@@ -245,9 +252,11 @@ CardConfig read_card_config(xenio::XenStore& store, std::string_view device_path
     pcm.name = pcm_dir.read(XENSND_FIELD_DEVICE_NAME).value_or("");
     Inherited pcm_limits = narrow(card_limits, read_level(pcm_dir), pcm_dir.path());
     size_t stream_count = count_indexed_children(pcm_dir, "stream");
-    for (size_t s = 0; s < stream_count; ++s)
-      pcm.streams.push_back(
-          read_stream(ConfigDir(store, join_path(pcm_dir.path(), std::to_string(s))), p, s, pcm_limits));
+    for (size_t s = 0; s < stream_count; ++s) {
+      const ConfigDir stream_dir(store, join_path(pcm_dir.path(), std::to_string(s)));
+      card.frontend_nodes_present = card.frontend_nodes_present || has_transport_node(stream_dir);
+      pcm.streams.push_back(read_stream(stream_dir, p, s, pcm_limits));
+    }
     card.pcm_devices.push_back(std::move(pcm));
   }
   return card;

@@ -45,6 +45,10 @@ struct CardConfig {
   std::string short_name;
   std::string long_name;
   std::vector<PcmDeviceConfig> pcm_devices;  // indices contiguous from 0
+  // The listings the read made show a frontend's `version` or transport nodes: an earlier
+  // session left them (XenbusFrontend::prepare clears them; with none, it skips the
+  // transaction that would look, five round trips to XenStore at every open).
+  bool frontend_nodes_present = false;
 
   // All streams of the card, PCM by PCM, in index order.
   std::vector<const StreamConfig*> streams() const;

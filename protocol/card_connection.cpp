@@ -70,7 +70,7 @@ class SndifCardConnection final : public CardConnection {
     if (!connected_) return false;
     std::string reason;
     try {
-      if (!frontend_->device_exists()) {
+      if (!frontend_->device_still_there()) {
         reason = "the vsnd device " + config_.xenstore_path + " was removed";
       } else if (BusState state = frontend_->backend_state(); state != BusState::kConnected) {
         reason = "the backend " + frontend_->backend_path() + " left Connected (now " + bus_state_name(state) + ")";
@@ -100,7 +100,10 @@ class SndifCardConnection final : public CardConnection {
     require_xen_page_size(options_.page_size ? options_.page_size : ::sysconf(_SC_PAGESIZE));
     auto deadline = Clock::now() + options_.handshake_timeout;
     frontend_->watch();
-    frontend_->prepare(stream_paths_, deadline, [this](const std::string& m) { warn(m); });
+    // The configuration was read after this process claimed the card: what its listings
+    // showed of a frontend's nodes is what an earlier session left.
+    frontend_->prepare(stream_paths_, deadline, [this](const std::string& m) { warn(m); },
+                       config_.frontend_nodes_present);
 
     std::string versions_path = join_path(frontend_->backend_path(), XENSND_FIELD_BE_VERSIONS);
     VersionChoice version = negotiate_version(store_->read(versions_path), versions_path);

@@ -21,6 +21,10 @@
 
 namespace xensnd::abi {
 
+// The nodes a frontend publishes in each stream's directory (besides `version` in the card's).
+inline constexpr const char* kStreamTransportNodes[] = {XENSND_FIELD_RING_REF, XENSND_FIELD_EVT_CHNL,
+                                                       XENSND_FIELD_EVT_RING_REF, XENSND_FIELD_EVT_EVT_CHNL};
+
 // Grants are always 4 KiB pages, whatever the guest's own page size.
 inline constexpr size_t kXenPageSize = 4096;
 // Grant references in one page-directory page: the page minus gref_dir_next_page.

@@ -14,8 +14,6 @@ namespace xensnd {
 namespace {
 
 constexpr const char* kWatchToken = "xensnd-frontend";
-constexpr const char* kTransportNodes[] = {XENSND_FIELD_RING_REF, XENSND_FIELD_EVT_CHNL,
-                                           XENSND_FIELD_EVT_RING_REF, XENSND_FIELD_EVT_EVT_CHNL};
 
 bool has_child(const std::vector<std::string>& children, std::string_view name) {
   return std::find(children.begin(), children.end(), name) != children.end();
@@ -32,10 +30,12 @@ std::string removal_sentinel(const std::string& device_path) { return join_path(
 
 XenbusFrontend::XenbusFrontend(xenio::XenStore& store, std::string device_path)
     : store_(store), device_path_(std::move(device_path)) {
-  if (!store_.directory(device_path_))
-    throw FrontendError(ENODEV, "no vsnd device at " + device_path_ + " (is vsnd= set for this domain?)");
   std::string backend_node = join_path(device_path_, "backend");
   std::optional<std::string> backend = store_.read(backend_node);
+  // The device's own listing only to tell the two errors apart: at an open the
+  // configuration was just read from it, and each request is a round trip.
+  if (!backend && !store_.directory(device_path_))
+    throw FrontendError(ENODEV, "no vsnd device at " + device_path_ + " (is vsnd= set for this domain?)");
   if (!backend || backend->empty() || (*backend)[0] != '/')
     throw FrontendError(ENODEV, backend_node + " is missing or not an absolute path");
   backend_path_ = *backend;
@@ -60,6 +60,13 @@ BusState XenbusFrontend::frontend_state() { return parse_bus_state(store_.read(j
 BusState XenbusFrontend::backend_state() { return parse_bus_state(store_.read(join_path(backend_path_, "state"))); }
 bool XenbusFrontend::device_exists() { return store_.directory(device_path_).has_value(); }
 
+bool XenbusFrontend::device_still_there() {
+  if (!device_event_pending_) return true;
+  if (!device_exists()) return false;
+  device_event_pending_ = false;
+  return true;
+}
+
 void XenbusFrontend::watch() {
   store_.watch(join_path(backend_path_, "state"), kWatchToken);
   store_.watch(removal_sentinel(device_path_), kWatchToken);
@@ -78,10 +85,13 @@ bool XenbusFrontend::drain_watch_events() {
   constexpr int kEventsPerClockCheck = 64;
   const auto deadline = Clock::now() + kMaxDrainTime;
   bool any = false;
+  const std::string backend_state_path = join_path(backend_path_, "state");
   while (true) {
     for (int i = 0; i < kEventsPerClockCheck; ++i) {
-      if (!store_.next_watch_event()) return any;
+      std::optional<xenio::XenStoreWatchEvent> event = store_.next_watch_event();
+      if (!event) return any;
       any = true;
+      if (event->path != backend_state_path) device_event_pending_ = true;
     }
     if (Clock::now() >= deadline) return any;
   }
@@ -124,7 +134,7 @@ bool XenbusFrontend::clear_transport_nodes(const std::vector<std::string>& strea
     for (const std::string& path : stream_paths) {
       const std::optional<std::vector<std::string>> stream = store_.directory(path, t);
       if (!stream) continue;
-      for (const char* node : kTransportNodes)
+      for (const char* node : abi::kStreamTransportNodes)
         if (has_child(*stream, node)) store_.remove(join_path(path, node), t);
     }
     if (state) store_.write(join_path(device_path_, "state"), std::to_string(static_cast<int>(*state)), t);
@@ -135,7 +145,7 @@ bool XenbusFrontend::clear_transport_nodes(const std::vector<std::string>& strea
 BusState XenbusFrontend::wait_for(HandshakePhase phase, Clock::time_point deadline) {
   while (true) {
     drain_watch_events();
-    if (!device_exists())
+    if (!device_still_there())
       throw FrontendError(ENODEV, "the vsnd device " + device_path_ + " was removed");
     BusState backend = backend_state();
     switch (judge_backend_state(phase, backend)) {
@@ -167,7 +177,7 @@ BusState XenbusFrontend::wait_for(HandshakePhase phase, Clock::time_point deadli
 }
 
 void XenbusFrontend::prepare(const std::vector<std::string>& stream_paths, Clock::time_point deadline,
-                             const Warn& warn) {
+                             const Warn& warn, bool nodes_may_be_left) {
   BusState frontend = frontend_state();
   BusState backend = backend_state();
   auto removed = [&] { return FrontendError(ENODEV, "the vsnd device " + device_path_ + " was removed"); };
@@ -185,7 +195,11 @@ void XenbusFrontend::prepare(const std::vector<std::string>& stream_paths, Clock
     // written only when it changes: a write fires the backend's watch.
     std::optional<BusState> next;
     if (frontend != BusState::kInitialising) next = BusState::kInitialising;
-    if (!clear_transport_nodes(stream_paths, next)) throw removed();
+    if (nodes_may_be_left) {
+      if (!clear_transport_nodes(stream_paths, next)) throw removed();
+    } else if (next && !write_state(*next)) {
+      throw removed();
+    }
   }
   wait_for(HandshakePhase::kBackendInitWait, deadline);
 }

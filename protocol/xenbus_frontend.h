@@ -56,6 +56,11 @@ class XenbusFrontend {
   int watch_fd() const;
   // Consumes every queued watch event, for at most a few milliseconds; true if there were any.
   bool drain_watch_events();
+  // False once the device directory is gone. Asks XenStore only when a drained event could
+  // have been its removal (any event but the backend's state; and before the first drain):
+  // the removal fires the sentinel's watch, and a look that asked at every wake-up cost a
+  // round trip each (five an open and close).
+  bool device_still_there();
 
   // A state write as a transaction that aborts if the device directory is gone; returns
   // false then.
@@ -77,8 +82,12 @@ class XenbusFrontend {
 
   // Makes the device ready for publishing: tears down what a dead process left (stale
   // nodes removed, Closing -> Closed, backend released), goes Initialising and waits for
-  // the backend's InitWait.
-  void prepare(const std::vector<std::string>& stream_paths, Clock::time_point deadline, const Warn& warn);
+  // the backend's InitWait. `nodes_may_be_left`: false when listings made since this
+  // process claimed the card showed no `version` and no transport node (the card's
+  // configuration, CardConfig::frontend_nodes_present): after a clean close nothing is left
+  // to clear, and looking costs a transaction.
+  void prepare(const std::vector<std::string>& stream_paths, Clock::time_point deadline, const Warn& warn,
+               bool nodes_may_be_left = true);
 
   // Closing, wait (until `deadline`) for the backend to release the connection. The
   // caller then releases grants and ports and calls finish_disconnect().
@@ -92,6 +101,7 @@ class XenbusFrontend {
   std::string backend_path_;
   xenio::DomainId backend_id_ = 0;
   bool watching_ = false;
+  bool device_event_pending_ = true;  // see device_still_there()
 };
 
 }  // namespace xensnd

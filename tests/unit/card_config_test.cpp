@@ -63,6 +63,20 @@ TEST_F(CardConfigTest, MinimalCardGetsDefaults) {
   EXPECT_THAT(s.limits.rates, ::testing::Contains(48000u));
 }
 
+// What the listings show of a frontend's nodes, for XenbusFrontend::prepare (which skips
+// clearing them when there are none).
+TEST_F(CardConfigTest, NotesAFrontendsLeftoverNodes) {
+  EXPECT_FALSE(read().frontend_nodes_present);
+  set("0/0/evt-event-channel", "7");
+  EXPECT_TRUE(read().frontend_nodes_present);
+  store.remove(kDev + "/0/0/evt-event-channel");
+  set("version", "2");
+  EXPECT_TRUE(read().frontend_nodes_present);
+  store.remove(kDev + "/version");
+  set("0/0/ring-ref", "8");
+  EXPECT_TRUE(read().frontend_nodes_present);
+}
+
 TEST_F(CardConfigTest, ReadsOnlyTheSettingsEachLevelHas) {
   // Each level is listed once; reading a node it does not have would be a round trip to
   // xenstored for nothing, at every open (five limits a level, most levels define none).

@@ -147,7 +147,21 @@ TEST_F(XenbusFrontendTest, ReadsBackendLocation) {
 }
 
 TEST_F(XenbusFrontendTest, MissingOrBadBackendNodes) {
-  EXPECT_THROW(XenbusFrontend(store, "device/vsnd/9"), FrontendError);
+  auto error_of = [&](const std::string& path) -> std::string {
+    try {
+      XenbusFrontend fe(store, path);
+    } catch (const FrontendError& e) {
+      EXPECT_EQ(e.errno_value(), ENODEV);
+      return e.what();
+    }
+    return "no error";
+  };
+  EXPECT_THAT(error_of("device/vsnd/9"), ::testing::HasSubstr("no vsnd device at device/vsnd/9"));
+  store.write("device/vsnd/9/state", "1");  // a device without its backend node
+  EXPECT_THAT(error_of("device/vsnd/9"), ::testing::HasSubstr("device/vsnd/9/backend is missing"));
+  const int listings = store.directory_requests();
+  XenbusFrontend found(store, dev);
+  EXPECT_EQ(store.directory_requests(), listings) << "a device with its nodes is not listed as well";
   store.write(dev + "/backend-id", "-1");
   EXPECT_THROW(XenbusFrontend(store, dev), FrontendError);
   store.write(dev + "/backend-id", "0");
@@ -304,6 +318,54 @@ TEST_F(XenbusFrontendTest, PrepareDoesNotRewriteAnInitialisingState) {
   fe.prepare({dev + "/0/0"}, soon(), nullptr);
   EXPECT_EQ(store.history().size(), writes) << "the toolstack's Initialising stays as it is: a write fires the backend's watch";
   EXPECT_EQ(fe.frontend_state(), BusState::kInitialising);
+}
+
+// The open's configuration read lists the card's and streams' directories after the claim:
+// when they showed no frontend node, an earlier session closed cleanly and there is nothing
+// to clear; the transaction that would look is five round trips to XenStore.
+TEST_F(XenbusFrontendTest, PrepareSkipsTheClearingWhenNoNodesWereSeen) {
+  XenbusFrontend fe(store, dev);
+  fe.watch();
+  store.write(fe.backend_path() + "/state", "2");
+  const int commits = store.commits();
+  const int listings = store.directory_requests();
+  fe.prepare({dev + "/0/0"}, soon(), nullptr, /*nodes_may_be_left=*/false);
+  EXPECT_EQ(store.commits(), commits) << "no transaction: nothing to clear, the state already Initialising";
+  EXPECT_EQ(store.directory_requests(), listings + 1) << "only the first look's check of the device";
+  EXPECT_EQ(fe.frontend_state(), BusState::kInitialising);
+
+  store.write(dev + "/state", "6");  // Closed, as a clean close leaves it: the state still moves
+  fe.prepare({dev + "/0/0"}, soon(), nullptr, /*nodes_may_be_left=*/false);
+  EXPECT_EQ(store.commits(), commits + 1) << "the state write alone";
+  EXPECT_EQ(store.remove_requests(), 0);
+  EXPECT_EQ(fe.frontend_state(), BusState::kInitialising);
+}
+
+// A look at the states after a wake-up lists the device directory only when an event could
+// have been its removal (the sentinel's watch): a listing at every look cost a round trip
+// each, five an open and close.
+TEST_F(XenbusFrontendTest, WaitListsTheDeviceOnlyAfterAnEventThatCouldBeItsRemoval) {
+  XenbusFrontend fe(store, dev);
+  fe.watch();
+  store.write(fe.backend_path() + "/state", "2");
+  EXPECT_EQ(fe.wait_for(HandshakePhase::kBackendInitWait, soon()), BusState::kInitWait);
+  store.set_change_hook([&](const std::string& path) {
+    if (path == "/local/domain/1/device/vsnd/0/state" && store.value(path) == "3")
+      store.write("/local/domain/0/backend/vsnd/1/0/state", "4");
+  });
+  fe.write_state(BusState::kInitialised);
+  store.set_change_hook(nullptr);
+  const int listings = store.directory_requests();
+  EXPECT_EQ(fe.wait_for(HandshakePhase::kBackendConnected, soon()), BusState::kConnected);
+  EXPECT_EQ(store.directory_requests(), listings) << "only the backend's state changed";
+
+  store.remove(dev);  // a removal after the first look is still seen, by its event
+  try {
+    fe.wait_for(HandshakePhase::kBackendReleased, soon());
+    FAIL() << "the removal was not noticed";
+  } catch (const FrontendError& e) {
+    EXPECT_EQ(e.errno_value(), ENODEV) << e.what();
+  }
 }
 
 TEST_F(XenbusFrontendTest, FinishDisconnectRemovesOnlyOurNodes) {

@@ -158,6 +158,7 @@ void FakeXenStore::remove(std::string_view path, Transaction t) {
 }
 
 std::optional<std::vector<std::string>> FakeXenStore::directory(std::string_view path, Transaction t) {
+  ++directory_requests_;
   std::string p = absolute(path);
   touch(t, p);
   TransactionState* state = transaction(t);

@@ -88,6 +88,8 @@ class FakeXenStore final : public xenio::XenStore {
   const std::vector<std::string>& reads() const { return reads_; }
   // remove() calls, of present and absent nodes alike: each is a round trip to a real xenstored.
   int remove_requests() const { return remove_requests_; }
+  // directory() calls, inside transactions or not.
+  int directory_requests() const { return directory_requests_; }
   size_t active_watches() const { return watches_.size(); }
   size_t open_transactions() const { return transactions_.size(); }
 
@@ -143,6 +145,7 @@ class FakeXenStore final : public xenio::XenStore {
   int conflicts_to_inject_ = 0;
   int commits_ = 0;
   int remove_requests_ = 0;
+  int directory_requests_ = 0;
   int failed_commits_ = 0;
   ChangeHook hook_;
   std::deque<std::string> pending_hooks_;
