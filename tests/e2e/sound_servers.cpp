@@ -58,7 +58,8 @@ PipeWireServer::PipeWireServer(const SoftwareXen& xen, bool pulse) {
 
   const fs::path runtime = env_["XDG_RUNTIME_DIR"];
   Environment server_env = env_;
-  // PIPEWIRE_DEBUG from the test's environment reaches the server, to look into a failing case.
+  // PIPEWIRE_DEBUG from the test's environment reaches the servers (pipewire and
+  // pipewire-pulse), to look into a failing case.
   if (const char* debug = std::getenv("PIPEWIRE_DEBUG")) server_env["PIPEWIRE_DEBUG"] = debug;
   pipewire_ = std::make_unique<ChildProcess>(std::vector<std::string>{"pipewire"}, server_env, xen.logs(), "pipewire");
   if (!wait_for_path(runtime / "pipewire-0", 20s))
@@ -85,7 +86,7 @@ PipeWireServer::PipeWireServer(const SoftwareXen& xen, bool pulse) {
   }
   if (pulse) {
     private_dir(runtime / "pulse");
-    pulse_ = std::make_unique<ChildProcess>(std::vector<std::string>{"pipewire-pulse"}, env_, xen.logs(),
+    pulse_ = std::make_unique<ChildProcess>(std::vector<std::string>{"pipewire-pulse"}, server_env, xen.logs(),
                                             "pipewire-pulse");
     if (!wait_for_path(runtime / "pulse" / "native", 20s))
       throw std::runtime_error("pipewire-pulse did not start: " + pulse_->stderr_text());
