@@ -66,6 +66,7 @@ rootfs_add_binary "$domu" /usr/bin/aplay
 rootfs_add_binary "$domu" /usr/bin/arecord
 rootfs_add_binary "$domu" /usr/bin/xenstore
 rootfs_add_binary "$domu" /usr/bin/strace   # the figures scenario counts aplay's system calls
+[[ -n ${XENSND_REALXEN_PERF:-} ]] && rootfs_add_binary "$domu" /usr/bin/perf
 for t in read write exists list ls rm watch chmod; do ln -sf xenstore "$domu/usr/bin/xenstore-$t"; done
 # alsa-lib's configuration, without the device-specific trees and without the PulseAudio
 # defaults libasound2-plugins drops into alsa.conf.d (the domU has no PulseAudio).
