@@ -177,6 +177,11 @@ class XensndPcm {
   uint64_t position_rebases_seen_ = 0;
   Clock::time_point last_watch_check_{};
   Clock::time_point last_process_{};  // when stream_->process() last ran
+  // poll_revents()'s clock reading, for the pointer() its own snd_pcm_avail_update() makes
+  // microseconds later (a reading is a system call and a hypercall in x86 PV guests); taken
+  // by a pointer() during that call, whatever its thread, only if no newer reading was used.
+  std::optional<Clock::time_point> revents_reading_;
+  Clock::time_point last_pointer_reading_{};
 };
 
 }  // namespace xensnd::plugin

@@ -303,8 +303,14 @@ snd_pcm_sframes_t XensndPcm::pointer() {
     return static_cast<snd_pcm_sframes_t>(ledger_.hw_pointer());
   }
   // ioplug calls this several times a wake-up (avail, transfer, avail again): one clock
-  // reading for all it does.
-  const Clock::time_point now = Clock::now();
+  // reading for all it does, poll_revents()'s when it called us.
+  Clock::time_point now;
+  if (revents_reading_ && *revents_reading_ >= last_pointer_reading_)
+    now = *revents_reading_;
+  else
+    now = Clock::now();
+  revents_reading_.reset();
+  last_pointer_reading_ = now;
   update_locked(now);
   update_readiness_locked();
   // A real underrun (everything written has been played) or overrun (the buffer is full).
@@ -478,12 +484,14 @@ int XensndPcm::poll_revents(pollfd* fds, unsigned nfds, unsigned short* revents)
     const bool pump_due = !playback() && now - last_process_ >= std::chrono::nanoseconds(kWatchdogNs / 2);
     if (nfds >= 1) last_process_ = fds[0].revents || pump_due ? Clock::time_point{} : now;
     if (nfds >= 1 && fds[0].revents) hold_notifications_locked();
+    revents_reading_ = now;
   }
   // Consumes responses and events through pointer(); also ends a non-blocking drain.
   const snd_pcm_sframes_t avail = snd_pcm_avail_update(io_.pcm);
   const snd_pcm_state_t state = snd_pcm_state(io_.pcm);
   const unsigned short ready_event = playback() ? POLLOUT : POLLIN;
   std::lock_guard lock(mutex_);
+  revents_reading_.reset();  // for that call only: not for a later one
   // The state may have changed after pointer() (an xrun): the fd's level follows it.
   update_readiness_locked(state);
   if (timer_fired_ && timer_mode_ != TimerMode::kReady) drain_timer();
