@@ -62,7 +62,7 @@ symbolizer=$(command -v llvm-symbolizer-16 || command -v llvm-symbolizer || true
 [[ -n $symbolizer ]] && export ASAN_SYMBOLIZER_PATH=$symbolizer UBSAN_SYMBOLIZER_PATH=$symbolizer
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/fuzz/lsan.supp:print_suppressions=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-ledger=${XENSND_FUZZ_LEDGER:-fuzz/campaign.tsv}
+ledger=fuzz/campaign.tsv
 [[ $campaign -gt 0 || $ledger_only -eq 1 ]] || ledger="$build/runs.tsv"
 commit=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 [[ -n $(git status --porcelain --untracked-files=no 2>/dev/null) ]] && commit+="+changes"
