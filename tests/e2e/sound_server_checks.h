@@ -8,6 +8,7 @@
 #include <string>
 
 #include "tests/e2e/software_xen.h"
+#include "tests/e2e/stall_allowance.h"
 #include "tests/e2e/tone_check.h"
 
 namespace xensnd::e2e {
@@ -24,8 +25,10 @@ void write_tone(const std::filesystem::path& path, double seconds);
 void expect_whole_tone(const std::filesystem::path& wav, double seconds, const std::string& what);
 
 // The same on the backend's WAV of playback stream 0/0, over every open of it: the tone must
-// be whole in one of them (a reopen in the middle of the tone is a gap the user hears).
-void expect_whole_tone_played(const SoftwareXen& xen, double seconds);
+// be whole in one of them (a reopen in the middle of the tone is a gap the user hears), but
+// for splices `allowance` attributes to the machine (stall_allowance.h).
+void expect_whole_tone_played(const SoftwareXen& xen, double seconds,
+                              const std::optional<StallAllowance>& allowance = std::nullopt);
 
 // Blocks until one of the backend's WAVs of playback stream 0/0 holds more than `bytes`
 // (header included): sound servers open the stream more than once (probing, suspending).
@@ -36,7 +39,8 @@ bool wait_for_played_bytes(const SoftwareXen& xen, uintmax_t bytes, std::chrono:
 // played out what it had queued, so stopping it cuts nothing.
 bool wait_for_more_played(const SoftwareXen& xen, double seconds, std::chrono::milliseconds timeout);
 
-// The backend's log lines that report an underrun or an overrun of its device.
-std::string backend_xruns(SoftwareXen& xen);
+// The backend's log lines that report an underrun or an overrun of its device, but for those
+// `allowance` attributes to the machine (stall_allowance.h).
+std::string backend_xruns(SoftwareXen& xen, const std::optional<StallAllowance>& allowance = std::nullopt);
 
 }  // namespace xensnd::e2e

@@ -1,0 +1,71 @@
+#include "tests/e2e/stall_allowance.h"
+
+#include <sstream>
+#include <utility>
+
+namespace xensnd::e2e {
+namespace {
+
+std::chrono::duration<double> on_clock(const MachineStall& stall) { return stall.start.time_since_epoch(); }
+
+}  // namespace
+
+StallAllowance::StallAllowance(std::vector<MachineStall> stalls, std::chrono::microseconds graph_cycle,
+                               std::string machine)
+    : stalls_(std::move(stalls)), graph_cycle_(graph_cycle), machine_(std::move(machine)) {}
+
+StallAllowance::StallAllowance(const MachineStallMonitor& monitor, std::chrono::microseconds graph_cycle)
+    : StallAllowance(monitor.stalls(), graph_cycle, monitor.describe()) {}
+
+bool StallAllowance::explains(double at) const {
+  const std::chrono::duration<double> when(at);
+  for (const MachineStall& stall : stalls_) {
+    if (stall.length < graph_cycle_) continue;
+    if (on_clock(stall) <= when && when - on_clock(stall) <= kWindow) return true;
+  }
+  return false;
+}
+
+std::string StallAllowance::last_stall_before(double at) const {
+  const std::chrono::duration<double> when(at);
+  const MachineStall* last = nullptr;
+  for (const MachineStall& stall : stalls_)
+    if (on_clock(stall) <= when && (last == nullptr || stall.start > last->start)) last = &stall;
+  if (last == nullptr) return "none";
+  std::ostringstream text;
+  text << last->length.count() / 1000.0 << " ms on CPU " << last->cpu << ", "
+       << std::chrono::duration<double, std::milli>(when - on_clock(*last)).count() << " ms earlier";
+  return text.str();
+}
+
+std::optional<double> backend_log_time(const std::string& line) {
+  const size_t open = line.find('['), close = line.find(']');
+  if (open == std::string::npos || close == std::string::npos || close < open + 2) return std::nullopt;
+  try {
+    size_t used = 0;
+    const std::string text = line.substr(open + 1, close - open - 1);
+    const double seconds = std::stod(text, &used);
+    if (used != text.size()) return std::nullopt;
+    return seconds;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+std::vector<std::optional<double>> playback_starts(std::istream& backend_log) {
+  std::vector<std::optional<double>> starts;  // [open - 1]
+  std::vector<unsigned> start_count;
+  for (std::string line; std::getline(backend_log, line);) {
+    if (line.find(" stream 0/0: opened ") != std::string::npos) {
+      starts.emplace_back();
+      start_count.push_back(0);
+    } else if (!starts.empty() && line.find(" stream 0/0: START at ") != std::string::npos) {
+      if (++start_count.back() == 1) starts.back() = backend_log_time(line);
+    }
+  }
+  for (size_t i = 0; i < starts.size(); ++i)
+    if (start_count[i] != 1) starts[i].reset();
+  return starts;
+}
+
+}  // namespace xensnd::e2e

@@ -1,0 +1,52 @@
+// Splices and xruns the machine explains, not the card.
+//
+// A graph whose deadline is one quantum misses it when the host pauses the guest for longer
+// than that (machine_stalls.h), whatever card it plays on: PipeWire then mixes a quantum of
+// silence ("client too slow"), and the software Xen's backend, paused with the guest while
+// its device's clock runs on, underruns. A splice or an xrun is the machine's only when a
+// stall of at least one graph cycle began within the 100 ms before it; everything else is
+// the card's. A run with more than kMaxExplained such points tells nothing about the card.
+#pragma once
+
+#include <chrono>
+#include <istream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tests/e2e/machine_stalls.h"
+
+namespace xensnd::e2e {
+
+class StallAllowance {
+ public:
+  static constexpr size_t kMaxExplained = 24;
+  static constexpr std::chrono::milliseconds kWindow{100};
+
+  StallAllowance(std::vector<MachineStall> stalls, std::chrono::microseconds graph_cycle, std::string machine);
+  // What `monitor` saw so far, for a graph cycling every `graph_cycle`.
+  StallAllowance(const MachineStallMonitor& monitor, std::chrono::microseconds graph_cycle);
+
+  // Whether the machine stalled for a graph cycle or more in the kWindow before `at`
+  // (seconds on the monotonic clock).
+  bool explains(double at) const;
+  // "2.4 ms on CPU 1, 35 ms earlier": the last stall before `at`, for a failure's message.
+  std::string last_stall_before(double at) const;
+  // The monitor's account of the run (MachineStallMonitor::describe).
+  const std::string& machine() const { return machine_; }
+
+ private:
+  std::vector<MachineStall> stalls_;
+  std::chrono::microseconds graph_cycle_;
+  std::string machine_;
+};
+
+// The monotonic time a backend log line was written ("xensnd-backend[<seconds>] ...").
+std::optional<double> backend_log_time(const std::string& line);
+
+// When each open of playback stream 0/0 started, from the backend's log (its WAVs are one per
+// open, in order): none for an open whose stream started more than once or never, as its
+// WAV's time then no longer follows the clock.
+std::vector<std::optional<double>> playback_starts(std::istream& backend_log);
+
+}  // namespace xensnd::e2e

@@ -1,0 +1,78 @@
+// The allowance for the machine's stalls must excuse only what a stall long enough, just
+// before, explains; and the backend's log must place each WAV on the clock, or not at all.
+#include "tests/e2e/stall_allowance.h"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+namespace xensnd::e2e {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr auto kCycle = 5333us;  // 256 frames at 48 kHz
+
+MachineStall stall_at(double seconds, std::chrono::microseconds length) {
+  const auto at = std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(seconds));
+  return {std::chrono::steady_clock::time_point(at), length, 0};
+}
+
+TEST(StallAllowance, ExplainsWhatFollowsALongEnoughStallClosely) {
+  const StallAllowance allowance({stall_at(100.0, 9ms)}, kCycle, "one stall");
+  EXPECT_TRUE(allowance.explains(100.015));  // as seen: a splice 15-20 ms after the stall began
+  EXPECT_TRUE(allowance.explains(100.0));
+  EXPECT_TRUE(allowance.explains(100.099));
+}
+
+TEST(StallAllowance, ExplainsNothingBeforeTheStallOrLongAfter) {
+  const StallAllowance allowance({stall_at(100.0, 9ms)}, kCycle, "one stall");
+  EXPECT_FALSE(allowance.explains(99.999));
+  EXPECT_FALSE(allowance.explains(100.101));
+  EXPECT_FALSE(allowance.explains(130.0));
+}
+
+TEST(StallAllowance, StallsShorterThanACycleExplainNothing) {
+  const StallAllowance allowance({stall_at(100.0, 5ms), stall_at(100.01, 2ms)}, kCycle, "short stalls");
+  EXPECT_FALSE(allowance.explains(100.02));
+}
+
+TEST(StallAllowance, NoStallsExplainNothing) {
+  const StallAllowance allowance({}, kCycle, "no stall");
+  EXPECT_FALSE(allowance.explains(100.0));
+  EXPECT_EQ(allowance.last_stall_before(100.0), "none");
+}
+
+TEST(StallAllowance, NamesTheLastStallBefore) {
+  const StallAllowance allowance({stall_at(90.0, 2ms), stall_at(99.5, 3ms), stall_at(101.0, 9ms)}, kCycle, "");
+  const std::string text = allowance.last_stall_before(100.0);
+  EXPECT_NE(text.find("3 ms on CPU 0"), std::string::npos) << text;
+  EXPECT_NE(text.find("500 ms earlier"), std::string::npos) << text;
+}
+
+TEST(BackendLog, ReadsTheTimeOfALine) {
+  EXPECT_EQ(backend_log_time("xensnd-backend[3741.003] info: vsnd 1/0 stream 0/0: START at position 0"), 3741.003);
+  EXPECT_EQ(backend_log_time("no time here"), std::nullopt);
+  EXPECT_EQ(backend_log_time("xensnd-backend[12x] info: odd"), std::nullopt);
+  EXPECT_EQ(backend_log_time("xensnd-backend[] info: empty"), std::nullopt);
+}
+
+TEST(BackendLog, PlacesEachOpenThatStartedOnceOnTheClock) {
+  std::istringstream log(
+      "xensnd-backend[10.000] info: vsnd 1/0 stream 0/0: opened 48000 Hz, format 14, 2 channels\n"
+      "xensnd-backend[10.010] info: vsnd 1/0 stream 0/1: START at position 0\n"
+      "xensnd-backend[10.020] info: vsnd 1/0 stream 0/0: START at position 0\n"
+      "xensnd-backend[20.000] info: vsnd 1/0 stream 0/0: opened 48000 Hz, format 14, 2 channels\n"
+      "xensnd-backend[20.100] info: vsnd 1/0 stream 0/0: START at position 0\n"
+      "xensnd-backend[21.000] info: vsnd 1/0 stream 0/0: STOP at position 9600\n"
+      "xensnd-backend[21.500] info: vsnd 1/0 stream 0/0: START at position 9600\n"
+      "xensnd-backend[30.000] info: vsnd 1/0 stream 0/0: opened 48000 Hz, format 14, 2 channels\n");
+  const std::vector<std::optional<double>> starts = playback_starts(log);
+  ASSERT_EQ(starts.size(), 3u);
+  EXPECT_EQ(starts[0], 10.020);        // the capture stream's START is not playback's
+  EXPECT_EQ(starts[1], std::nullopt);  // started twice: its WAV's time left the clock
+  EXPECT_EQ(starts[2], std::nullopt);  // never started
+}
+
+}  // namespace
+}  // namespace xensnd::e2e
