@@ -27,6 +27,9 @@ SoftwareXenOptions sound_server_card(const std::string& source) {
   return options;
 }
 
+// How long PipeWire's graph has for a cycle at `quantum` frames (48 kHz).
+std::chrono::microseconds graph_cycle(int quantum) { return std::chrono::microseconds(quantum * 1'000'000L / 48'000); }
+
 std::chrono::milliseconds play_timeout(double seconds) {
   return std::chrono::milliseconds(static_cast<long>(seconds * 1000)) + 20s;
 }
@@ -50,6 +53,7 @@ TEST_P(PipeWireOnTop, PlaysAndRecordsWhatItPlaysAtQuantum) {
   const fs::path tone = xen.dir() / "tone.wav", recording = xen.dir() / "recording.wav";
   write_tone(tone, seconds);
   const std::string latency = std::to_string(quantum);  // frames at the stream's rate, 48 kHz
+  MachineStallMonitor stalls(std::chrono::microseconds(1500));
   ChildProcess record(realtime_client({"pw-record", "--latency", latency, "--rate", "48000", "--channels", "2",
                                        "--format", "s16", recording.string()}),
                       pipewire.client_env(), xen.logs(), "pw-record");
@@ -68,9 +72,10 @@ TEST_P(PipeWireOnTop, PlaysAndRecordsWhatItPlaysAtQuantum) {
   EXPECT_TRUE(recorder.exited && !recorder.timed_out) << "pw-record: " << recorder.describe();
   pipewire.stop();
 
-  expect_whole_tone_played(xen, seconds);
-  expect_whole_tone(recording, seconds, "pw-record's recording");
-  EXPECT_EQ(backend_xruns(xen), "") << pipewire.logs();
+  const StallAllowance allowance(stalls, graph_cycle(quantum));
+  expect_whole_tone_played(xen, seconds, allowance);
+  expect_whole_tone(recording, seconds, "pw-record's recording", allowance, capture_start(xen));
+  EXPECT_EQ(backend_xruns(xen, allowance), "") << pipewire.logs();
 }
 
 INSTANTIATE_TEST_SUITE_P(Quantum, PipeWireOnTop, ::testing::Values(1024, 256, 64),
@@ -85,6 +90,7 @@ TEST_P(PipeWireCapture, RecordsTheSourceWholeAtQuantum) {
   SoftwareXen xen(sound_server_card("sine:" + std::to_string(static_cast<int>(kToneHz))));
   PipeWireServer pipewire(xen, /*pulse=*/false);
   const fs::path recording = xen.dir() / "recording.wav";
+  MachineStallMonitor stalls(std::chrono::microseconds(1500));
   ChildProcess record(realtime_client({"pw-record", "--latency", std::to_string(GetParam()), "--rate", "48000",
                                        "--channels", "2", "--format", "s16", recording.string()}),
                       pipewire.client_env(), xen.logs(), "pw-record");
@@ -95,8 +101,9 @@ TEST_P(PipeWireCapture, RecordsTheSourceWholeAtQuantum) {
   const ExitStatus recorder = record.wait(10s);
   EXPECT_TRUE(recorder.exited && !recorder.timed_out) << "pw-record: " << recorder.describe();
   pipewire.stop();
-  expect_whole_tone(recording, seconds - 0.5, "pw-record's recording");
-  EXPECT_EQ(backend_xruns(xen), "") << pipewire.logs();
+  const StallAllowance allowance(stalls, graph_cycle(GetParam()));
+  expect_whole_tone(recording, seconds - 0.5, "pw-record's recording", allowance, capture_start(xen));
+  EXPECT_EQ(backend_xruns(xen, allowance), "") << pipewire.logs();
 }
 
 INSTANTIATE_TEST_SUITE_P(Quantum, PipeWireCapture, ::testing::Values(1024, 64),
@@ -111,8 +118,6 @@ TEST(PipeWirePulse, PaplayAtFiveMilliseconds) {
   PipeWireServer pipewire(xen, /*pulse=*/true);
   const fs::path tone = xen.dir() / "tone.wav";
   write_tone(tone, seconds);
-  // PipeWire runs a 5 ms client at a quantum of 256 frames.
-  constexpr auto kCycle = std::chrono::microseconds(256 * 1'000'000 / 48'000);
   MachineStallMonitor stalls(std::chrono::microseconds(1500));
   // paplay writes from its main loop, which must run every 5 ms: a real-time client, as
   // pw-play is (realtime_client).
@@ -120,8 +125,10 @@ TEST(PipeWirePulse, PaplayAtFiveMilliseconds) {
                          xen.logs(), "paplay", play_timeout(seconds));
   EXPECT_TRUE(played.status.success()) << failure_text(played) << "\n" << pipewire.logs();
   pipewire.stop();
-  expect_whole_tone_played(xen, seconds, StallAllowance(stalls, kCycle));
-  EXPECT_EQ(backend_xruns(xen, StallAllowance(stalls, kCycle)), "") << pipewire.logs();
+  // PipeWire runs a 5 ms client at a quantum of 256 frames.
+  const StallAllowance allowance(stalls, graph_cycle(256));
+  expect_whole_tone_played(xen, seconds, allowance);
+  EXPECT_EQ(backend_xruns(xen, allowance), "") << pipewire.logs();
 }
 
 // Source and sink in one graph: pw-loopback plays what the card records (the backend's sine)
@@ -133,8 +140,6 @@ TEST(PipeWireLoopback, SinkPlaysExactlyWhatTheSourceRecorded) {
   const double seconds = sound_seconds();
   SoftwareXen xen(sound_server_card("sine:" + std::to_string(static_cast<int>(kToneHz))));
   PipeWireServer pipewire(xen, /*pulse=*/false);
-  // PipeWire's default quantum: nothing in this graph asks for less.
-  constexpr auto kCycle = std::chrono::microseconds(1024 * 1'000'000 / 48'000);
   MachineStallMonitor stalls(std::chrono::microseconds(1500));
   ChildProcess loopback({"pw-loopback"}, pipewire.client_env(), xen.logs(), "pw-loopback");
   // Let the loop run until the sink has played `seconds` of it (plus the WAV header).
@@ -145,8 +150,10 @@ TEST(PipeWireLoopback, SinkPlaysExactlyWhatTheSourceRecorded) {
   const ExitStatus looped = loopback.wait(10s);
   EXPECT_TRUE(looped.exited && !looped.timed_out) << "pw-loopback: " << looped.describe();
   pipewire.stop();
-  expect_whole_tone_played(xen, seconds - 1, StallAllowance(stalls, kCycle));
-  EXPECT_EQ(backend_xruns(xen, StallAllowance(stalls, kCycle)), "") << pipewire.logs();
+  // PipeWire's default quantum: nothing in this graph asks for less.
+  const StallAllowance allowance(stalls, graph_cycle(1024));
+  expect_whole_tone_played(xen, seconds - 1, allowance);
+  EXPECT_EQ(backend_xruns(xen, allowance), "") << pipewire.logs();
 }
 
 }  // namespace

@@ -48,7 +48,63 @@ void expect_report(const ToneReport& r, unsigned rate, double seconds, const std
   EXPECT_NEAR(r.amplitude, kToneAmplitude, 0.01) << what << ": " << r.describe(rate);
 }
 
+// The splices of `r` nothing outside the card explains, and what the machine explained: a
+// WAV whose sample 0 was at `origin` on the monotonic clock (none: the WAV cannot be placed,
+// and every splice stays the card's).
+struct Attribution {
+  std::vector<size_t> unexplained;
+  std::string note;  // for the failure message
+};
+
+Attribution attribute_splices(const ToneReport& r, unsigned rate, std::optional<double> origin,
+                              const std::optional<StallAllowance>& allowance) {
+  Attribution result{r.splices, ""};
+  if (!allowance || r.splices.empty()) return result;
+  if (!origin) {
+    result.note = "; the WAV could not be placed on the clock, so no splice is the machine's";
+    return result;
+  }
+  result.unexplained.clear();
+  size_t explained = 0;
+  std::ostringstream nearest;
+  for (size_t sample : r.splices) {
+    const double at = *origin + static_cast<double>(sample) / rate;
+    if (allowance->explains(at)) {
+      ++explained;
+      continue;
+    }
+    result.unexplained.push_back(sample);
+    nearest << "; at " << at - *origin << " s the machine's last stall: " << allowance->last_stall_before(at);
+  }
+  EXPECT_LE(explained, StallAllowance::kMaxExplained)
+      << "the machine stalled too often to judge the card: " << allowance->machine();
+  // Passing runs say so too: how often the machine, not the card, spliced a tone.
+  if (explained > 0)
+    std::cout << "note: " << explained << " splice point(s) of the tone right after the machine stalled ("
+              << allowance->machine() << ")\n";
+  result.note = "; " + std::to_string(explained) + " splice point(s) right after the machine stalled" +
+                nearest.str() + " (" + allowance->machine() + ")";
+  return result;
+}
+
+// When stream `stream` of the card started in the backend's log: for open `open` (1-based),
+// or, with open 0, for the only open that started at all.
+std::optional<double> backend_start(const SoftwareXen& xen, const std::string& stream, size_t open) {
+  std::ifstream log(xen.logs() / "backend.err");
+  const std::vector<std::optional<double>> starts = stream_starts(log, stream);
+  if (open > 0) return open <= starts.size() ? starts[open - 1] : std::nullopt;
+  std::optional<double> only;
+  for (const std::optional<double>& start : starts) {
+    if (!start) continue;
+    if (only) return std::nullopt;
+    only = start;
+  }
+  return only;
+}
+
 }  // namespace
+
+std::optional<double> capture_start(const SoftwareXen& xen) { return backend_start(xen, "0/1", 0); }
 
 double sound_seconds() {
   double seconds = 30;
@@ -74,10 +130,12 @@ void write_tone(const std::filesystem::path& path, double seconds) {
   write_wav(path, 1, 2, kRate, 16, data);
 }
 
-void expect_whole_tone(const std::filesystem::path& wav, double seconds, const std::string& what) {
+void expect_whole_tone(const std::filesystem::path& wav, double seconds, const std::string& what,
+                       const std::optional<StallAllowance>& allowance, std::optional<double> origin) {
   Analysed a = analyse_file(wav);
   ASSERT_TRUE(a.report) << what << ": " << a.problem;
-  expect_report(*a.report, a.rate, seconds, what, a.report->splices);
+  const Attribution splices = attribute_splices(*a.report, a.rate, origin, allowance);
+  expect_report(*a.report, a.rate, seconds, what + splices.note, splices.unexplained);
 }
 
 void expect_whole_tone_played(const SoftwareXen& xen, double seconds, const std::optional<StallAllowance>& allowance) {
@@ -95,40 +153,12 @@ void expect_whole_tone_played(const SoftwareXen& xen, double seconds, const std:
     }
   }
   ASSERT_TRUE(longest) << "the backend wrote no WAV for playback stream 0/0";
-  std::vector<size_t> unexplained = longest->splices;
-  std::string stall_note;
-  if (allowance && !unexplained.empty()) {
-    std::ifstream log(xen.logs() / "backend.err");
-    const std::vector<std::optional<double>> starts = playback_starts(log);
-    // The WAV's time on the clock: the frames it holds from the stream's one START on.
-    const bool placed = longest_open <= starts.size() && starts[longest_open - 1].has_value();
-    const double start = placed ? *starts[longest_open - 1] : 0.0;
-    std::vector<size_t> left;
-    size_t explained = 0;
-    std::ostringstream nearest;
-    for (size_t sample : unexplained) {
-      const double at = start + static_cast<double>(sample) / rate;
-      if (placed && allowance->explains(at)) {
-        ++explained;
-        continue;
-      }
-      left.push_back(sample);
-      if (placed) nearest << "; at " << at - start << " s the machine's last stall: " << allowance->last_stall_before(at);
-    }
-    EXPECT_LE(explained, StallAllowance::kMaxExplained)
-        << "the machine stalled too often to judge the card: " << allowance->machine();
-    // Passing runs say so too: how often the machine, not the card, spliced a tone.
-    if (explained > 0)
-      std::cout << "note: " << explained << " splice point(s) of the tone right after the machine stalled ("
-                << allowance->machine() << ")\n";
-    unexplained = std::move(left);
-    stall_note = "; " + std::to_string(explained) + " splice point(s) right after the machine stalled" +
-                 nearest.str() + " (" + allowance->machine() + ")";
-  }
+  // The WAV's time on the clock: the frames it holds from its open's one START on.
+  const Attribution splices = attribute_splices(*longest, rate, backend_start(xen, "0/0", longest_open), allowance);
   expect_report(*longest, rate, seconds,
                 "backend's WAV of open " + std::to_string(longest_open) + " (every open:" + opens.str() + ")" +
-                    stall_note,
-                unexplained);
+                    splices.note,
+                splices.unexplained);
 }
 
 bool wait_for_played_bytes(const SoftwareXen& xen, uintmax_t bytes, std::chrono::milliseconds timeout) {

@@ -21,8 +21,16 @@ double sound_seconds();
 void write_tone(const std::filesystem::path& path, double seconds);
 
 // The tone in a WAV file (channel 0): every splice, gap and the span's length must be right.
-// `seconds`: how long the tone must last (at least, within 10 ms).
-void expect_whole_tone(const std::filesystem::path& wav, double seconds, const std::string& what);
+// `seconds`: how long the tone must last (at least, within 10 ms). With `allowance`, splices
+// it attributes to the machine are not the card's, the WAV's sample 0 being at `origin` on
+// the monotonic clock (none: every splice is the card's).
+void expect_whole_tone(const std::filesystem::path& wav, double seconds, const std::string& what,
+                       const std::optional<StallAllowance>& allowance = std::nullopt,
+                       std::optional<double> origin = std::nullopt);
+
+// When the card's capture stream 0/1 started, if only one of its opens started: a client's
+// recording begins there (its first frames), which places the recording on the clock.
+std::optional<double> capture_start(const SoftwareXen& xen);
 
 // The same on the backend's WAV of playback stream 0/0, over every open of it: the tone must
 // be whole in one of them (a reopen in the middle of the tone is a gap the user hears), but

@@ -52,14 +52,15 @@ std::optional<double> backend_log_time(const std::string& line) {
   }
 }
 
-std::vector<std::optional<double>> playback_starts(std::istream& backend_log) {
+std::vector<std::optional<double>> stream_starts(std::istream& backend_log, const std::string& stream) {
+  const std::string opened = " stream " + stream + ": opened ", started = " stream " + stream + ": START at ";
   std::vector<std::optional<double>> starts;  // [open - 1]
   std::vector<unsigned> start_count;
   for (std::string line; std::getline(backend_log, line);) {
-    if (line.find(" stream 0/0: opened ") != std::string::npos) {
+    if (line.find(opened) != std::string::npos) {
       starts.emplace_back();
       start_count.push_back(0);
-    } else if (!starts.empty() && line.find(" stream 0/0: START at ") != std::string::npos) {
+    } else if (!starts.empty() && line.find(started) != std::string::npos) {
       if (++start_count.back() == 1) starts.back() = backend_log_time(line);
     }
   }

@@ -44,9 +44,9 @@ class StallAllowance {
 // The monotonic time a backend log line was written ("xensnd-backend[<seconds>] ...").
 std::optional<double> backend_log_time(const std::string& line);
 
-// When each open of playback stream 0/0 started, from the backend's log (its WAVs are one per
-// open, in order): none for an open whose stream started more than once or never, as its
-// WAV's time then no longer follows the clock.
-std::vector<std::optional<double>> playback_starts(std::istream& backend_log);
+// When each open of stream `stream` ("0/0": PCM 0, stream 0) started, from the backend's log
+// (its WAVs are one per open, in order): none for an open whose stream started more than once
+// or never, as its WAV's time then no longer follows the clock.
+std::vector<std::optional<double>> stream_starts(std::istream& backend_log, const std::string& stream);
 
 }  // namespace xensnd::e2e

@@ -67,11 +67,14 @@ TEST(BackendLog, PlacesEachOpenThatStartedOnceOnTheClock) {
       "xensnd-backend[21.000] info: vsnd 1/0 stream 0/0: STOP at position 9600\n"
       "xensnd-backend[21.500] info: vsnd 1/0 stream 0/0: START at position 9600\n"
       "xensnd-backend[30.000] info: vsnd 1/0 stream 0/0: opened 48000 Hz, format 14, 2 channels\n");
-  const std::vector<std::optional<double>> starts = playback_starts(log);
+  const std::vector<std::optional<double>> starts = stream_starts(log, "0/0");
   ASSERT_EQ(starts.size(), 3u);
-  EXPECT_EQ(starts[0], 10.020);        // the capture stream's START is not playback's
+  EXPECT_EQ(starts[0], 10.020);        // stream 0/1's START is not stream 0/0's
   EXPECT_EQ(starts[1], std::nullopt);  // started twice: its WAV's time left the clock
   EXPECT_EQ(starts[2], std::nullopt);  // never started
+  log.clear();
+  log.seekg(0);
+  EXPECT_TRUE(stream_starts(log, "0/1").empty()) << "stream 0/1 was never opened";
 }
 
 }  // namespace
