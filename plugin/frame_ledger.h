@@ -146,6 +146,9 @@ class FrameLedger {
   // no progress (no position change, no answer) for the allowance: a message saying so.
   std::optional<std::string> stalled(Clock::time_point now) const;
   Clock::duration stall_allowance() const;
+  // The last time the position moved or a request completed (START and a pause's end count):
+  // the backend's silence, and so every deadline the watchdog enforces, runs from there.
+  Clock::time_point last_progress() const { return progress_at_; }
   // Frames between the application and the speaker (playback: written but not yet played
   // by the positions, interpolated by the clock from its anchor (observe()), at most a
   // period past it, never past what was sent, and no more than a buffer behind what the

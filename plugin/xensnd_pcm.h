@@ -105,9 +105,13 @@ class XensndPcm {
   bool wait_for_progress_unlocked(std::unique_lock<std::mutex>& lock, std::chrono::milliseconds timeout);
   void check_watch_locked(Clock::time_point now);
   void set_timer(long value_ns, long interval_ns);
+  // How long the watchdog may sleep from `now`: until the backend's silence could first be an
+  // error. One shot, not a periodic tick: re-armed only when it fires (a look costs a wake-up
+  // and two system calls).
+  long watchdog_delay_ns_locked(Clock::time_point now) const;
   // Readiness is level-triggered, as a kernel PCM's is: a poll fd is kept readable while
-  // poll would report the stream ready (in `state`), and only then; otherwise the timer ticks
-  // as the watchdog while the backend runs. The stream's own fd carries the level when a
+  // poll would report the stream ready (in `state`), and only then; otherwise the timer is
+  // the watchdog while the backend runs. The stream's own fd carries the level when a
   // notification made the stream ready (it is taken only when the stream stops being ready:
   // one read a period, as any event costs); the timer carries it otherwise.
   // The next wake-up of a non-blocking playback drain: a period (at least 1 ms) from now.

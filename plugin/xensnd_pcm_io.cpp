@@ -16,8 +16,9 @@ namespace xensnd::plugin {
 namespace {
 
 // Overdue-response and position checks while running, for applications asleep in poll():
-// each look costs a wake-up and system calls, and 500 ms keeps a dead backend reported well
-// within the position (2 s) and response (3 s) timeouts.
+// the watchdog fires when the backend's silence could first be an error
+// (watchdog_delay_ns_locked), or this long after a look that found none due (paused, nothing
+// held, an answer whose clock started late), as it ticks while the stream is ready.
 constexpr long kWatchdogNs = 500'000'000;
 constexpr auto kWatchCheckInterval = std::chrono::milliseconds(500);
 constexpr auto kProcessInterval = std::chrono::microseconds(500);
@@ -41,6 +42,17 @@ void XensndPcm::set_timer(long value_ns, long interval_ns) {
   ::timerfd_settime(timer_fd_.get(), 0, &spec, nullptr);
   timer_mode_ = TimerMode::kCustom;
   timer_fired_ = false;
+}
+
+long XensndPcm::watchdog_delay_ns_locked(Clock::time_point now) const {
+  // Every deadline runs from the last progress: the stall rule's, and each answer's (only the
+  // oldest request's clock runs, from when the one before it completed, for at least
+  // response_timeout). A millisecond past it, as both checks compare strictly.
+  Clock::time_point due = ledger_.last_progress() + options_.response_timeout;
+  if (playback()) due = std::min(due, ledger_.last_progress() + ledger_.stall_allowance());
+  due += std::chrono::milliseconds(1);
+  if (due - now <= std::chrono::milliseconds(1)) return kWatchdogNs;
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(due - now).count();
 }
 
 void XensndPcm::wake_poller(int timer_fd) {
@@ -103,8 +115,14 @@ void XensndPcm::update_readiness_locked(snd_pcm_state_t state) {
                          : backend_running_      ? TimerMode::kWatchdog
                                                  : TimerMode::kOff;
   if (want == timer_mode_) {
-    // A watchdog tick the poller saw is consumed, or the fd would stay readable.
-    if (want != TimerMode::kReady && timer_fired_) drain_timer();
+    // The watchdog fired and its look is done: the next is due from the progress since.
+    // (Setting the timer clears its expiration, as a read would.)
+    if (want == TimerMode::kWatchdog && timer_fired_) {
+      set_timer(watchdog_delay_ns_locked(Clock::now()), 0);
+      timer_mode_ = want;
+    } else if (want != TimerMode::kReady && timer_fired_) {
+      drain_timer();  // a tick nobody wants any more, or the fd would stay readable
+    }
     return;
   }
   if (want == TimerMode::kReady && timer_fired_) {
@@ -114,7 +132,7 @@ void XensndPcm::update_readiness_locked(snd_pcm_state_t state) {
   }
   switch (want) {
     case TimerMode::kReady: set_timer(1, backend_running_ ? kWatchdogNs : 0); break;
-    case TimerMode::kWatchdog: set_timer(kWatchdogNs, kWatchdogNs); break;
+    case TimerMode::kWatchdog: set_timer(watchdog_delay_ns_locked(Clock::now()), 0); break;
     default: set_timer(0, 0); break;
   }
   timer_mode_ = want;

@@ -111,7 +111,7 @@ TEST(AlsaApi, PositionTimeoutOptionDecidesWhenTheBackendCountsAsGone) {
     const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - stopped).count();
     EXPECT_FALSE(status.success());
     EXPECT_FALSE(status.timed_out);
-    // The watchdog looks every 500 ms; the last position came up to a period before "stopped".
+    // The last position came up to a period before "stopped".
     EXPECT_GE(took, timeout_ms - 150) << "disconnected before the position timeout";
     EXPECT_LE(took, timeout_ms + 1000) << "disconnected well after the position timeout";
     EXPECT_NE(aplay.stderr_text().find("the backend made no progress for"), std::string::npos)

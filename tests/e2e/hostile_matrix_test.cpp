@@ -211,5 +211,37 @@ INSTANTIATE_TEST_SUITE_P(Faults, HostileMatrix, ::testing::ValuesIn(all_cases())
   return client_name(info.param.client) + "_" + info.param.name;
 });
 
+// A client asleep in poll() learns of a stalled device through the plugin's watchdog alone:
+// at the stall rule's deadline (position_timeout after the last position), not up to a
+// watchdog tick later, as when the watchdog ticked every 500 ms.
+TEST(Watchdog, WakesAPollerAtTheStallDeadline) {
+  constexpr auto kStallTimeout = 300ms;
+  SoftwareXenOptions options;
+  // No event after the 20th: nothing but the watchdog wakes the poller once its buffer is full.
+  options.backend_args = {"--fault", "stop-events:nth=20"};
+  SoftwareXen xen(options);
+  const auto conf = xen.dir() / "watchdog.conf";
+  {
+    // Answers may take long: only the stall rule speaks here.
+    std::ofstream out(conf);
+    out << "<" << build_alsa_config().string() << ">\npcm.watched { type xensnd response_timeout_ms 10000 "
+        << "position_timeout_ms " << kStallTimeout.count() << " }\n";
+  }
+  Environment env = xen.guest_env();
+  env["ALSA_CONFIG_PATH"] = conf.string();
+  ChildProcess app({poll_client().string(), "watched", "playback", "5"}, env, xen.logs(), "poll");
+  ASSERT_TRUE(wait_in_directory(xen.logs(), 15s, [&] {
+    return backend_log(xen).find("fault injection") != std::string::npos || !app.running();
+  })) << "the events never stopped";
+  const auto stalled = Clock::now();
+  const ExitStatus status = app.wait(15s);
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - stalled);
+  ASSERT_FALSE(status.timed_out) << "the poller never learnt of the stall";
+  EXPECT_FALSE(status.success());
+  EXPECT_NE(app.stderr_text().find("the backend made no progress for"), std::string::npos) << app.stderr_text();
+  // The last progress came before the events stopped; 150 ms for a loaded machine.
+  EXPECT_LE(took, kStallTimeout + 150ms) << "the poller learnt of the stall " << took.count() << " ms after it";
+}
+
 }  // namespace
 }  // namespace xensnd::e2e
