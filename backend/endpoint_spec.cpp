@@ -142,7 +142,13 @@ class LoopbackSource final : public CaptureSource {
     if (primed_) return true;
     const size_t jitter_bytes = std::max<size_t>(2 * size_t{params_.period_bytes},
                                                  size_t{params_.rate / 10} * params_.frame_bytes());
-    primed_ = bus_.available(from_) >= jitter_bytes;
+    const size_t buffered = bus_.available(from_);
+    primed_ = buffered >= jitter_bytes;
+    // From here on the capture runs this far behind the playback: what it records at a moment
+    // was played that long before (tests place a loopback recording on the clock by it).
+    if (primed_)
+      log_.info("loopback from ", from_.first, "/", from_.second, ": delivering, ", buffered / params_.frame_bytes(),
+                " frames buffered");
     return primed_;
   }
 

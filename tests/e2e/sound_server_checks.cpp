@@ -1,8 +1,12 @@
 #include "tests/e2e/sound_server_checks.h"
 
+#include "tests/e2e/loopback_recording.h"
+
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <sstream>
 
@@ -48,19 +52,29 @@ void expect_report(const ToneReport& r, unsigned rate, double seconds, const std
   EXPECT_NEAR(r.amplitude, kToneAmplitude, 0.01) << what << ": " << r.describe(rate);
 }
 
-// The splices of `r` nothing outside the card explains, and what the machine explained: a
-// WAV whose sample 0 was at `origin` on the monotonic clock (none: the WAV cannot be placed,
-// and every splice stays the card's).
+// What attribute_splices() found.
 struct Attribution {
   std::vector<size_t> unexplained;
+  size_t explained = 0;
   std::string note;  // for the failure message
 };
 
-Attribution attribute_splices(const ToneReport& r, unsigned rate, std::optional<double> origin,
-                              const std::optional<StallAllowance>& allowance) {
-  Attribution result{r.splices, ""};
+// Where a splice at `sample` was on the monotonic clock (seconds).
+using Placement = std::function<double(size_t sample)>;
+// `other`: whether something else the machine did explains the splice at `sample` (at `at`).
+using OtherExplanation = std::function<bool(size_t sample, double at)>;
+
+Placement from_origin(double origin, unsigned rate) {
+  return [origin, rate](size_t sample) { return origin + static_cast<double>(sample) / rate; };
+}
+
+// The splices of `r` nothing outside the card explains, the WAV placed on the clock by
+// `place` (none: it cannot be, and every splice stays the card's).
+Attribution attribute_splices(const ToneReport& r, unsigned rate, const std::optional<Placement>& place,
+                              const std::optional<StallAllowance>& allowance, const OtherExplanation& other = {}) {
+  Attribution result{r.splices, 0, ""};
   if (!allowance || r.splices.empty()) return result;
-  if (!origin) {
+  if (!place) {
     result.note = "; the WAV could not be placed on the clock, so no splice is the machine's";
     return result;
   }
@@ -68,13 +82,14 @@ Attribution attribute_splices(const ToneReport& r, unsigned rate, std::optional<
   size_t explained = 0;
   std::ostringstream nearest;
   for (size_t sample : r.splices) {
-    const double at = *origin + static_cast<double>(sample) / rate;
-    if (allowance->explains(at)) {
+    const double at = (*place)(sample);
+    if (allowance->explains(at) || (other && other(sample, at))) {
       ++explained;
       continue;
     }
     result.unexplained.push_back(sample);
-    nearest << "; at " << at - *origin << " s the machine's last stall: " << allowance->last_stall_before(at);
+    nearest << "; at " << static_cast<double>(sample) / rate
+            << " s the machine's last stall: " << allowance->last_stall_before(at);
   }
   EXPECT_LE(explained, StallAllowance::kMaxExplained)
       << "the machine stalled too often to judge the card: " << allowance->machine();
@@ -82,6 +97,7 @@ Attribution attribute_splices(const ToneReport& r, unsigned rate, std::optional<
   if (explained > 0)
     std::cout << "note: " << explained << " splice point(s) of the tone right after the machine stalled ("
               << allowance->machine() << ")\n";
+  result.explained = explained;
   result.note = "; " + std::to_string(explained) + " splice point(s) right after the machine stalled" +
                 nearest.str() + " (" + allowance->machine() + ")";
   return result;
@@ -134,30 +150,104 @@ void expect_whole_tone(const std::filesystem::path& wav, double seconds, const s
                        const std::optional<StallAllowance>& allowance, std::optional<double> origin) {
   Analysed a = analyse_file(wav);
   ASSERT_TRUE(a.report) << what << ": " << a.problem;
-  const Attribution splices = attribute_splices(*a.report, a.rate, origin, allowance);
+  std::optional<Placement> place;
+  if (origin) place = from_origin(*origin, a.rate);
+  const Attribution splices = attribute_splices(*a.report, a.rate, place, allowance);
   expect_report(*a.report, a.rate, seconds, what + splices.note, splices.unexplained);
 }
 
-void expect_whole_tone_played(const SoftwareXen& xen, double seconds, const std::optional<StallAllowance>& allowance) {
-  std::optional<ToneReport> longest;
-  unsigned rate = 0, longest_open = 0;
+namespace {
+
+// The backend's WAV of playback stream 0/0 that holds the most tone, of every open.
+struct Played {
+  ToneReport report;
+  unsigned rate = 0, open = 0;
+  std::string opens;  // every open's report
+  std::string problem;  // why there is none
+};
+
+Played longest_played(const SoftwareXen& xen) {
+  Played played;
   std::ostringstream opens;
   for (unsigned open = 1; std::filesystem::exists(xen.sink_wav(0, 0, open)); ++open) {
     Analysed a = analyse_file(xen.sink_wav(0, 0, open));
-    ASSERT_TRUE(a.report) << a.problem;
+    if (!a.report) {
+      played.problem = a.problem;
+      played.open = 0;
+      return played;
+    }
     opens << "\n  open " << open << ": " << a.report->describe(a.rate);
-    if (!longest || a.report->seconds > longest->seconds) {
-      longest = a.report;
-      rate = a.rate;
-      longest_open = open;
+    if (played.open == 0 || a.report->seconds > played.report.seconds) {
+      played.report = *a.report;
+      played.rate = a.rate;
+      played.open = open;
     }
   }
-  ASSERT_TRUE(longest) << "the backend wrote no WAV for playback stream 0/0";
+  played.opens = opens.str();
+  if (played.open == 0 && played.problem.empty()) played.problem = "the backend wrote no WAV for playback stream 0/0";
+  return played;
+}
+
+// How far behind its playback stream 0/0 the backend's loopback capture runs (seconds).
+std::optional<double> loopback_lag(const SoftwareXen& xen) {
+  std::ifstream log(xen.logs() / "backend.err");
+  return e2e::loopback_lag(log, kRate);
+}
+
+}  // namespace
+
+void expect_whole_tone_played(const SoftwareXen& xen, double seconds, const std::optional<StallAllowance>& allowance,
+                              std::chrono::milliseconds settling) {
+  const Played played = longest_played(xen);
+  ASSERT_NE(played.open, 0u) << played.problem;
   // The WAV's time on the clock: the frames it holds from its open's one START on.
-  const Attribution splices = attribute_splices(*longest, rate, backend_start(xen, "0/0", longest_open), allowance);
-  expect_report(*longest, rate, seconds,
-                "backend's WAV of open " + std::to_string(longest_open) + " (every open:" + opens.str() + ")" +
+  std::optional<Placement> place;
+  if (const std::optional<double> start = backend_start(xen, "0/0", played.open)) place = from_origin(*start, played.rate);
+  const size_t settled = played.report.first + static_cast<size_t>(settling.count()) * played.rate / 1000;
+  size_t settling_splices = 0;
+  const Attribution splices =
+      attribute_splices(played.report, played.rate, place, allowance, [&](size_t sample, double) {
+        if (sample >= settled) return false;
+        ++settling_splices;
+        return true;
+      });
+  if (settling_splices > 0)
+    std::cout << "note: " << settling_splices << " splice point(s) while the graph settled after the tone began\n";
+  expect_report(played.report, played.rate, seconds,
+                "backend's WAV of open " + std::to_string(played.open) + " (every open:" + played.opens + ")" +
                     splices.note,
+                splices.unexplained);
+}
+
+void expect_recording_of_playback(const SoftwareXen& xen, const std::filesystem::path& recording, double seconds,
+                                  const StallAllowance& follower, std::chrono::microseconds follower_delay) {
+  const Played played = longest_played(xen);
+  ASSERT_NE(played.open, 0u) << played.problem;
+  Analysed a = analyse_file(recording);
+  ASSERT_TRUE(a.report) << "the recording: " << a.problem;
+  ToneReport r = *a.report;
+  size_t copies = 0;
+  const std::vector<RecordedSplice> left = not_played_back(r, played.report, copies);
+  if (copies > 0) std::cout << "note: " << copies << " splice point(s) of the recording are the played tone's own\n";
+  r.splices.clear();
+  for (const RecordedSplice& splice : left) r.splices.push_back(splice.sample);
+  // A recorded frame was captured when the played one it copies was played, plus the loop's lag.
+  std::optional<Placement> place;
+  const std::optional<double> played_start = backend_start(xen, "0/0", played.open), lag = loopback_lag(xen);
+  if (played_start && lag) {
+    place = [&, origin = *played_start + *lag](size_t sample) {
+      const auto splice = std::find_if(left.begin(), left.end(), [&](const RecordedSplice& s) { return s.sample == sample; });
+      return origin + static_cast<double>(splice->played_at) / played.rate;
+    };
+  }
+  const Attribution splices = attribute_splices(
+      r, a.rate, place, follower, [&](size_t, double at) { return follower.precedes(at, follower_delay); });
+  // What the follower skipped is missing from the recording: at most what it held, each time.
+  const double skipped = static_cast<double>(splices.explained) * std::chrono::duration<double>(follower_delay).count();
+  expect_report(r, a.rate, seconds - skipped,
+                "the recording (" + std::to_string(copies) + " splice point(s) the played tone's own" +
+                    (lag ? ", the loop " + std::to_string(*lag * 1000) + " ms behind" : ", the loop's lag not logged") +
+                    ")" + splices.note,
                 splices.unexplained);
 }
 

@@ -35,8 +35,11 @@ std::optional<double> capture_start(const SoftwareXen& xen);
 // The same on the backend's WAV of playback stream 0/0, over every open of it: the tone must
 // be whole in one of them (a reopen in the middle of the tone is a gap the user hears), but
 // for splices `allowance` attributes to the machine (stall_allowance.h).
+// With `settling`, splices that soon after the tone began are the graph's start-up (the
+// card's stream started with the tone already in it: the loopback's source).
 void expect_whole_tone_played(const SoftwareXen& xen, double seconds,
-                              const std::optional<StallAllowance>& allowance = std::nullopt);
+                              const std::optional<StallAllowance>& allowance = std::nullopt,
+                              std::chrono::milliseconds settling = std::chrono::milliseconds(0));
 
 // Blocks until one of the backend's WAVs of playback stream 0/0 holds more than `bytes`
 // (header included): sound servers open the stream more than once (probing, suspending).
@@ -46,6 +49,19 @@ bool wait_for_played_bytes(const SoftwareXen& xen, uintmax_t bytes, std::chrono:
 // audio: a server that keeps its sink running after the client left (PulseAudio) has then
 // played out what it had queued, so stopping it cuts nothing.
 bool wait_for_more_played(const SoftwareXen& xen, double seconds, std::chrono::milliseconds timeout);
+
+// A client's recording of the backend's loopback of playback stream 0/0 ("loopback:0/0"),
+// checked like expect_whole_tone(), with `follower` for the capture side (a source following
+// the sink's clock resyncs after shorter stalls than a graph cycle). Two more kinds of splice are not
+// the capture path's: the played tone's own splices coming back through the loop (the
+// backend's WAV has one there, the recording running as far behind it as at the tone's
+// start, give or take what the capture side skipped since), and frames the follower skipped
+// when a stall pushed its delay too far, which were recorded up to `follower_delay` before
+// the stall (the oldest it held); each such skip may shorten the recording by that much.
+// The recording is placed on the clock by the played WAV (the backend's START of 0/0) and the
+// loop's lag (what the backend's loopback held when it began delivering, from its log).
+void expect_recording_of_playback(const SoftwareXen& xen, const std::filesystem::path& recording, double seconds,
+                                  const StallAllowance& follower, std::chrono::microseconds follower_delay);
 
 // The backend's log lines that report an underrun or an overrun of its device, but for those
 // `allowance` attributes to the machine (stall_allowance.h).

@@ -10,18 +10,27 @@ std::chrono::duration<double> on_clock(const MachineStall& stall) { return stall
 
 }  // namespace
 
-StallAllowance::StallAllowance(std::vector<MachineStall> stalls, std::chrono::microseconds graph_cycle,
+StallAllowance::StallAllowance(std::vector<MachineStall> stalls, std::chrono::microseconds shortest,
                                std::string machine)
-    : stalls_(std::move(stalls)), graph_cycle_(graph_cycle), machine_(std::move(machine)) {}
+    : stalls_(std::move(stalls)), shortest_(shortest), machine_(std::move(machine)) {}
 
-StallAllowance::StallAllowance(const MachineStallMonitor& monitor, std::chrono::microseconds graph_cycle)
-    : StallAllowance(monitor.stalls(), graph_cycle, monitor.describe()) {}
+StallAllowance::StallAllowance(const MachineStallMonitor& monitor, std::chrono::microseconds shortest)
+    : StallAllowance(monitor.stalls(), shortest, monitor.describe()) {}
 
 bool StallAllowance::explains(double at) const {
   const std::chrono::duration<double> when(at);
   for (const MachineStall& stall : stalls_) {
-    if (stall.length < graph_cycle_) continue;
+    if (stall.length < shortest_) continue;
     if (on_clock(stall) <= when && when - on_clock(stall) <= kWindow) return true;
+  }
+  return false;
+}
+
+bool StallAllowance::precedes(double at, std::chrono::microseconds within) const {
+  const std::chrono::duration<double> when(at);
+  for (const MachineStall& stall : stalls_) {
+    if (stall.length < shortest_) continue;
+    if (on_clock(stall) >= when && on_clock(stall) - when <= within) return true;
   }
   return false;
 }

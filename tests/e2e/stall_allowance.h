@@ -4,8 +4,10 @@
 // than that (machine_stalls.h), whatever card it plays on: PipeWire then mixes a quantum of
 // silence ("client too slow"), and the software Xen's backend, paused with the guest while
 // its device's clock runs on, underruns. A splice or an xrun is the machine's only when a
-// stall of at least one graph cycle began within the 100 ms before it; everything else is
-// the card's. A run with more than kMaxExplained such points tells nothing about the card.
+// stall the graph cannot absorb (one cycle; less for a graph with a follower node, which
+// resyncs when its delay strays: pipewire_test.cpp) began within the 100 ms before it;
+// everything else is the card's. A run with more than kMaxExplained such points tells
+// nothing about the card.
 #pragma once
 
 #include <chrono>
@@ -23,13 +25,18 @@ class StallAllowance {
   static constexpr size_t kMaxExplained = 24;
   static constexpr std::chrono::milliseconds kWindow{100};
 
-  StallAllowance(std::vector<MachineStall> stalls, std::chrono::microseconds graph_cycle, std::string machine);
-  // What `monitor` saw so far, for a graph cycling every `graph_cycle`.
-  StallAllowance(const MachineStallMonitor& monitor, std::chrono::microseconds graph_cycle);
+  // `shortest`: the shortest stall that can splice the graph.
+  StallAllowance(std::vector<MachineStall> stalls, std::chrono::microseconds shortest, std::string machine);
+  // What `monitor` saw so far.
+  StallAllowance(const MachineStallMonitor& monitor, std::chrono::microseconds shortest);
 
-  // Whether the machine stalled for a graph cycle or more in the kWindow before `at`
-  // (seconds on the monotonic clock).
+  // Whether the machine stalled for `shortest` or more in the kWindow before `at` (seconds
+  // on the monotonic clock).
   bool explains(double at) const;
+  // Whether a stall of `shortest` or more began within `within` after `at`: what a capture
+  // follower skips when a stall pushed its delay too far are the oldest frames it holds,
+  // recorded up to its delay before the stall.
+  bool precedes(double at, std::chrono::microseconds within) const;
   // "2.4 ms on CPU 1, 35 ms earlier": the last stall before `at`, for a failure's message.
   std::string last_stall_before(double at) const;
   // The monitor's account of the run (MachineStallMonitor::describe).
@@ -37,7 +44,7 @@ class StallAllowance {
 
  private:
   std::vector<MachineStall> stalls_;
-  std::chrono::microseconds graph_cycle_;
+  std::chrono::microseconds shortest_;
   std::string machine_;
 };
 

@@ -37,6 +37,15 @@ TEST(StallAllowance, StallsShorterThanACycleExplainNothing) {
   EXPECT_FALSE(allowance.explains(100.02));
 }
 
+TEST(StallAllowance, PrecedesOnlyWhatWasRecordedJustBeforeALongEnoughStall) {
+  const StallAllowance allowance({stall_at(100.0, 9ms), stall_at(200.0, 2ms)}, kCycle, "two stalls");
+  EXPECT_TRUE(allowance.precedes(99.990, 16ms));  // as seen: skipped frames 4-11 ms before
+  EXPECT_TRUE(allowance.precedes(100.0, 16ms));
+  EXPECT_FALSE(allowance.precedes(99.980, 16ms));  // longer before than the follower holds
+  EXPECT_FALSE(allowance.precedes(100.001, 16ms));  // after it: explains() judges those
+  EXPECT_FALSE(allowance.precedes(199.995, 16ms));  // a stall shorter than `shortest`
+}
+
 TEST(StallAllowance, NoStallsExplainNothing) {
   const StallAllowance allowance({}, kCycle, "no stall");
   EXPECT_FALSE(allowance.explains(100.0));

@@ -56,17 +56,22 @@ ToneReport analyse_tone(const std::vector<double>& x, unsigned rate, double hz, 
   r.last = last;
   r.seconds = static_cast<double>(last - first + 1) / rate;
 
-  size_t crossings = 0;
-  size_t first_crossing = 0, last_crossing = 0;
+  // Periods between rising zero crossings; one more than half again as long as the tone's
+  // is a gap (silence mixed in: a splice, reported below), not the tone's frequency.
+  const double longest_period = 1.5 * rate / hz;
+  size_t periods = 0, period_samples = 0, previous_crossing = 0;
   for (size_t n = first + 1; n <= last; ++n) {
     r.amplitude = std::max(r.amplitude, std::fabs(x[n]));
     if (x[n - 1] < 0 && x[n] >= 0) {
-      if (crossings == 0) first_crossing = n;
-      last_crossing = n;
-      ++crossings;
+      const size_t length = n - previous_crossing;
+      if (previous_crossing != 0 && length <= longest_period) {
+        ++periods;
+        period_samples += length;
+      }
+      previous_crossing = n;
     }
   }
-  if (crossings > 1) r.frequency = (crossings - 1) * static_cast<double>(rate) / (last_crossing - first_crossing);
+  if (periods > 0) r.frequency = static_cast<double>(periods) * rate / static_cast<double>(period_samples);
 
   const double c = 2 * std::cos(2 * std::numbers::pi * hz / rate);
   for (size_t n = first + edge + 2; n + edge <= last; ++n) {

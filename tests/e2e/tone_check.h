@@ -26,7 +26,7 @@ std::optional<std::vector<double>> wav_channel(const WavData& wav, unsigned chan
 struct ToneReport {
   size_t first = 0, last = 0;        // the tone's span: first and last sample above the silence floor
   double seconds = 0;                // length of that span
-  double frequency = 0;              // measured from zero crossings over the span
+  double frequency = 0;              // from the periods between zero crossings (gaps left out)
   double amplitude = 0;              // largest |sample| in the span
   std::vector<size_t> splices;       // samples inside the span where the recurrence breaks
   std::string describe(unsigned rate) const;

@@ -35,6 +35,22 @@ TEST(ToneCheck, CleanToneBetweenSilencesHasNoSplice) {
   EXPECT_NEAR(r.amplitude, kToneAmplitude, 0.001);
 }
 
+TEST(ToneCheck, SilenceMixedInIsASpliceNotAnotherFrequency) {
+  // 3072 frames of silence in 1 s of tone would read as 6 % lower by crossings over the span.
+  auto x = concat(concat(tone(0, kRate / 2), std::vector<double>(3072, 0.0)), tone(kRate / 2, kRate / 2));
+  ToneReport r = analyse_tone(x, kRate, kToneHz, 4);
+  EXPECT_GE(r.splices.size(), 1u) << r.describe(kRate);
+  EXPECT_NEAR(r.frequency, kToneHz, 0.5) << r.describe(kRate);
+}
+
+TEST(ToneCheck, ToneAtAnotherRateReadsAsAnotherFrequency) {
+  // What the frequency is there for: a stream played at 44.1 kHz for 48 kHz, or the reverse.
+  ToneReport slow = analyse_tone(tone(0, kRate, kToneHz * 44100 / 48000), kRate, kToneHz, 4);
+  EXPECT_NEAR(slow.frequency, kToneHz * 44100 / 48000, 0.5) << slow.describe(kRate);
+  ToneReport fast = analyse_tone(tone(0, kRate, kToneHz * 48000 / 44100), kRate, kToneHz, 4);
+  EXPECT_NEAR(fast.frequency, kToneHz * 48000 / 44100, 0.5) << fast.describe(kRate);
+}
+
 TEST(ToneCheck, ToneOffByOnePercentIsNotASplice) {
   // Adaptive resampling between two clocks shifts the pitch by far less than this.
   ToneReport r = analyse_tone(tone(0, kRate, kToneHz * 1.01), kRate, kToneHz, 4);
