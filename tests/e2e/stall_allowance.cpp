@@ -1,5 +1,6 @@
 #include "tests/e2e/stall_allowance.h"
 
+#include <algorithm>
 #include <sstream>
 #include <utility>
 
@@ -8,11 +9,29 @@ namespace {
 
 std::chrono::duration<double> on_clock(const MachineStall& stall) { return stall.start.time_since_epoch(); }
 
+// The guest's stalls: stalls that overlap or follow each other within the monitor's tick, on
+// any CPU, are one. A graph thread held up on one vCPU and then on the other (seen: 4.1 ms on
+// CPU 1, then 2.0 ms on CPU 0 right after) lost the time of both.
+std::vector<MachineStall> merged(std::vector<MachineStall> stalls) {
+  constexpr auto kTick = std::chrono::milliseconds(1);
+  std::sort(stalls.begin(), stalls.end(), [](const auto& a, const auto& b) { return a.start < b.start; });
+  std::vector<MachineStall> out;
+  for (const MachineStall& stall : stalls) {
+    if (!out.empty() && stall.start <= out.back().start + out.back().length + kTick) {
+      const auto end = std::max(out.back().start + out.back().length, stall.start + stall.length);
+      out.back().length = std::chrono::duration_cast<std::chrono::microseconds>(end - out.back().start);
+      continue;
+    }
+    out.push_back(stall);
+  }
+  return out;
+}
+
 }  // namespace
 
 StallAllowance::StallAllowance(std::vector<MachineStall> stalls, std::chrono::microseconds shortest,
                                std::string machine)
-    : stalls_(std::move(stalls)), shortest_(shortest), machine_(std::move(machine)) {}
+    : stalls_(merged(std::move(stalls))), shortest_(shortest), machine_(std::move(machine)) {}
 
 StallAllowance::StallAllowance(const MachineStallMonitor& monitor, std::chrono::microseconds shortest)
     : StallAllowance(monitor.stalls(), shortest, monitor.describe()) {}

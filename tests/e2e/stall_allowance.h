@@ -4,7 +4,8 @@
 // than that (machine_stalls.h), whatever card it plays on: PipeWire then mixes a quantum of
 // silence ("client too slow"), and the software Xen's backend, paused with the guest while
 // its device's clock runs on, underruns. A splice or an xrun is the machine's only when a
-// stall the graph cannot absorb (one cycle; less for a graph with a follower node, which
+// stall the graph cannot absorb (stalls overlapping or back to back, on any CPU, count as
+// one; one cycle; less for a graph with a follower node, which
 // resyncs when its delay strays: pipewire_test.cpp) began within the 100 ms before it;
 // everything else is the card's. A run with more than kMaxExplained such points tells
 // nothing about the card.

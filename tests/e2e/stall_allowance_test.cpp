@@ -46,6 +46,18 @@ TEST(StallAllowance, PrecedesOnlyWhatWasRecordedJustBeforeALongEnoughStall) {
   EXPECT_FALSE(allowance.precedes(199.995, 16ms));  // a stall shorter than `shortest`
 }
 
+TEST(StallAllowance, StallsBackToBackOnAnyCpuAreOne) {
+  // As seen: 4.1 ms on CPU 1, then 2.0 ms on CPU 0 as it ended; each shorter than a cycle.
+  MachineStall first = stall_at(100.0, 4100us), second = stall_at(100.0041, 2ms);
+  first.cpu = 1;
+  const StallAllowance allowance({second, first}, kCycle, "back to back");
+  EXPECT_TRUE(allowance.explains(100.02));
+  EXPECT_NE(allowance.last_stall_before(100.02).find("6.1 ms"), std::string::npos) << allowance.last_stall_before(100.02);
+  // A few milliseconds apart they are two stalls, neither long enough.
+  const StallAllowance apart({stall_at(100.0, 4100us), stall_at(100.008, 2ms)}, kCycle, "apart");
+  EXPECT_FALSE(apart.explains(100.02));
+}
+
 TEST(StallAllowance, NoStallsExplainNothing) {
   const StallAllowance allowance({}, kCycle, "no stall");
   EXPECT_FALSE(allowance.explains(100.0));
