@@ -1,42 +1,103 @@
-// Reading a loopback recording against the played WAV: only the played tone's own splices are
-// taken for copies, and the loop's lag comes from the backend's log after the capture START.
+// Reading a loopback recording against the played WAV: the played tone's own splices are taken
+// for copies, the capture side's skips are measured exactly, and the loop's lag comes from the
+// backend's log after the capture START.
 #include "tests/e2e/loopback_recording.h"
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <sstream>
 
 namespace xensnd::e2e {
 namespace {
 
-ToneReport report(size_t first, std::vector<size_t> splices) {
-  ToneReport r;
-  r.first = first;
-  r.splices = std::move(splices);
-  return r;
+constexpr unsigned kRate = 48000;
+
+// `frames` of the tone in 16-bit steps, from frame `phase` of it on.
+std::vector<double> tone(size_t frames, size_t phase = 0) {
+  std::vector<double> samples(frames);
+  for (size_t n = 0; n < frames; ++n)
+    samples[n] = std::lround(kToneAmplitude * std::sin(2 * M_PI * kToneHz * static_cast<double>(n + phase) / kRate) * 32767) /
+                 32768.0;
+  return samples;
 }
 
-TEST(LoopbackRecording, TheToneOwnSplicesComeBackTheRestStays) {
-  // The recording runs 4672 frames behind; the capture side then skipped 256 frames at 675584.
-  const ToneReport played = report(993, {197600, 777184, 1261792});
-  const ToneReport recorded = report(5665, {202272, 675584, 781600, 1260032, 1265952});
-  size_t copies = 0;
-  const std::vector<RecordedSplice> left = not_played_back(recorded, played, copies);
-  EXPECT_EQ(copies, 3u);
-  ASSERT_EQ(left.size(), 2u);
-  EXPECT_EQ(left[0].sample, 675584u);
-  EXPECT_EQ(left[0].played_at, 675584 - 4672);
-  // After the copy at 781600 the lag is 4416 exactly.
-  EXPECT_EQ(left[1].sample, 1260032u);
-  EXPECT_EQ(left[1].played_at, 1260032 - 4416);
+std::vector<double> silence(size_t frames) { return std::vector<double>(frames, 0.0); }
+
+std::vector<double> joined(std::initializer_list<std::vector<double>> parts) {
+  std::vector<double> all;
+  for (const auto& part : parts) all.insert(all.end(), part.begin(), part.end());
+  return all;
 }
 
-TEST(LoopbackRecording, ASpliceFarFromEveryPlayedOneIsNotACopy) {
-  size_t copies = 0;
-  const std::vector<RecordedSplice> left = not_played_back(report(5000, {300000}), report(1000, {200000}), copies);
-  EXPECT_EQ(copies, 0u);
-  ASSERT_EQ(left.size(), 1u);
-  EXPECT_EQ(left[0].played_at, 296000);
+// What a recording of `played` through the loop holds: `lag` frames of silence, then the
+// played frames but for those in `skipped` ([first, first + count) of the played WAV).
+std::vector<double> recorded(const std::vector<double>& played, size_t lag, std::vector<std::pair<size_t, size_t>> skipped) {
+  std::vector<double> out = silence(lag);
+  size_t at = 0;
+  for (const auto& [first, count] : skipped) {
+    out.insert(out.end(), played.begin() + static_cast<std::ptrdiff_t>(at), played.begin() + static_cast<std::ptrdiff_t>(first));
+    at = first + count;
+  }
+  out.insert(out.end(), played.begin() + static_cast<std::ptrdiff_t>(at), played.end());
+  return out;
+}
+
+ToneReport analysed(const std::vector<double>& samples) { return analyse_tone(samples, kRate, kToneHz, 4); }
+
+TEST(LoopbackRecording, TheToneOwnSplicesComeBackAndEachSkipIsMeasured) {
+  // Played: a quantum of silence mixed in at 1 s. Recorded 4860 frames behind, the capture
+  // side then dropped a quantum at 2 s and another at 2.2 s, with no played splice between
+  // them to say how far the second moved the recording.
+  const std::vector<double> played = joined({silence(1000), tone(48000), silence(256), tone(96000, 48000)});
+  const std::vector<double> recording = recorded(played, 4860, {{97256, 256}, {106856, 256}});
+  const ToneReport played_report = analysed(played), recording_report = analysed(recording);
+  ASSERT_EQ(played_report.splices.size(), 2u);   // the silence's two edges
+  ASSERT_EQ(recording_report.splices.size(), 4u);
+  const LoopbackReading reading = not_played_back({recording, recording_report}, {played, played_report});
+  EXPECT_EQ(reading.copies, 2u);
+  ASSERT_EQ(reading.left.size(), 2u);
+  EXPECT_EQ(reading.left[0].played_at, 97256);
+  EXPECT_EQ(reading.left[0].dropped, 256);
+  EXPECT_EQ(reading.left[1].played_at, 106856);  // not 256 frames off
+  EXPECT_EQ(reading.left[1].dropped, 256);
+}
+
+TEST(LoopbackRecording, RepeatedFramesAreANegativeLoss) {
+  const std::vector<double> played = joined({silence(1000), tone(96000)});
+  // The recording plays frames [50000, 50256) twice.
+  std::vector<double> recording = joined({silence(5000), std::vector<double>(played.begin(), played.begin() + 50256),
+                                          std::vector<double>(played.begin() + 50000, played.end())});
+  const ToneReport played_report = analysed(played), recording_report = analysed(recording);
+  const LoopbackReading reading = not_played_back({recording, recording_report}, {played, played_report});
+  EXPECT_EQ(reading.copies, 0u);
+  ASSERT_EQ(reading.left.size(), 1u);
+  EXPECT_EQ(reading.left[0].played_at, 50256);
+  EXPECT_EQ(reading.left[0].dropped, -256);
+}
+
+TEST(LoopbackRecording, ASpliceOfTheRecordingAloneIsNotACopy) {
+  // The recording's frames change where the played ones did not, and none is lost: stale
+  // frames written over the tone.
+  const std::vector<double> played = joined({silence(1000), tone(96000)});
+  std::vector<double> recording = recorded(played, 3000, {});
+  for (size_t n = 60000; n < 60256; ++n) recording[n] = -recording[n];
+  const ToneReport played_report = analysed(played), recording_report = analysed(recording);
+  const LoopbackReading reading = not_played_back({recording, recording_report}, {played, played_report});
+  EXPECT_EQ(reading.copies, 0u);
+  ASSERT_FALSE(reading.left.empty());
+  EXPECT_EQ(reading.left[0].played_at, 57000);
+  EXPECT_EQ(reading.left[0].dropped, 0);
+}
+
+TEST(LoopbackRecording, TheLagIsExactOrNone) {
+  const std::vector<double> played = joined({silence(1000), tone(96000)});
+  const std::vector<double> recording = recorded(played, 4860, {});
+  EXPECT_EQ(exact_lag(recording, 20000, 21000, played, 4000, 8192), 4860);
+  // 4333 frames off, the tone is within two steps of itself: only the exact lag fits.
+  EXPECT_EQ(exact_lag(recording, 20000, 21000, played, 4860 + 4333, 100), std::nullopt);
+  EXPECT_EQ(exact_lag(recording, 100, 1100, played, 4000, 8192), std::nullopt);  // silence
+  EXPECT_EQ(exact_lag(recording, 20000, 20010, played, 4000, 8192), std::nullopt);  // too short
 }
 
 TEST(LoopbackRecording, TheLagIsWhatTheLoopHeldAfterTheCaptureStarted) {

@@ -42,11 +42,12 @@ std::chrono::microseconds follower_tolerance(int quantum) {
   return std::chrono::microseconds(frames * 1'000'000L / 48'000);
 }
 
-// How long before a stall a follower source can have recorded the frames it then skips: the
-// most it holds before resyncing, its target (a quantum and the node's headroom, 256 frames
-// in conf/pipewire) and the tolerance above it.
+// How long before a stall a follower source can have recorded the frames it then skips: it
+// looks at its delay once a cycle, so its last look before the stall came up to a quantum
+// before it began, holding up to its target (a quantum and the node's headroom, 256 frames in
+// conf/pipewire) and the tolerance above it; it skips the oldest of those.
 std::chrono::microseconds follower_delay(int quantum) {
-  const long frames = quantum + 256 + std::max(256, quantum / 2);
+  const long frames = quantum + quantum + 256 + std::max(256, quantum / 2);
   return std::chrono::microseconds(frames * 1'000'000L / 48'000);
 }
 

@@ -20,6 +20,7 @@ constexpr size_t kEdge = 4;
 
 struct Analysed {
   std::optional<ToneReport> report;
+  std::vector<double> samples;  // channel 0
   unsigned rate = 0;
   std::string problem;  // why there is no report
 };
@@ -39,6 +40,7 @@ Analysed analyse_file(const std::filesystem::path& path) {
   }
   a.rate = wav->rate;
   a.report = analyse_tone(*samples, wav->rate, kToneHz, kEdge);
+  a.samples = std::move(*samples);
   return a;
 }
 
@@ -161,6 +163,7 @@ namespace {
 // The backend's WAV of playback stream 0/0 that holds the most tone, of every open.
 struct Played {
   ToneReport report;
+  std::vector<double> samples;
   unsigned rate = 0, open = 0;
   std::string opens;  // every open's report
   std::string problem;  // why there is none
@@ -179,6 +182,7 @@ Played longest_played(const SoftwareXen& xen) {
     opens << "\n  open " << open << ": " << a.report->describe(a.rate);
     if (played.open == 0 || a.report->seconds > played.report.seconds) {
       played.report = *a.report;
+      played.samples = std::move(a.samples);
       played.rate = a.rate;
       played.open = open;
     }
@@ -225,27 +229,40 @@ void expect_recording_of_playback(const SoftwareXen& xen, const std::filesystem:
   ASSERT_NE(played.open, 0u) << played.problem;
   Analysed a = analyse_file(recording);
   ASSERT_TRUE(a.report) << "the recording: " << a.problem;
-  ToneReport r = *a.report;
-  size_t copies = 0;
-  const std::vector<RecordedSplice> left = not_played_back(r, played.report, copies);
-  if (copies > 0) std::cout << "note: " << copies << " splice point(s) of the recording are the played tone's own\n";
+  const LoopbackReading reading = not_played_back({a.samples, *a.report}, {played.samples, played.report});
+  if (reading.copies > 0)
+    std::cout << "note: " << reading.copies << " splice point(s) of the recording are the played tone's own\n";
+  // Only frames dropped can be the machine's (a follower's skip after a stall): repeated or
+  // stale frames never are, and are the card's whatever the machine did.
+  ToneReport r = *a.report, dropped = *a.report;
   r.splices.clear();
-  for (const RecordedSplice& splice : left) r.splices.push_back(splice.sample);
+  dropped.splices.clear();
+  std::vector<size_t> never_the_machine;
+  for (const RecordedSplice& splice : reading.left) {
+    r.splices.push_back(splice.sample);
+    (splice.dropped > 0 ? dropped.splices : never_the_machine).push_back(splice.sample);
+  }
+  const auto splice_at = [&](size_t sample) {
+    return *std::find_if(reading.left.begin(), reading.left.end(), [&](const RecordedSplice& s) { return s.sample == sample; });
+  };
   // A recorded frame was captured when the played one it copies was played, plus the loop's lag.
   std::optional<Placement> place;
   const std::optional<double> played_start = backend_start(xen, "0/0", played.open), lag = loopback_lag(xen);
   if (played_start && lag) {
     place = [&, origin = *played_start + *lag](size_t sample) {
-      const auto splice = std::find_if(left.begin(), left.end(), [&](const RecordedSplice& s) { return s.sample == sample; });
-      return origin + static_cast<double>(splice->played_at) / played.rate;
+      return origin + static_cast<double>(splice_at(sample).played_at) / played.rate;
     };
   }
-  const Attribution splices = attribute_splices(
-      r, a.rate, place, follower, [&](size_t, double at) { return follower.precedes(at, follower_delay); });
-  // What the follower skipped is missing from the recording: at most what it held, each time.
-  const double skipped = static_cast<double>(splices.explained) * std::chrono::duration<double>(follower_delay).count();
-  expect_report(r, a.rate, seconds - skipped,
-                "the recording (" + std::to_string(copies) + " splice point(s) the played tone's own" +
+  Attribution splices = attribute_splices(dropped, a.rate, place, follower,
+                                          [&](size_t, double at) { return follower.precedes(at, follower_delay); });
+  splices.unexplained.insert(splices.unexplained.end(), never_the_machine.begin(), never_the_machine.end());
+  // What the follower skipped is missing from the recording, measured at each skip.
+  int64_t skipped = 0;
+  for (const RecordedSplice& splice : reading.left)
+    if (std::find(splices.unexplained.begin(), splices.unexplained.end(), splice.sample) == splices.unexplained.end())
+      skipped += std::max<int64_t>(splice.dropped, 0);
+  expect_report(r, a.rate, seconds - static_cast<double>(skipped) / a.rate,
+                "the recording (" + std::to_string(reading.copies) + " splice point(s) the played tone's own" +
                     (lag ? ", the loop " + std::to_string(*lag * 1000) + " ms behind" : ", the loop's lag not logged") +
                     ")" + splices.note,
                 splices.unexplained);

@@ -52,14 +52,15 @@ bool wait_for_more_played(const SoftwareXen& xen, double seconds, std::chrono::m
 
 // A client's recording of the backend's loopback of playback stream 0/0 ("loopback:0/0"),
 // checked like expect_whole_tone(), with `follower` for the capture side (a source following
-// the sink's clock resyncs after shorter stalls than a graph cycle). Two more kinds of splice are not
-// the capture path's: the played tone's own splices coming back through the loop (the
-// backend's WAV has one there, the recording running as far behind it as at the tone's
-// start, give or take what the capture side skipped since), and frames the follower skipped
-// when a stall pushed its delay too far, which were recorded up to `follower_delay` before
-// the stall (the oldest it held); each such skip may shorten the recording by that much.
-// The recording is placed on the clock by the played WAV (the backend's START of 0/0) and the
-// loop's lag (what the backend's loopback held when it began delivering, from its log).
+// the sink's clock resyncs after shorter stalls than a graph cycle). The loop copies frames bit
+// for bit, so each splice of the recording is read against the backend's WAV
+// (loopback_recording.h): the played tone's own splices coming back are not the capture
+// path's; frames the recording lost are, unless the follower skipped them when a stall pushed
+// its delay too far: they were recorded up to `follower_delay` before the stall (the oldest
+// it held), and the recording may be shorter by exactly those. Repeated or stale frames are
+// always the card's. The recording is placed on the clock by the played WAV (the backend's
+// START of 0/0) and the loop's lag (what the backend's loopback held when it began
+// delivering, from its log).
 void expect_recording_of_playback(const SoftwareXen& xen, const std::filesystem::path& recording, double seconds,
                                   const StallAllowance& follower, std::chrono::microseconds follower_delay);
 
