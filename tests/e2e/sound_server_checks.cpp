@@ -8,6 +8,7 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <set>
 #include <sstream>
 
 namespace xensnd::e2e {
@@ -57,14 +58,14 @@ void expect_report(const ToneReport& r, unsigned rate, double seconds, const std
 // What attribute_splices() found.
 struct Attribution {
   std::vector<size_t> unexplained;
-  size_t explained = 0;
   std::string note;  // for the failure message
 };
 
 // Where a splice at `sample` was on the monotonic clock (seconds).
 using Placement = std::function<double(size_t sample)>;
-// `other`: whether something else the machine did explains the splice at `sample` (at `at`).
-using OtherExplanation = std::function<bool(size_t sample, double at)>;
+// `other`: the stall (StallAllowance's index) that explains the splice at `sample` (at `at`)
+// some other way than by coming right before it, if any.
+using OtherExplanation = std::function<std::optional<size_t>(size_t sample, double at)>;
 
 Placement from_origin(double origin, unsigned rate) {
   return [origin, rate](size_t sample) { return origin + static_cast<double>(sample) / rate; };
@@ -74,7 +75,7 @@ Placement from_origin(double origin, unsigned rate) {
 // `place` (none: it cannot be, and every splice stays the card's).
 Attribution attribute_splices(const ToneReport& r, unsigned rate, const std::optional<Placement>& place,
                               const std::optional<StallAllowance>& allowance, const OtherExplanation& other = {}) {
-  Attribution result{r.splices, 0, ""};
+  Attribution result{r.splices, ""};
   if (!allowance || r.splices.empty()) return result;
   if (!place) {
     result.note = "; the WAV could not be placed on the clock, so no splice is the machine's";
@@ -82,24 +83,27 @@ Attribution attribute_splices(const ToneReport& r, unsigned rate, const std::opt
   }
   result.unexplained.clear();
   size_t explained = 0;
+  std::set<size_t> stalls;  // those that explained a splice
   std::ostringstream nearest;
   for (size_t sample : r.splices) {
     const double at = (*place)(sample);
-    if (allowance->explains(at) || (other && other(sample, at))) {
+    std::optional<size_t> stall = allowance->explains(at);
+    if (!stall && other) stall = other(sample, at);
+    if (stall) {
       ++explained;
+      stalls.insert(*stall);
       continue;
     }
     result.unexplained.push_back(sample);
     nearest << "; at " << static_cast<double>(sample) / rate
             << " s the machine's last stall: " << allowance->last_stall_before(at);
   }
-  EXPECT_LE(explained, StallAllowance::kMaxExplained)
+  EXPECT_LE(stalls.size(), StallAllowance::kMaxExplained)
       << "the machine stalled too often to judge the card: " << allowance->machine();
   // Passing runs say so too: how often the machine, not the card, spliced a tone.
   if (explained > 0)
-    std::cout << "note: " << explained << " splice point(s) of the tone right after the machine stalled ("
-              << allowance->machine() << ")\n";
-  result.explained = explained;
+    std::cout << "note: " << explained << " splice point(s) of the tone right after " << stalls.size()
+              << " stall(s) of the machine (" << allowance->machine() << ")\n";
   result.note = "; " + std::to_string(explained) + " splice point(s) right after the machine stalled" +
                 nearest.str() + " (" + allowance->machine() + ")";
   return result;
@@ -208,13 +212,10 @@ void expect_whole_tone_played(const SoftwareXen& xen, double seconds, const std:
   std::optional<Placement> place;
   if (const std::optional<double> start = backend_start(xen, "0/0", played.open)) place = from_origin(*start, played.rate);
   const size_t settled = played.report.first + static_cast<size_t>(settling.count()) * played.rate / 1000;
-  size_t settling_splices = 0;
-  const Attribution splices =
-      attribute_splices(played.report, played.rate, place, allowance, [&](size_t sample, double) {
-        if (sample >= settled) return false;
-        ++settling_splices;
-        return true;
-      });
+  ToneReport after_settling = played.report;
+  std::erase_if(after_settling.splices, [&](size_t sample) { return sample < settled; });
+  const size_t settling_splices = played.report.splices.size() - after_settling.splices.size();
+  const Attribution splices = attribute_splices(after_settling, played.rate, place, allowance);
   if (settling_splices > 0)
     std::cout << "note: " << settling_splices << " splice point(s) while the graph settled after the tone began\n";
   expect_report(played.report, played.rate, seconds,
@@ -295,20 +296,20 @@ bool wait_for_more_played(const SoftwareXen& xen, double seconds, std::chrono::m
 std::string backend_xruns(SoftwareXen& xen, const std::optional<StallAllowance>& allowance) {
   std::istringstream log(xen.backend().stderr_text());
   std::string xruns, explained;
-  size_t explained_count = 0;
+  std::set<size_t> stalls;  // those that explained an xrun
   for (std::string line; std::getline(log, line);) {
     if (line.find(": underrun #") == std::string::npos && line.find(": overrun #") == std::string::npos) continue;
     const std::optional<double> at = backend_log_time(line);
-    if (allowance && at && allowance->explains(*at)) {
+    const std::optional<size_t> stall = allowance && at ? allowance->explains(*at) : std::nullopt;
+    if (stall) {
       explained += line + "\n";
-      ++explained_count;
+      stalls.insert(*stall);
     } else {
       xruns += line + "\n";
     }
   }
-  if (explained_count > 0)
-    std::cout << "note: backend xruns right after the machine stalled:\n" << explained;
-  if (explained_count > StallAllowance::kMaxExplained) xruns += explained;
+  if (!stalls.empty()) std::cout << "note: backend xruns right after the machine stalled:\n" << explained;
+  if (stalls.size() > StallAllowance::kMaxExplained) xruns += explained;
   if (!xruns.empty() && allowance) xruns += "(the machine: " + allowance->machine() + ")\n";
   return xruns;
 }

@@ -36,22 +36,23 @@ StallAllowance::StallAllowance(std::vector<MachineStall> stalls, std::chrono::mi
 StallAllowance::StallAllowance(const MachineStallMonitor& monitor, std::chrono::microseconds shortest)
     : StallAllowance(monitor.stalls(), shortest, monitor.describe()) {}
 
-bool StallAllowance::explains(double at) const {
+std::optional<size_t> StallAllowance::explains(double at) const {
   const std::chrono::duration<double> when(at);
-  for (const MachineStall& stall : stalls_) {
-    if (stall.length < shortest_) continue;
-    if (on_clock(stall) <= when && when - on_clock(stall) <= kWindow) return true;
+  std::optional<size_t> latest;
+  for (size_t i = 0; i < stalls_.size(); ++i) {
+    if (stalls_[i].length < shortest_) continue;
+    if (on_clock(stalls_[i]) <= when && when - on_clock(stalls_[i]) <= kWindow) latest = i;
   }
-  return false;
+  return latest;
 }
 
-bool StallAllowance::precedes(double at, std::chrono::microseconds within) const {
+std::optional<size_t> StallAllowance::precedes(double at, std::chrono::microseconds within) const {
   const std::chrono::duration<double> when(at);
-  for (const MachineStall& stall : stalls_) {
-    if (stall.length < shortest_) continue;
-    if (on_clock(stall) >= when && on_clock(stall) - when <= within) return true;
+  for (size_t i = 0; i < stalls_.size(); ++i) {
+    if (stalls_[i].length < shortest_) continue;
+    if (on_clock(stalls_[i]) >= when && on_clock(stalls_[i]) - when <= within) return i;
   }
-  return false;
+  return std::nullopt;
 }
 
 std::string StallAllowance::last_stall_before(double at) const {

@@ -7,8 +7,10 @@
 // stall the graph cannot absorb (stalls overlapping or back to back, on any CPU, count as
 // one; one cycle; less for a graph with a follower node, which
 // resyncs when its delay strays: pipewire_test.cpp) began within the 100 ms before it;
-// everything else is the card's. A run with more than kMaxExplained such points tells
-// nothing about the card.
+// everything else is the card's. A run in which more than kMaxExplained stalls explain
+// splices or xruns tells nothing about the card: their windows would cover too much of it.
+// (Counted in stalls, not in splice points: one stall can splice a graph more than once, a
+// quantum of silence mixed in being two points, and a longer stall more quanta.)
 #pragma once
 
 #include <chrono>
@@ -31,13 +33,13 @@ class StallAllowance {
   // What `monitor` saw so far.
   StallAllowance(const MachineStallMonitor& monitor, std::chrono::microseconds shortest);
 
-  // Whether the machine stalled for `shortest` or more in the kWindow before `at` (seconds
-  // on the monotonic clock).
-  bool explains(double at) const;
-  // Whether a stall of `shortest` or more began within `within` after `at`: what a capture
-  // follower skips when a stall pushed its delay too far are the oldest frames it holds,
-  // recorded up to its delay before the stall.
-  bool precedes(double at, std::chrono::microseconds within) const;
+  // The stall of `shortest` or more that began in the kWindow before `at` (seconds on the
+  // monotonic clock), if any: its index among the run's stalls (overlapping ones merged).
+  std::optional<size_t> explains(double at) const;
+  // The stall of `shortest` or more that began within `within` after `at`, if any: what a
+  // capture follower skips when a stall pushed its delay too far are the oldest frames it
+  // holds, recorded up to its delay before the stall.
+  std::optional<size_t> precedes(double at, std::chrono::microseconds within) const;
   // "2.4 ms on CPU 1, 35 ms earlier": the last stall before `at`, for a failure's message.
   std::string last_stall_before(double at) const;
   // The monitor's account of the run (MachineStallMonitor::describe).

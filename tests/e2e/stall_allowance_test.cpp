@@ -25,6 +25,15 @@ TEST(StallAllowance, ExplainsWhatFollowsALongEnoughStallClosely) {
   EXPECT_TRUE(allowance.explains(100.099));
 }
 
+TEST(StallAllowance, NamesTheStallThatExplains) {
+  // Splices are counted against kMaxExplained by the stalls that explain them.
+  const StallAllowance allowance({stall_at(100.0, 9ms), stall_at(100.05, 9ms), stall_at(200.0, 9ms)}, kCycle, "");
+  EXPECT_EQ(allowance.explains(100.01), allowance.explains(100.02));    // the two edges of one gap
+  EXPECT_NE(allowance.explains(100.04), allowance.explains(100.06));    // the latest before each
+  EXPECT_NE(allowance.explains(100.06), allowance.explains(200.01));
+  EXPECT_EQ(allowance.precedes(199.99, 16ms), allowance.explains(200.01));
+}
+
 TEST(StallAllowance, ExplainsNothingBeforeTheStallOrLongAfter) {
   const StallAllowance allowance({stall_at(100.0, 9ms)}, kCycle, "one stall");
   EXPECT_FALSE(allowance.explains(99.999));
