@@ -22,7 +22,7 @@ constexpr size_t kEdge = 4;
 struct Analysed {
   std::optional<ToneReport> report;
   std::vector<double> samples;  // channel 0
-  unsigned rate = 0;
+  unsigned rate = 0, frame_bytes = 0;
   std::string problem;  // why there is no report
 };
 
@@ -40,6 +40,7 @@ Analysed analyse_file(const std::filesystem::path& path) {
     return a;
   }
   a.rate = wav->rate;
+  a.frame_bytes = unsigned{wav->channels} * wav->bits_per_sample / 8;
   a.report = analyse_tone(*samples, wav->rate, kToneHz, kEdge);
   a.samples = std::move(*samples);
   return a;
@@ -78,7 +79,8 @@ Attribution attribute_splices(const ToneReport& r, unsigned rate, const std::opt
   Attribution result{r.splices, ""};
   if (!allowance || r.splices.empty()) return result;
   if (!place) {
-    result.note = "; the WAV could not be placed on the clock, so no splice is the machine's";
+    result.note = "; the WAV could not be placed on the clock, so no splice is the machine's (" +
+                  allowance->machine() + ")";
     return result;
   }
   result.unexplained.clear();
@@ -109,24 +111,33 @@ Attribution attribute_splices(const ToneReport& r, unsigned rate, const std::opt
   return result;
 }
 
-// When stream `stream` of the card started in the backend's log: for open `open` (1-based),
-// or, with open 0, for the only open that started at all.
-std::optional<double> backend_start(const SoftwareXen& xen, const std::string& stream, size_t open) {
+std::vector<std::vector<StreamRun>> backend_runs(const SoftwareXen& xen, const std::string& stream) {
   std::ifstream log(xen.logs() / "backend.err");
-  const std::vector<std::optional<double>> starts = stream_starts(log, stream);
-  if (open > 0) return open <= starts.size() ? starts[open - 1] : std::nullopt;
-  std::optional<double> only;
-  for (const std::optional<double>& start : starts) {
-    if (!start) continue;
-    if (only) return std::nullopt;
-    only = start;
-  }
-  return only;
+  return stream_runs(log, stream);
+}
+
+// Where the frames of open `open` (1-based) of playback stream 0/0 were on the clock: each
+// run's from its START (a server restarts a stream after an xrun).
+std::optional<Placement> played_placement(const SoftwareXen& xen, unsigned open, unsigned rate, unsigned frame_bytes) {
+  const std::vector<std::vector<StreamRun>> runs = backend_runs(xen, "0/0");
+  if (open == 0 || open > runs.size() || runs[open - 1].empty()) return std::nullopt;
+  return [runs = runs[open - 1], rate, frame_bytes](size_t sample) {
+    return run_time(runs, sample, rate, frame_bytes).value_or(0);
+  };
 }
 
 }  // namespace
 
-std::optional<double> capture_start(const SoftwareXen& xen) { return backend_start(xen, "0/1", 0); }
+std::optional<double> capture_start(const SoftwareXen& xen) {
+  // The only open of the capture stream that started, if it started once.
+  std::optional<double> only;
+  for (const std::vector<StreamRun>& runs : backend_runs(xen, "0/1")) {
+    if (runs.empty()) continue;
+    if (only || runs.size() > 1) return std::nullopt;
+    only = runs.front().started;
+  }
+  return only;
+}
 
 double sound_seconds() {
   double seconds = 30;
@@ -168,7 +179,7 @@ namespace {
 struct Played {
   ToneReport report;
   std::vector<double> samples;
-  unsigned rate = 0, open = 0;
+  unsigned rate = 0, frame_bytes = 0, open = 0;
   std::string opens;  // every open's report
   std::string problem;  // why there is none
 };
@@ -188,6 +199,7 @@ Played longest_played(const SoftwareXen& xen) {
       played.report = *a.report;
       played.samples = std::move(a.samples);
       played.rate = a.rate;
+      played.frame_bytes = a.frame_bytes;
       played.open = open;
     }
   }
@@ -208,9 +220,7 @@ void expect_whole_tone_played(const SoftwareXen& xen, double seconds, const std:
                               std::chrono::milliseconds settling) {
   const Played played = longest_played(xen);
   ASSERT_NE(played.open, 0u) << played.problem;
-  // The WAV's time on the clock: the frames it holds from its open's one START on.
-  std::optional<Placement> place;
-  if (const std::optional<double> start = backend_start(xen, "0/0", played.open)) place = from_origin(*start, played.rate);
+  const std::optional<Placement> place = played_placement(xen, played.open, played.rate, played.frame_bytes);
   const size_t settled = played.report.first + static_cast<size_t>(settling.count()) * played.rate / 1000;
   ToneReport after_settling = played.report;
   std::erase_if(after_settling.splices, [&](size_t sample) { return sample < settled; });
@@ -248,10 +258,11 @@ void expect_recording_of_playback(const SoftwareXen& xen, const std::filesystem:
   };
   // A recorded frame was captured when the played one it copies was played, plus the loop's lag.
   std::optional<Placement> place;
-  const std::optional<double> played_start = backend_start(xen, "0/0", played.open), lag = loopback_lag(xen);
-  if (played_start && lag) {
-    place = [&, origin = *played_start + *lag](size_t sample) {
-      return origin + static_cast<double>(splice_at(sample).played_at) / played.rate;
+  const std::optional<Placement> played_place = played_placement(xen, played.open, played.rate, played.frame_bytes);
+  const std::optional<double> lag = loopback_lag(xen);
+  if (played_place && lag) {
+    place = [&, lag = *lag](size_t sample) {
+      return (*played_place)(static_cast<size_t>(std::max<int64_t>(splice_at(sample).played_at, 0))) + lag;
     };
   }
   Attribution splices = attribute_splices(dropped, a.rate, place, follower,

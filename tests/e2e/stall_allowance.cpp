@@ -1,6 +1,7 @@
 #include "tests/e2e/stall_allowance.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <sstream>
 #include <utility>
 
@@ -81,21 +82,64 @@ std::optional<double> backend_log_time(const std::string& line) {
   }
 }
 
-std::vector<std::optional<double>> stream_starts(std::istream& backend_log, const std::string& stream) {
-  const std::string opened = " stream " + stream + ": opened ", started = " stream " + stream + ": START at ";
-  std::vector<std::optional<double>> starts;  // [open - 1]
-  std::vector<unsigned> start_count;
+namespace {
+
+// The number after `label` in `line` ("START at position 9600").
+std::optional<uint64_t> number_after(const std::string& line, const std::string& label) {
+  const size_t at = line.find(label);
+  if (at == std::string::npos) return std::nullopt;
+  char* end = nullptr;
+  const char* text = line.c_str() + at + label.size();
+  const unsigned long long value = std::strtoull(text, &end, 10);
+  if (end == text) return std::nullopt;
+  return value;
+}
+
+}  // namespace
+
+std::vector<std::vector<StreamRun>> stream_runs(std::istream& backend_log, const std::string& stream) {
+  const std::string opened = " stream " + stream + ": opened ", started = " stream " + stream + ": START at position ",
+                    stopped = " stream " + stream + ": STOP at position ";
+  struct Open {
+    std::vector<StreamRun> runs;
+    uint64_t bytes = 0;                   // of the WAV, by the runs that ended
+    std::optional<uint64_t> run_started;  // the position the running run started at
+    bool broken = false;
+  };
+  std::vector<Open> opens;
   for (std::string line; std::getline(backend_log, line);) {
     if (line.find(opened) != std::string::npos) {
-      starts.emplace_back();
-      start_count.push_back(0);
-    } else if (!starts.empty() && line.find(started) != std::string::npos) {
-      if (++start_count.back() == 1) starts.back() = backend_log_time(line);
+      opens.emplace_back();
+      continue;
+    }
+    if (opens.empty()) continue;
+    Open& open = opens.back();
+    if (const std::optional<uint64_t> position = number_after(line, started)) {
+      const std::optional<double> time = backend_log_time(line);
+      if (open.run_started || !time) open.broken = true;
+      open.runs.push_back({time.value_or(0), open.bytes});
+      open.run_started = position;
+    } else if (line.find(stopped) != std::string::npos) {
+      if (!open.run_started) continue;  // a stream that was not running wrote nothing
+      const std::optional<uint64_t> position = number_after(line, stopped);
+      if (!position || *position < *open.run_started)
+        open.broken = true;
+      else
+        open.bytes += *position - *open.run_started;
+      open.run_started.reset();
     }
   }
-  for (size_t i = 0; i < starts.size(); ++i)
-    if (start_count[i] != 1) starts[i].reset();
-  return starts;
+  std::vector<std::vector<StreamRun>> runs;
+  for (Open& open : opens) runs.push_back(open.broken ? std::vector<StreamRun>{} : std::move(open.runs));
+  return runs;
+}
+
+std::optional<double> run_time(const std::vector<StreamRun>& runs, uint64_t frame, unsigned rate, unsigned frame_bytes) {
+  if (runs.empty() || rate == 0 || frame_bytes == 0) return std::nullopt;
+  const uint64_t byte = frame * frame_bytes;
+  const auto run = std::find_if(runs.rbegin(), runs.rend(), [&](const StreamRun& r) { return r.first_byte <= byte; });
+  if (run == runs.rend()) return std::nullopt;
+  return run->started + static_cast<double>((byte - run->first_byte) / frame_bytes) / rate;
 }
 
 }  // namespace xensnd::e2e

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <istream>
 #include <optional>
 #include <string>
@@ -54,9 +55,21 @@ class StallAllowance {
 // The monotonic time a backend log line was written ("xensnd-backend[<seconds>] ...").
 std::optional<double> backend_log_time(const std::string& line);
 
-// When each open of stream `stream` ("0/0": PCM 0, stream 0) started, from the backend's log
-// (its WAVs are one per open, in order): none for an open whose stream started more than once
-// or never, as its WAV's time then no longer follows the clock.
-std::vector<std::optional<double>> stream_starts(std::istream& backend_log, const std::string& stream);
+// One run of an open of a stream, from a START to the STOP after it: when it started, and
+// the byte of the open's WAV its frames begin at (the device wrote its runs one after another).
+struct StreamRun {
+  double started = 0;
+  uint64_t first_byte = 0;
+};
+
+// Each open of stream `stream` ("0/0": PCM 0, stream 0) from the backend's log, in order (its
+// WAVs are one per open): its runs. None for an open that never started, or whose runs cannot
+// be told apart (a START without a STOP before it, a STOP without its position), as its WAV's
+// frames then cannot be put on the clock.
+std::vector<std::vector<StreamRun>> stream_runs(std::istream& backend_log, const std::string& stream);
+
+// When frame `frame` of an open's WAV was played, by its runs (`frame_bytes` bytes a frame, at
+// `rate`): its run's START and its place in the run.
+std::optional<double> run_time(const std::vector<StreamRun>& runs, uint64_t frame, unsigned rate, unsigned frame_bytes);
 
 }  // namespace xensnd::e2e

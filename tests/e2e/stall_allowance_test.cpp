@@ -87,24 +87,38 @@ TEST(BackendLog, ReadsTheTimeOfALine) {
   EXPECT_EQ(backend_log_time("xensnd-backend[] info: empty"), std::nullopt);
 }
 
-TEST(BackendLog, PlacesEachOpenThatStartedOnceOnTheClock) {
+TEST(BackendLog, PlacesEachRunOfEachOpenOnTheClock) {
   std::istringstream log(
       "xensnd-backend[10.000] info: vsnd 1/0 stream 0/0: opened 48000 Hz, format 14, 2 channels\n"
       "xensnd-backend[10.010] info: vsnd 1/0 stream 0/1: START at position 0\n"
       "xensnd-backend[10.020] info: vsnd 1/0 stream 0/0: START at position 0\n"
       "xensnd-backend[20.000] info: vsnd 1/0 stream 0/0: opened 48000 Hz, format 14, 2 channels\n"
       "xensnd-backend[20.100] info: vsnd 1/0 stream 0/0: START at position 0\n"
-      "xensnd-backend[21.000] info: vsnd 1/0 stream 0/0: STOP at position 9600\n"
+      "xensnd-backend[21.000] info: vsnd 1/0 stream 0/0: STOP at position 9600\n"  // 1200 frames of 8 bytes
       "xensnd-backend[21.500] info: vsnd 1/0 stream 0/0: START at position 9600\n"
-      "xensnd-backend[30.000] info: vsnd 1/0 stream 0/0: opened 48000 Hz, format 14, 2 channels\n");
-  const std::vector<std::optional<double>> starts = stream_starts(log, "0/0");
-  ASSERT_EQ(starts.size(), 3u);
-  EXPECT_EQ(starts[0], 10.020);        // stream 0/1's START is not stream 0/0's
-  EXPECT_EQ(starts[1], std::nullopt);  // started twice: its WAV's time left the clock
-  EXPECT_EQ(starts[2], std::nullopt);  // never started
+      "xensnd-backend[22.000] info: vsnd 1/0 stream 0/0: STOP at position 19200\n"
+      "xensnd-backend[22.000] info: vsnd 1/0 stream 0/0: START at position 0\n"  // after an xrun
+      "xensnd-backend[30.000] info: vsnd 1/0 stream 0/0: opened 48000 Hz, format 14, 2 channels\n"
+      "xensnd-backend[40.000] info: vsnd 1/0 stream 0/0: opened 48000 Hz, format 14, 2 channels\n"
+      "xensnd-backend[40.100] info: vsnd 1/0 stream 0/0: START at position 0\n"
+      "xensnd-backend[40.200] info: vsnd 1/0 stream 0/0: START at position 0\n");
+  const std::vector<std::vector<StreamRun>> runs = stream_runs(log, "0/0");
+  ASSERT_EQ(runs.size(), 4u);
+  ASSERT_EQ(runs[0].size(), 1u);  // stream 0/1's START is not stream 0/0's
+  EXPECT_EQ(runs[0][0].started, 10.020);
+  EXPECT_EQ(run_time(runs[0], 4800, 48000, 8), 10.120);
+  ASSERT_EQ(runs[1].size(), 3u);
+  EXPECT_EQ(run_time(runs[1], 0, 48000, 8), 20.100);
+  EXPECT_EQ(run_time(runs[1], 1199, 48000, 8), 20.100 + 1199.0 / 48000);
+  EXPECT_EQ(run_time(runs[1], 1200, 48000, 8), 21.500);  // the second run's first frame
+  EXPECT_EQ(run_time(runs[1], 2400, 48000, 8), 22.000);
+  EXPECT_EQ(run_time(runs[1], 7200, 48000, 8), 22.100);
+  EXPECT_TRUE(runs[2].empty());  // never started
+  EXPECT_TRUE(runs[3].empty());  // started twice without a STOP: its runs cannot be told apart
+  EXPECT_EQ(run_time(runs[3], 0, 48000, 8), std::nullopt);
   log.clear();
   log.seekg(0);
-  EXPECT_TRUE(stream_starts(log, "0/1").empty()) << "stream 0/1 was never opened";
+  EXPECT_TRUE(stream_runs(log, "0/1").empty()) << "stream 0/1 was never opened";
 }
 
 }  // namespace
