@@ -45,9 +45,12 @@ std::chrono::microseconds follower_tolerance(int quantum) {
 // How long before a stall a follower source can have recorded the frames it then skips: it
 // looks at its delay once a cycle, so its last look before the stall came up to a quantum
 // before it began, holding up to its target (a quantum and the node's headroom, 256 frames in
-// conf/pipewire) and the tolerance above it; it skips the oldest of those.
+// conf/pipewire) and the tolerance above it; it skips the oldest of those. And the frames it
+// counts reached the guest up to the capture path's latency after the backend recorded them
+// (a READ and a trip across domains: what the same 256 frames of headroom are there to cover).
 std::chrono::microseconds follower_delay(int quantum) {
-  const long frames = quantum + quantum + 256 + std::max(256, quantum / 2);
+  constexpr long kHeadroom = 256;
+  const long frames = quantum + (quantum + kHeadroom) + std::max(256, quantum / 2) + kHeadroom;
   return std::chrono::microseconds(frames * 1'000'000L / 48'000);
 }
 
