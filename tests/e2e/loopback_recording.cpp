@@ -31,6 +31,15 @@ bool holds_the_tone(const std::vector<double>& samples, size_t from, size_t to) 
   return loud >= 32;
 }
 
+// Whether recording[from, to) is digital silence (a splice's edges left out).
+bool digital_silence(const std::vector<double>& samples, size_t from, size_t to) {
+  to = std::min(to, samples.size());
+  if (to < from + 2 * kSpliceMargin) return false;
+  return std::all_of(samples.begin() + static_cast<std::ptrdiff_t>(from + kSpliceMargin),
+                     samples.begin() + static_cast<std::ptrdiff_t>(to - kSpliceMargin),
+                     [](double v) { return std::fabs(v) < kSameFrame; });
+}
+
 // The first lag measured at or after span `from`.
 std::optional<int64_t> next_lag(const std::vector<std::optional<int64_t>>& lags, size_t from) {
   for (size_t i = from; i < lags.size(); ++i)
@@ -78,17 +87,28 @@ LoopbackReading not_played_back(const AnalysedWav& recording, const AnalysedWav&
   for (size_t i = 0; i < splices.size(); ++i) {
     const auto k = static_cast<int64_t>(splices[i]);
     const std::optional<int64_t> after = next_lag(lags, i + 1);
+    const bool copy = std::any_of(played.report.splices.begin(), played.report.splices.end(),
+                                  [&](size_t p) { return std::llabs(k - lag - static_cast<int64_t>(p)) <= kSameSplice; });
+    if ((!after || *after == lag) && copy) {
+      ++reading.copies;
+      continue;
+    }
+    // Digital silence up to the next splice, where the played WAV had none: the frames it
+    // stands for are lost, and the lag after it says how many more.
+    if (i + 1 < splices.size() && digital_silence(recording.samples, splices[i], splices[i + 1])) {
+      const auto silence = static_cast<int64_t>(splices[i + 1] - splices[i]);
+      const std::optional<int64_t> beyond = next_lag(lags, i + 2);
+      reading.left.push_back({splices[i], k - lag, silence + lag - beyond.value_or(lag), silence});
+      lag = beyond.value_or(lag);
+      ++i;  // the silence's end is the same splice
+      continue;
+    }
     if (after && *after != lag) {
-      reading.left.push_back({splices[i], k - lag, lag - *after});
+      reading.left.push_back({splices[i], k - lag, lag - *after, 0});
       lag = *after;
       continue;
     }
-    const bool copy = std::any_of(played.report.splices.begin(), played.report.splices.end(),
-                                  [&](size_t p) { return std::llabs(k - lag - static_cast<int64_t>(p)) <= kSameSplice; });
-    if (copy)
-      ++reading.copies;
-    else
-      reading.left.push_back({splices[i], k - lag, 0});
+    reading.left.push_back({splices[i], k - lag, 0, 0});
   }
   return reading;
 }

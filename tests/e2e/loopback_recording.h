@@ -15,12 +15,14 @@ namespace xensnd::e2e {
 
 // A splice of the recording that is not the played tone's own come back: where its frames
 // were in the backend's WAV of the playback (`played_at`, a sample index there: the first
-// frame missing, for a skip), and how many frames the recording lost there (`dropped`:
-// negative when it repeats frames, 0 when nothing was lost or the loss could not be measured).
+// frame missing, for a skip), how many played frames the recording lost there (`dropped`:
+// negative when it repeats frames, 0 when nothing was lost or the loss could not be
+// measured), and how many frames of digital silence it holds in their place (`silence`).
 struct RecordedSplice {
   size_t sample = 0;
   int64_t played_at = 0;
   int64_t dropped = 0;
+  int64_t silence = 0;
 };
 
 struct LoopbackReading {
@@ -38,7 +40,9 @@ struct AnalysedWav {
 // bit, so between two splices the recording is the played WAV shifted by a lag, measured
 // exactly there by matching the samples (the tone repeats itself exactly only after a second:
 // tone_check.h). A splice across which the lag holds and where the played WAV has a splice too
-// is the played tone's own; one across which the lag changes lost (or repeated) that many frames.
+// is the played tone's own; one across which the lag changes lost (or repeated) that many frames;
+// a block of digital silence where the played WAV has none lost the frames it stands for (a
+// PipeWire follower that found too little to read plays a quantum of zeros).
 LoopbackReading not_played_back(const AnalysedWav& recording, const AnalysedWav& played);
 
 // The lag of recording[from, to) behind `played` (recording[n] == played[n - lag] to within

@@ -63,6 +63,36 @@ TEST(LoopbackRecording, TheToneOwnSplicesComeBackAndEachSkipIsMeasured) {
   EXPECT_EQ(reading.left[1].dropped, 256);
 }
 
+TEST(LoopbackRecording, SilenceInPlaceOfPlayedFramesLosesThem) {
+  // As a PipeWire follower does: a quantum of zeros where it found too little to read, then
+  // (the second time) 512 frames forwarded when it found too much.
+  const std::vector<double> played = joined({silence(1000), tone(144000)});
+  const std::vector<double> recording =
+      joined({silence(4000), std::vector<double>(played.begin(), played.begin() + 60000), silence(256),
+              std::vector<double>(played.begin() + 60256, played.begin() + 100000), silence(256),
+              std::vector<double>(played.begin() + 100512, played.end())});
+  const ToneReport played_report = analysed(played), recording_report = analysed(recording);
+  ASSERT_EQ(recording_report.splices.size(), 4u);
+  const LoopbackReading reading = not_played_back({recording, recording_report}, {played, played_report});
+  EXPECT_EQ(reading.copies, 0u);
+  ASSERT_EQ(reading.left.size(), 2u);  // each block of silence one splice
+  EXPECT_EQ(reading.left[0].played_at, 60000);
+  EXPECT_EQ(reading.left[0].dropped, 256);
+  EXPECT_EQ(reading.left[0].silence, 256);
+  EXPECT_EQ(reading.left[1].played_at, 100000);
+  EXPECT_EQ(reading.left[1].dropped, 512);
+  EXPECT_EQ(reading.left[1].silence, 256);
+}
+
+TEST(LoopbackRecording, SilencePlayedAndRecordedIsACopy) {
+  const std::vector<double> played = joined({silence(1000), tone(48000), silence(256), tone(48000, 48000)});
+  const std::vector<double> recording = recorded(played, 4000, {});
+  const ToneReport played_report = analysed(played), recording_report = analysed(recording);
+  const LoopbackReading reading = not_played_back({recording, recording_report}, {played, played_report});
+  EXPECT_EQ(reading.copies, 2u);
+  EXPECT_TRUE(reading.left.empty());
+}
+
 TEST(LoopbackRecording, RepeatedFramesAreANegativeLoss) {
   const std::vector<double> played = joined({silence(1000), tone(96000)});
   // The recording plays frames [50000, 50256) twice.

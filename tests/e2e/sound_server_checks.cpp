@@ -272,7 +272,7 @@ void expect_recording_of_playback(const SoftwareXen& xen, const std::filesystem:
   int64_t skipped = 0;
   for (const RecordedSplice& splice : reading.left)
     if (std::find(splices.unexplained.begin(), splices.unexplained.end(), splice.sample) == splices.unexplained.end())
-      skipped += std::max<int64_t>(splice.dropped, 0);
+      skipped += std::max<int64_t>(splice.dropped - splice.silence, 0);
   expect_report(r, a.rate, seconds - static_cast<double>(skipped) / a.rate,
                 "the recording (" + std::to_string(reading.copies) + " splice point(s) the played tone's own" +
                     (lag ? ", the loop " + std::to_string(*lag * 1000) + " ms behind" : ", the loop's lag not logged") +
