@@ -1,6 +1,7 @@
 #include "tests/e2e/sound_server_checks.h"
 
 #include "tests/e2e/loopback_recording.h"
+#include "tests/e2e/recorded_splices.h"
 
 #include <algorithm>
 #include <cmath>
@@ -126,10 +127,8 @@ std::optional<Placement> played_placement(const SoftwareXen& xen, unsigned open,
   };
 }
 
-}  // namespace
-
+// When the card's capture stream 0/1 started, if only one of its opens started, once.
 std::optional<double> capture_start(const SoftwareXen& xen) {
-  // The only open of the capture stream that started, if it started once.
   std::optional<double> only;
   for (const std::vector<StreamRun>& runs : backend_runs(xen, "0/1")) {
     if (runs.empty()) continue;
@@ -138,6 +137,8 @@ std::optional<double> capture_start(const SoftwareXen& xen) {
   }
   return only;
 }
+
+}  // namespace
 
 double sound_seconds() {
   double seconds = 30;
@@ -161,16 +162,6 @@ void write_tone(const std::filesystem::path& path, double seconds) {
     }
   }
   write_wav(path, 1, 2, kRate, 16, data);
-}
-
-void expect_whole_tone(const std::filesystem::path& wav, double seconds, const std::string& what,
-                       const std::optional<StallAllowance>& allowance, std::optional<double> origin) {
-  Analysed a = analyse_file(wav);
-  ASSERT_TRUE(a.report) << what << ": " << a.problem;
-  std::optional<Placement> place;
-  if (origin) place = from_origin(*origin, a.rate);
-  const Attribution splices = attribute_splices(*a.report, a.rate, place, allowance);
-  expect_report(*a.report, a.rate, seconds, what + splices.note, splices.unexplained);
 }
 
 namespace {
@@ -234,17 +225,16 @@ void expect_whole_tone_played(const SoftwareXen& xen, double seconds, const std:
                 splices.unexplained);
 }
 
-void expect_recording_of_playback(const SoftwareXen& xen, const std::filesystem::path& recording, double seconds,
-                                  const StallAllowance& follower, std::chrono::microseconds follower_delay) {
-  const Played played = longest_played(xen);
-  ASSERT_NE(played.open, 0u) << played.problem;
-  Analysed a = analyse_file(recording);
-  ASSERT_TRUE(a.report) << "the recording: " << a.problem;
-  const LoopbackReading reading = not_played_back({a.samples, *a.report}, {played.samples, played.report});
-  if (reading.copies > 0)
-    std::cout << "note: " << reading.copies << " splice point(s) of the recording are the played tone's own\n";
-  // Only frames dropped can be the machine's (a follower's skip after a stall): repeated or
-  // stale frames never are, and are the card's whatever the machine did.
+namespace {
+
+// A recording read against what it should hold (recorded_splices.h), checked like
+// expect_report(): splices that lost frames are the machine's when `allowance` explains
+// them or a stall began within `within` after the first frame lost, which `frame_time` (a
+// frame of the reference) puts on the clock (none: it cannot, and every splice is the card's);
+// repeated or stale frames never are. `what` names the recording in a failure.
+void expect_reading(const Analysed& a, const RecordingReading& reading, double seconds, const std::string& what,
+                    const std::optional<Placement>& frame_time, const StallAllowance& allowance,
+                    std::chrono::microseconds within) {
   ToneReport r = *a.report, dropped = *a.report;
   r.splices.clear();
   dropped.splices.clear();
@@ -253,31 +243,57 @@ void expect_recording_of_playback(const SoftwareXen& xen, const std::filesystem:
     r.splices.push_back(splice.sample);
     (splice.dropped > 0 ? dropped.splices : never_the_machine).push_back(splice.sample);
   }
-  const auto splice_at = [&](size_t sample) {
-    return *std::find_if(reading.left.begin(), reading.left.end(), [&](const RecordedSplice& s) { return s.sample == sample; });
-  };
-  // A recorded frame was captured when the played one it copies was played, plus the loop's lag.
   std::optional<Placement> place;
-  const std::optional<Placement> played_place = played_placement(xen, played.open, played.rate, played.frame_bytes);
-  const std::optional<double> lag = loopback_lag(xen);
-  if (played_place && lag) {
-    place = [&, lag = *lag](size_t sample) {
-      return (*played_place)(static_cast<size_t>(std::max<int64_t>(splice_at(sample).played_at, 0))) + lag;
+  if (frame_time) {
+    place = [&](size_t sample) {
+      const auto splice = std::find_if(reading.left.begin(), reading.left.end(),
+                                       [&](const RecordedSplice& s) { return s.sample == sample; });
+      return (*frame_time)(static_cast<size_t>(std::max<int64_t>(splice->reference_at, 0)));
     };
   }
-  Attribution splices = attribute_splices(dropped, a.rate, place, follower,
-                                          [&](size_t, double at) { return follower.precedes(at, follower_delay); });
+  Attribution splices = attribute_splices(dropped, a.rate, place, allowance,
+                                          [&](size_t, double at) { return allowance.precedes(at, within); });
   splices.unexplained.insert(splices.unexplained.end(), never_the_machine.begin(), never_the_machine.end());
-  // What the follower skipped is missing from the recording, measured at each skip.
-  int64_t skipped = 0;
+  // What the machine's stalls lost is missing from the recording, measured at each splice.
+  int64_t lost = 0;
   for (const RecordedSplice& splice : reading.left)
     if (std::find(splices.unexplained.begin(), splices.unexplained.end(), splice.sample) == splices.unexplained.end())
-      skipped += std::max<int64_t>(splice.dropped - splice.silence, 0);
-  expect_report(r, a.rate, seconds - static_cast<double>(skipped) / a.rate,
-                "the recording (" + std::to_string(reading.copies) + " splice point(s) the played tone's own" +
-                    (lag ? ", the loop " + std::to_string(*lag * 1000) + " ms behind" : ", the loop's lag not logged") +
-                    ")" + splices.note,
-                splices.unexplained);
+      lost += std::max<int64_t>(splice.dropped - splice.silence, 0);
+  expect_report(r, a.rate, seconds - static_cast<double>(lost) / a.rate, what + splices.note, splices.unexplained);
+}
+
+}  // namespace
+
+void expect_recording_of_playback(const SoftwareXen& xen, const std::filesystem::path& recording, double seconds,
+                                  const StallAllowance& follower, std::chrono::microseconds follower_delay) {
+  const Played played = longest_played(xen);
+  ASSERT_NE(played.open, 0u) << played.problem;
+  Analysed a = analyse_file(recording);
+  ASSERT_TRUE(a.report) << "the recording: " << a.problem;
+  const RecordingReading reading = not_played_back({a.samples, *a.report}, {played.samples, played.report});
+  if (reading.copies > 0)
+    std::cout << "note: " << reading.copies << " splice point(s) of the recording are the played tone's own\n";
+  // A recorded frame was captured when the played one it copies was played, plus the loop's lag.
+  std::optional<Placement> frame_time;
+  const std::optional<Placement> played_place = played_placement(xen, played.open, played.rate, played.frame_bytes);
+  const std::optional<double> lag = loopback_lag(xen);
+  if (played_place && lag)
+    frame_time = [played_place = *played_place, lag = *lag](size_t frame) { return played_place(frame) + lag; };
+  expect_reading(a, reading, seconds,
+                 "the recording (" + std::to_string(reading.copies) + " splice point(s) the played tone's own" +
+                     (lag ? ", the loop " + std::to_string(*lag * 1000) + " ms behind" : ", the loop's lag not logged") + ")",
+                 frame_time, follower, follower_delay);
+}
+
+void expect_recording_of_source(const SoftwareXen& xen, const std::filesystem::path& recording, double seconds,
+                                const StallAllowance& allowance, std::chrono::microseconds queued) {
+  Analysed a = analyse_file(recording);
+  ASSERT_TRUE(a.report) << "the recording: " << a.problem;
+  const RecordingReading reading = read_recording({a.samples, *a.report}, sine_source(kToneHz, a.rate));
+  // The source's frame n was recorded n frames after its capture stream's START.
+  std::optional<Placement> frame_time;
+  if (const std::optional<double> start = capture_start(xen)) frame_time = from_origin(*start, a.rate);
+  expect_reading(a, reading, seconds, "the recording of the backend's sine", frame_time, allowance, queued);
 }
 
 bool wait_for_played_bytes(const SoftwareXen& xen, uintmax_t bytes, std::chrono::milliseconds timeout) {

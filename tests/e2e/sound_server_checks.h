@@ -20,19 +20,11 @@ double sound_seconds();
 // A WAV holding kToneHz at kToneAmplitude for `seconds` (16-bit stereo, 48 kHz).
 void write_tone(const std::filesystem::path& path, double seconds);
 
-// The tone in a WAV file (channel 0): every splice, gap and the span's length must be right.
-// `seconds`: how long the tone must last (at least, within 10 ms). With `allowance`, splices
-// it attributes to the machine are not the card's, the WAV's sample 0 being at `origin` on
-// the monotonic clock (none: every splice is the card's).
-void expect_whole_tone(const std::filesystem::path& wav, double seconds, const std::string& what,
-                       const std::optional<StallAllowance>& allowance = std::nullopt,
-                       std::optional<double> origin = std::nullopt);
+// Every check below reads the tone in a WAV (channel 0): every splice, gap and the span's
+// length must be right, but for splices `allowance` attributes to the machine
+// (stall_allowance.h).
 
-// When the card's capture stream 0/1 started, if only one of its opens started: a client's
-// recording begins there (its first frames), which places the recording on the clock.
-std::optional<double> capture_start(const SoftwareXen& xen);
-
-// The same on the backend's WAV of playback stream 0/0, over every open of it: the tone must
+// The backend's WAV of playback stream 0/0, over every open of it: the tone must
 // be whole in one of them (a reopen in the middle of the tone is a gap the user hears), but
 // for splices `allowance` attributes to the machine (stall_allowance.h).
 // With `settling`, splices that soon after the tone began are the graph's start-up (the
@@ -51,10 +43,10 @@ bool wait_for_played_bytes(const SoftwareXen& xen, uintmax_t bytes, std::chrono:
 bool wait_for_more_played(const SoftwareXen& xen, double seconds, std::chrono::milliseconds timeout);
 
 // A client's recording of the backend's loopback of playback stream 0/0 ("loopback:0/0"),
-// checked like expect_whole_tone(), with `follower` for the capture side (a source following
+// checked with `follower` for the capture side (a source following
 // the sink's clock resyncs after shorter stalls than a graph cycle). The loop copies frames bit
 // for bit, so each splice of the recording is read against the backend's WAV
-// (loopback_recording.h): the played tone's own splices coming back are not the capture
+// (recorded_splices.h): the played tone's own splices coming back are not the capture
 // path's; frames the recording lost are, unless the follower skipped them when a stall pushed
 // its delay too far: they were recorded up to `follower_delay` before the stall (the oldest
 // it held), and the recording may be shorter by exactly those. Repeated or stale frames are
@@ -63,6 +55,16 @@ bool wait_for_more_played(const SoftwareXen& xen, double seconds, std::chrono::m
 // delivering, from its log).
 void expect_recording_of_playback(const SoftwareXen& xen, const std::filesystem::path& recording, double seconds,
                                   const StallAllowance& follower, std::chrono::microseconds follower_delay);
+
+// A client's recording of the backend's sine source on capture stream 0/1 ("sine:HZ" at
+// kToneHz), checked with `allowance`: each splice is read against
+// the source (recorded_splices.h), which names the frames lost there and when the backend
+// recorded them (its frame n, n frames after the stream's START); frames lost are the
+// machine's when a stall began in the 100 ms before they were recorded or within `queued`
+// after (what the graph held when it stalled), and the recording may be shorter by exactly
+// those. Repeated or stale frames are always the card's.
+void expect_recording_of_source(const SoftwareXen& xen, const std::filesystem::path& recording, double seconds,
+                                const StallAllowance& allowance, std::chrono::microseconds queued);
 
 // The backend's log lines that report an underrun or an overrun of its device, but for those
 // `allowance` attributes to the machine (stall_allowance.h).

@@ -2,6 +2,7 @@
 // for copies, the capture side's skips are measured exactly, and the loop's lag comes from the
 // backend's log after the capture START.
 #include "tests/e2e/loopback_recording.h"
+#include "tests/e2e/recorded_splices.h"
 
 #include <gtest/gtest.h>
 
@@ -54,12 +55,12 @@ TEST(LoopbackRecording, TheToneOwnSplicesComeBackAndEachSkipIsMeasured) {
   const ToneReport played_report = analysed(played), recording_report = analysed(recording);
   ASSERT_EQ(played_report.splices.size(), 2u);   // the silence's two edges
   ASSERT_EQ(recording_report.splices.size(), 4u);
-  const LoopbackReading reading = not_played_back({recording, recording_report}, {played, played_report});
+  const RecordingReading reading = not_played_back({recording, recording_report}, {played, played_report});
   EXPECT_EQ(reading.copies, 2u);
   ASSERT_EQ(reading.left.size(), 2u);
-  EXPECT_EQ(reading.left[0].played_at, 97256);
+  EXPECT_EQ(reading.left[0].reference_at, 97256);
   EXPECT_EQ(reading.left[0].dropped, 256);
-  EXPECT_EQ(reading.left[1].played_at, 106856);  // not 256 frames off
+  EXPECT_EQ(reading.left[1].reference_at, 106856);  // not 256 frames off
   EXPECT_EQ(reading.left[1].dropped, 256);
 }
 
@@ -73,13 +74,13 @@ TEST(LoopbackRecording, SilenceInPlaceOfPlayedFramesLosesThem) {
               std::vector<double>(played.begin() + 100512, played.end())});
   const ToneReport played_report = analysed(played), recording_report = analysed(recording);
   ASSERT_EQ(recording_report.splices.size(), 4u);
-  const LoopbackReading reading = not_played_back({recording, recording_report}, {played, played_report});
+  const RecordingReading reading = not_played_back({recording, recording_report}, {played, played_report});
   EXPECT_EQ(reading.copies, 0u);
   ASSERT_EQ(reading.left.size(), 2u);  // each block of silence one splice
-  EXPECT_EQ(reading.left[0].played_at, 60000);
+  EXPECT_EQ(reading.left[0].reference_at, 60000);
   EXPECT_EQ(reading.left[0].dropped, 256);
   EXPECT_EQ(reading.left[0].silence, 256);
-  EXPECT_EQ(reading.left[1].played_at, 100000);
+  EXPECT_EQ(reading.left[1].reference_at, 100000);
   EXPECT_EQ(reading.left[1].dropped, 512);
   EXPECT_EQ(reading.left[1].silence, 256);
 }
@@ -88,7 +89,7 @@ TEST(LoopbackRecording, SilencePlayedAndRecordedIsACopy) {
   const std::vector<double> played = joined({silence(1000), tone(48000), silence(256), tone(48000, 48000)});
   const std::vector<double> recording = recorded(played, 4000, {});
   const ToneReport played_report = analysed(played), recording_report = analysed(recording);
-  const LoopbackReading reading = not_played_back({recording, recording_report}, {played, played_report});
+  const RecordingReading reading = not_played_back({recording, recording_report}, {played, played_report});
   EXPECT_EQ(reading.copies, 2u);
   EXPECT_TRUE(reading.left.empty());
 }
@@ -99,10 +100,10 @@ TEST(LoopbackRecording, RepeatedFramesAreANegativeLoss) {
   std::vector<double> recording = joined({silence(5000), std::vector<double>(played.begin(), played.begin() + 50256),
                                           std::vector<double>(played.begin() + 50000, played.end())});
   const ToneReport played_report = analysed(played), recording_report = analysed(recording);
-  const LoopbackReading reading = not_played_back({recording, recording_report}, {played, played_report});
+  const RecordingReading reading = not_played_back({recording, recording_report}, {played, played_report});
   EXPECT_EQ(reading.copies, 0u);
   ASSERT_EQ(reading.left.size(), 1u);
-  EXPECT_EQ(reading.left[0].played_at, 50256);
+  EXPECT_EQ(reading.left[0].reference_at, 50256);
   EXPECT_EQ(reading.left[0].dropped, -256);
 }
 
@@ -113,21 +114,54 @@ TEST(LoopbackRecording, ASpliceOfTheRecordingAloneIsNotACopy) {
   std::vector<double> recording = recorded(played, 3000, {});
   for (size_t n = 60000; n < 60256; ++n) recording[n] = -recording[n];
   const ToneReport played_report = analysed(played), recording_report = analysed(recording);
-  const LoopbackReading reading = not_played_back({recording, recording_report}, {played, played_report});
+  const RecordingReading reading = not_played_back({recording, recording_report}, {played, played_report});
   EXPECT_EQ(reading.copies, 0u);
   ASSERT_FALSE(reading.left.empty());
-  EXPECT_EQ(reading.left[0].played_at, 57000);
+  EXPECT_EQ(reading.left[0].reference_at, 57000);
   EXPECT_EQ(reading.left[0].dropped, 0);
 }
 
 TEST(LoopbackRecording, TheLagIsExactOrNone) {
   const std::vector<double> played = joined({silence(1000), tone(96000)});
   const std::vector<double> recording = recorded(played, 4860, {});
-  EXPECT_EQ(exact_lag(recording, 20000, 21000, played, 4000, 8192), 4860);
+  const ToneReport played_report = analysed(played);
+  const Reference reference = played_wav(played, played_report);
+  EXPECT_EQ(exact_lag(recording, 20000, 21000, reference, 4000, 8192), 4860);
   // 4333 frames off, the tone is within two steps of itself: only the exact lag fits.
-  EXPECT_EQ(exact_lag(recording, 20000, 21000, played, 4860 + 4333, 100), std::nullopt);
-  EXPECT_EQ(exact_lag(recording, 100, 1100, played, 4000, 8192), std::nullopt);  // silence
-  EXPECT_EQ(exact_lag(recording, 20000, 20010, played, 4000, 8192), std::nullopt);  // too short
+  EXPECT_EQ(exact_lag(recording, 20000, 21000, reference, 4860 + 4333, 100), std::nullopt);
+  EXPECT_EQ(exact_lag(recording, 100, 1100, reference, 4000, 8192), std::nullopt);  // silence
+  EXPECT_EQ(exact_lag(recording, 20000, 20010, reference, 4000, 8192), std::nullopt);  // too short
+}
+
+// The backend's sine source as a client records it (tone() rounds at 32767 steps; the source
+// is rounded at 32768, as PipeWire converts the card's float samples).
+std::vector<double> sine_recorded(size_t from_frame, size_t frames) {
+  std::vector<double> samples(frames);
+  for (size_t n = 0; n < frames; ++n)
+    samples[n] = std::nearbyint(0.5 * std::sin(2 * M_PI * kToneHz * static_cast<double>(from_frame + n) / kRate) * 32768) / 32768;
+  return samples;
+}
+
+TEST(SineRecording, EachLossNamesTheSourceFramesLost) {
+  // The recording begins with source frame 3000, then loses 64 frames at source frame 500000
+  // and 448 more at 1000000 (whole quanta, as pw-record at quantum 64 does).
+  const std::vector<double> recording = joined({sine_recorded(3000, 497000), sine_recorded(500064, 499936),
+                                                sine_recorded(1000448, 100000)});
+  const ToneReport report = analysed(recording);
+  ASSERT_EQ(report.splices.size(), 2u);
+  const RecordingReading reading = read_recording({recording, report}, sine_source(kToneHz, kRate));
+  EXPECT_EQ(reading.copies, 0u);
+  ASSERT_EQ(reading.left.size(), 2u);
+  EXPECT_EQ(reading.left[0].reference_at, 500000);
+  EXPECT_EQ(reading.left[0].dropped, 64);
+  EXPECT_EQ(reading.left[1].reference_at, 1000000);
+  EXPECT_EQ(reading.left[1].dropped, 448);
+}
+
+TEST(SineRecording, ASourceRoundedOtherwiseIsNotMatched) {
+  // The tone at 32767 steps is not the source as a client records it: no lag is claimed.
+  const std::vector<double> recording = tone(48000);
+  EXPECT_EQ(exact_lag(recording, 1000, 2000, sine_source(kToneHz, kRate), 0, 23999), std::nullopt);
 }
 
 TEST(LoopbackRecording, TheLagIsWhatTheLoopHeldAfterTheCaptureStarted) {

@@ -1,0 +1,71 @@
+// A client's recording read against what it should hold, frame by frame: the reference
+// backend's loopback of a played WAV ("loopback:0/0"), which copies frames bit for bit, or its
+// sine source ("sine:HZ"), frame n of a run being 0.5 sin(2 pi HZ n / rate). Between two splices
+// the recording is the reference shifted by a lag, measured exactly there by matching samples
+// (the tone repeats itself exactly only after a second: tone_check.h), so each splice says
+// which frames of the reference were lost, repeated or replaced there.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <istream>
+#include <optional>
+#include <vector>
+
+#include "tests/e2e/tone_check.h"
+
+namespace xensnd::e2e {
+
+// What a recording should hold. Recording sample n holds reference frame n - lag.
+struct Reference {
+  std::function<std::optional<double>(int64_t frame)> frame;  // none outside the reference
+  std::vector<size_t> splices;  // the reference's own splices, which come back in a recording of it
+  size_t first = 0;             // its tone's first frame
+  int64_t reach = 8192;         // how far apart the lags of two spans can be (and still be told apart)
+};
+
+// The backend's WAV of a playback stream, as the loop copies it.
+Reference played_wav(const std::vector<double>& samples, const ToneReport& report);
+// The backend's sine source at `rate` (`hz` a whole number, so that it repeats every second
+// exactly), as a client records it: rounded to 16 bits at 32768 steps (PipeWire's conversion
+// of the card's float samples).
+Reference sine_source(double hz, unsigned rate);
+
+// A splice of the recording that is not the reference's own come back: where its frames
+// were in the reference (`reference_at`: the first frame missing, for a loss), how many
+// frames of the reference the recording lost there (`dropped`: negative when it repeats
+// frames, 0 when nothing was lost or the loss could not be measured), and how many frames of
+// digital silence it holds in their place (`silence`).
+struct RecordedSplice {
+  size_t sample = 0;
+  int64_t reference_at = 0;
+  int64_t dropped = 0;
+  int64_t silence = 0;
+};
+
+struct RecordingReading {
+  std::vector<RecordedSplice> left;  // the splices that are not the reference's own
+  size_t copies = 0;                 // how many were
+};
+
+// A recording and its analysis (channel 0, samples in [-1, 1)).
+struct AnalysedWav {
+  const std::vector<double>& samples;
+  const ToneReport& report;
+};
+
+// Reads `recording` against `reference`: a splice across which the lag holds and where the
+// reference has a splice too is the reference's own; one across which the lag changes lost
+// (or repeated) that many frames; a block of digital silence where the reference has none
+// lost the frames it stands for (a PipeWire follower that found too little to read plays a
+// quantum of zeros).
+RecordingReading read_recording(const AnalysedWav& recording, const Reference& reference);
+
+// The lag of recording[from, to) behind `reference` (recording[n] is reference frame n - lag),
+// searched within `reach` frames of `hint`; none when the span holds too little of the tone
+// to tell or no lag, or more than one, fits.
+std::optional<int64_t> exact_lag(const std::vector<double>& recording, size_t from, size_t to,
+                                 const Reference& reference, int64_t hint, int64_t reach);
+
+}  // namespace xensnd::e2e
