@@ -42,7 +42,7 @@ std::optional<size_t> StallAllowance::explains(double at) const {
   std::optional<size_t> latest;
   for (size_t i = 0; i < stalls_.size(); ++i) {
     if (stalls_[i].length < shortest_) continue;
-    if (on_clock(stalls_[i]) <= when && when - on_clock(stalls_[i]) <= kWindow) latest = i;
+    if (on_clock(stalls_[i]) <= when && when - on_clock(stalls_[i]) <= stalls_[i].length + kWindow) latest = i;
   }
   return latest;
 }

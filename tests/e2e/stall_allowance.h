@@ -1,12 +1,13 @@
 // Splices and xruns the machine explains, not the card.
 //
-// A graph whose deadline is one quantum misses it when the host pauses the guest for longer
-// than that (machine_stalls.h), whatever card it plays on: PipeWire then mixes a quantum of
-// silence ("client too slow"), and the software Xen's backend, paused with the guest while
-// its device's clock runs on, underruns. A splice or an xrun is the machine's only when a
-// stall the graph cannot absorb (stalls overlapping or back to back, on any CPU, count as
-// one; one cycle; less for a graph with a follower node, which
-// resyncs when its delay strays: pipewire_test.cpp) began within the 100 ms before it;
+// A graph whose deadline is one quantum misses it when the host pauses the guest's vCPU
+// under one of its threads late in a cycle (machine_stalls.h), whatever card it plays on:
+// PipeWire then mixes a quantum of silence ("client too slow"), and the software Xen's
+// backend, paused with the guest while its device's clock runs on, underruns. A splice or an
+// xrun is the machine's only when it came during, or less than 100 ms after, a stall the
+// graph cannot absorb (stalls overlapping or back to back, on any CPU, count as one; half a
+// cycle; less for a graph with a follower node, which resyncs when its delay strays:
+// pipewire_test.cpp);
 // everything else is the card's. A run in which more than kMaxExplained stalls explain
 // splices or xruns tells nothing about the card: their windows would cover too much of it.
 // (Counted in stalls, not in splice points: one stall can splice a graph more than once, a
@@ -34,8 +35,10 @@ class StallAllowance {
   // What `monitor` saw so far.
   StallAllowance(const MachineStallMonitor& monitor, std::chrono::microseconds shortest);
 
-  // The stall of `shortest` or more that began in the kWindow before `at` (seconds on the
-  // monotonic clock), if any: its index among the run's stalls (overlapping ones merged).
+  // The latest stall of `shortest` or more that `at` (seconds on the monotonic clock) came
+  // during or within kWindow after, if any: its index among the run's stalls (overlapping
+  // ones merged). The window runs from the stall's end: a graph frozen for 80 ms (seen, on
+  // both vCPUs at once) recovers from there.
   std::optional<size_t> explains(double at) const;
   // The stall of `shortest` or more that began within `within` after `at`, if any: what a
   // capture follower skips when a stall pushed its delay too far are the oldest frames it
