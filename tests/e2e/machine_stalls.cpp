@@ -14,7 +14,6 @@ namespace {
 
 // Above the test's real-time peers (50), clients (40) and PipeWire's data threads (88).
 constexpr int kMonitorPriority = 95;
-constexpr long kIntervalNs = 1'000'000;
 
 timespec to_timespec(std::chrono::steady_clock::time_point t) {
   const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
@@ -23,7 +22,8 @@ timespec to_timespec(std::chrono::steady_clock::time_point t) {
 
 }  // namespace
 
-MachineStallMonitor::MachineStallMonitor(std::chrono::microseconds threshold) : threshold_(threshold) {
+MachineStallMonitor::MachineStallMonitor(std::chrono::microseconds threshold, std::chrono::microseconds interval)
+    : threshold_(threshold), interval_(interval) {
   const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
   std::atomic<int> failures{0};
   std::atomic<int> ready{0};
@@ -56,7 +56,7 @@ MachineStallMonitor::~MachineStallMonitor() {
 void MachineStallMonitor::watch(unsigned cpu) {
   auto next = std::chrono::steady_clock::now();
   while (!stop_.load(std::memory_order_relaxed)) {
-    next += std::chrono::nanoseconds(kIntervalNs);
+    next += interval_;
     const timespec deadline = to_timespec(next);
     while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &deadline, nullptr) == EINTR) {
     }
@@ -67,7 +67,7 @@ void MachineStallMonitor::watch(unsigned cpu) {
       stalls_.push_back({next, late, cpu});
     }
     // After a stall, measure from now on rather than counting every missed tick.
-    if (woke - next > std::chrono::nanoseconds(kIntervalNs)) next = woke;
+    if (woke - next > interval_) next = woke;
   }
 }
 

@@ -6,7 +6,7 @@
 // 9-14 ms late, on both vCPUs at once, with both busy). No card can keep a graph's deadline
 // through that: PipeWire then reports "client too slow" and mixes a quantum of silence. This
 // monitor runs one SCHED_FIFO thread per CPU at a priority above every process of the test,
-// waking every millisecond, and records each wake-up later than `threshold` — time during which
+// waking every `interval` (a millisecond), and records each wake-up later than `threshold` — time during which
 // nothing on that CPU could run, whatever its priority.
 #pragma once
 
@@ -29,7 +29,10 @@ class MachineStallMonitor {
  public:
   // Throws std::runtime_error when the threads cannot be made SCHED_FIFO (then the figures
   // would measure the test's own load, not the machine).
-  explicit MachineStallMonitor(std::chrono::microseconds threshold);
+  // `interval`: how often each thread wakes; a pause shows as lateness from its start to the
+  // next wake-up, so one up to `interval` longer than `threshold` can go unrecorded.
+  explicit MachineStallMonitor(std::chrono::microseconds threshold,
+                               std::chrono::microseconds interval = std::chrono::milliseconds(1));
   ~MachineStallMonitor();
   MachineStallMonitor(const MachineStallMonitor&) = delete;
   MachineStallMonitor& operator=(const MachineStallMonitor&) = delete;
@@ -42,7 +45,7 @@ class MachineStallMonitor {
  private:
   void watch(unsigned cpu);
 
-  const std::chrono::microseconds threshold_;
+  const std::chrono::microseconds threshold_, interval_;
   const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   std::atomic<bool> stop_{false};
   mutable std::mutex mutex_;

@@ -39,6 +39,19 @@ std::chrono::microseconds graph_cycle(int quantum) { return std::chrono::microse
 // its cycle (pipewire-pulse at 5 ms, tests/e2e/CMakeLists.txt).
 std::chrono::microseconds splicing_stall(int quantum) { return graph_cycle(quantum) / 2; }
 
+// What the stall monitor records (machine_stalls.h): pauses of 1.5 ms, waking every
+// millisecond, sees every pause that can splice a graph at 256 frames or more; at 64 frames
+// half a cycle is 0.67 ms, so it must look closer there.
+struct MonitorResolution {
+  std::chrono::microseconds threshold, interval;
+};
+MonitorResolution monitor_resolution(int quantum) {
+  constexpr std::chrono::microseconds kThreshold(1500), kInterval(1000);
+  if (splicing_stall(quantum) >= kThreshold) return {kThreshold, kInterval};
+  const std::chrono::microseconds threshold = splicing_stall(quantum) * 3 / 4;
+  return {threshold, threshold / 2};
+}
+
 // The shortest stall that can splice a graph whose follower node runs at `quantum`. PipeWire's
 // follower resyncs (skips captured frames, or plays silence) when its delay strays more than
 // max(256, quantum / 2) frames from its target (spa/plugins/alsa/alsa-pcm.c, update_time),
@@ -93,7 +106,8 @@ TEST_P(PipeWireOnTop, PlaysAndRecordsWhatItPlaysAtQuantum) {
   const fs::path tone = xen.dir() / "tone.wav", recording = xen.dir() / "recording.wav";
   write_tone(tone, seconds);
   const std::string latency = std::to_string(quantum);  // frames at the stream's rate, 48 kHz
-  MachineStallMonitor stalls(std::chrono::microseconds(1500));
+  const MonitorResolution resolution = monitor_resolution(quantum);
+  MachineStallMonitor stalls(resolution.threshold, resolution.interval);
   ChildProcess record(realtime_client({"pw-record", "--latency", latency, "--rate", "48000", "--channels", "2",
                                        "--format", "s16", recording.string()}),
                       pipewire.client_env(), xen.logs(), "pw-record");
@@ -132,7 +146,8 @@ TEST_P(PipeWireCapture, RecordsTheSourceWholeAtQuantum) {
   SoftwareXen xen(sound_server_card("sine:" + std::to_string(static_cast<int>(kToneHz))));
   PipeWireServer pipewire(xen, /*pulse=*/false);
   const fs::path recording = xen.dir() / "recording.wav";
-  MachineStallMonitor stalls(std::chrono::microseconds(1500));
+  const MonitorResolution resolution = monitor_resolution(GetParam());
+  MachineStallMonitor stalls(resolution.threshold, resolution.interval);
   ChildProcess record(realtime_client({"pw-record", "--latency", std::to_string(GetParam()), "--rate", "48000",
                                        "--channels", "2", "--format", "s16", recording.string()}),
                       pipewire.client_env(), xen.logs(), "pw-record");
