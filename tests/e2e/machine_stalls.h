@@ -39,6 +39,7 @@ class MachineStallMonitor {
 
   std::vector<MachineStall> stalls() const;
   std::chrono::microseconds threshold() const { return threshold_; }
+  std::chrono::microseconds interval() const { return interval_; }
   // "N stalls: 9.2 ms on CPU 0 at +12.345 s, ..." (times from the monitor's start).
   std::string describe() const;
 

@@ -29,8 +29,14 @@ SoftwareXenOptions sound_server_card(const std::string& source) {
   return options;
 }
 
+// How long `frames` last at 48 kHz.
+std::chrono::microseconds frames_at_48k(long frames) { return std::chrono::microseconds(frames * 1'000'000L / 48'000); }
+
+// The node's headroom in conf/pipewire: frames of capture latency a source keeps above its quantum.
+constexpr long kHeadroom = 256;
+
 // How long PipeWire's graph has for a cycle at `quantum` frames (48 kHz).
-std::chrono::microseconds graph_cycle(int quantum) { return std::chrono::microseconds(quantum * 1'000'000L / 48'000); }
+std::chrono::microseconds graph_cycle(int quantum) { return frames_at_48k(quantum); }
 
 // The shortest stall that can splice a graph at `quantum`: half a cycle. A vCPU held by the
 // host holds the graph thread on it while the driver runs on the other, so a stall landing
@@ -57,30 +63,21 @@ MonitorResolution monitor_resolution(int quantum) {
 // max(256, quantum / 2) frames from its target (spa/plugins/alsa/alsa-pcm.c, update_time),
 // and its delay already wobbles by its driver's wake-ups and the capture pointer's steps: a
 // stall of half that was enough (9.0 ms at quantum 1024, tests/e2e/CMakeLists.txt).
-std::chrono::microseconds follower_tolerance(int quantum) {
-  const long frames = std::max(256, quantum / 2) / 2;
-  return std::chrono::microseconds(frames * 1'000'000L / 48'000);
-}
-
-// How long before a stall a follower source can have recorded the frames it then skips: it
-// looks at its delay once a cycle, so its last look before the stall came up to a quantum
-// before it began, holding up to its target (a quantum and the node's headroom, 256 frames in
-// conf/pipewire) and the tolerance above it; it skips the oldest of those. And the frames it
-// counts reached the guest up to the capture path's latency after the backend recorded them
-// (a READ and a trip across domains: what the same 256 frames of headroom are there to cover).
-std::chrono::microseconds follower_delay(int quantum) {
-  constexpr long kHeadroom = 256;
-  const long frames = quantum + (quantum + kHeadroom) + std::max(256, quantum / 2) + kHeadroom;
-  return std::chrono::microseconds(frames * 1'000'000L / 48'000);
-}
+std::chrono::microseconds follower_tolerance(int quantum) { return frames_at_48k(std::max(256, quantum / 2) / 2); }
 
 // How long before a stall a source driving the graph can have recorded the frames its client
 // then loses: the quantum handed to the client, the source's target (a quantum and the
-// node's headroom) and the capture path's latency the headroom covers (follower_delay()).
-std::chrono::microseconds source_held(int quantum) {
-  constexpr long kHeadroom = 256;
-  const long frames = quantum + (quantum + kHeadroom) + kHeadroom;
-  return std::chrono::microseconds(frames * 1'000'000L / 48'000);
+// node's headroom) and the capture path's latency the headroom is there to cover (a READ and
+// a trip across domains).
+long source_held_frames(int quantum) { return quantum + (quantum + kHeadroom) + kHeadroom; }
+std::chrono::microseconds source_held(int quantum) { return frames_at_48k(source_held_frames(quantum)); }
+
+// How long before a stall a follower source can have recorded the frames it then skips: it
+// looks at its delay once a cycle, so its last look before the stall came up to a quantum
+// before it began, holding what a driving source holds (above) and up to the tolerance more
+// before it resyncs; it skips the oldest of those.
+std::chrono::microseconds follower_delay(int quantum) {
+  return frames_at_48k(source_held_frames(quantum) + std::max(256, quantum / 2));
 }
 
 std::chrono::milliseconds play_timeout(double seconds) {

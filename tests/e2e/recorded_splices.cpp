@@ -102,7 +102,9 @@ RecordingReading read_recording(const AnalysedWav& recording, const Reference& r
   const std::vector<size_t>& splices = recording.report.splices;
   // Span i runs from splice i - 1 (or the tone's first sample) to splice i (or past its last).
   std::vector<std::optional<int64_t>> lags(splices.size() + 1);
-  int64_t hint = static_cast<int64_t>(recording.report.first) - static_cast<int64_t>(reference.first);
+  // Until a span says otherwise, the tone began at the same frame of both.
+  const int64_t guess = static_cast<int64_t>(recording.report.first) - static_cast<int64_t>(reference.first);
+  int64_t hint = guess;
   size_t from = recording.report.first;
   for (size_t i = 0; i <= splices.size(); ++i) {
     const size_t to = i < splices.size() ? splices[i] : recording.report.last + 1;
@@ -111,8 +113,7 @@ RecordingReading read_recording(const AnalysedWav& recording, const Reference& r
     from = to;
   }
   RecordingReading reading;
-  int64_t lag = lags[0].value_or(static_cast<int64_t>(recording.report.first) -
-                                 static_cast<int64_t>(reference.first));
+  int64_t lag = lags[0].value_or(guess);
   for (size_t i = 0; i < splices.size(); ++i) {
     const auto k = static_cast<int64_t>(splices[i]);
     const std::optional<int64_t> after = next_lag(lags, i + 1);

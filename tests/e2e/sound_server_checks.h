@@ -43,26 +43,26 @@ bool wait_for_played_bytes(const SoftwareXen& xen, uintmax_t bytes, std::chrono:
 bool wait_for_more_played(const SoftwareXen& xen, double seconds, std::chrono::milliseconds timeout);
 
 // A client's recording of the backend's loopback of playback stream 0/0 ("loopback:0/0"),
-// checked with `follower` for the capture side (a source following
-// the sink's clock resyncs after shorter stalls than a graph cycle). The loop copies frames bit
-// for bit, so each splice of the recording is read against the backend's WAV
-// (recorded_splices.h): the played tone's own splices coming back are not the capture
-// path's; frames the recording lost are, unless the follower skipped them when a stall pushed
+// checked with `follower` for the capture side (a source following the sink's clock resyncs
+// after shorter stalls than a graph cycle). The loop copies frames bit for bit, so each splice
+// of the recording is read against the backend's WAV (recorded_splices.h): the played tone's
+// own splices coming back are not the capture path's; frames the recording lost are, unless
+// a stall explains them (stall_allowance.h) or the follower skipped them when a stall pushed
 // its delay too far: they were recorded up to `follower_delay` before the stall (the oldest
-// it held), and the recording may be shorter by exactly those. Repeated or stale frames are
-// always the card's. The recording is placed on the clock by the played WAV (the backend's
+// it held). The recording may be shorter by exactly the frames excused. Repeated or stale
+// frames are always the card's. The recording is placed on the clock by the played WAV (each
 // START of 0/0) and the loop's lag (what the backend's loopback held when it began
 // delivering, from its log).
 void expect_recording_of_playback(const SoftwareXen& xen, const std::filesystem::path& recording, double seconds,
                                   const StallAllowance& follower, std::chrono::microseconds follower_delay);
 
 // A client's recording of the backend's sine source on capture stream 0/1 ("sine:HZ" at
-// kToneHz), checked with `allowance`: each splice is read against
-// the source (recorded_splices.h), which names the frames lost there and when the backend
-// recorded them (its frame n, n frames after the stream's START); frames lost are the
-// machine's when a stall began in the 100 ms before they were recorded or within `queued`
-// after (what the graph held when it stalled), and the recording may be shorter by exactly
-// those. Repeated or stale frames are always the card's.
+// kToneHz), checked with `allowance`: each splice is read against the source
+// (recorded_splices.h), which names the frames lost there and when the backend recorded them
+// (its frame n, n frames after the stream's START); frames lost are the machine's when they
+// were recorded during or within 100 ms after a stall, or within `queued` before one (what
+// the graph held when it stalled), and the recording may be shorter by exactly those.
+// Repeated or stale frames are always the card's.
 void expect_recording_of_source(const SoftwareXen& xen, const std::filesystem::path& recording, double seconds,
                                 const StallAllowance& allowance, std::chrono::microseconds queued);
 

@@ -13,12 +13,11 @@ std::chrono::duration<double> on_clock(const MachineStall& stall) { return stall
 // The guest's stalls: stalls that overlap or follow each other within the monitor's tick, on
 // any CPU, are one. A graph thread held up on one vCPU and then on the other (seen: 4.1 ms on
 // CPU 1, then 2.0 ms on CPU 0 right after) lost the time of both.
-std::vector<MachineStall> merged(std::vector<MachineStall> stalls) {
-  constexpr auto kTick = std::chrono::milliseconds(1);
+std::vector<MachineStall> merged(std::vector<MachineStall> stalls, std::chrono::microseconds tick) {
   std::sort(stalls.begin(), stalls.end(), [](const auto& a, const auto& b) { return a.start < b.start; });
   std::vector<MachineStall> out;
   for (const MachineStall& stall : stalls) {
-    if (!out.empty() && stall.start <= out.back().start + out.back().length + kTick) {
+    if (!out.empty() && stall.start <= out.back().start + out.back().length + tick) {
       const auto end = std::max(out.back().start + out.back().length, stall.start + stall.length);
       out.back().length = std::chrono::duration_cast<std::chrono::microseconds>(end - out.back().start);
       continue;
@@ -31,11 +30,11 @@ std::vector<MachineStall> merged(std::vector<MachineStall> stalls) {
 }  // namespace
 
 StallAllowance::StallAllowance(std::vector<MachineStall> stalls, std::chrono::microseconds shortest,
-                               std::string machine)
-    : stalls_(merged(std::move(stalls))), shortest_(shortest), machine_(std::move(machine)) {}
+                               std::string machine, std::chrono::microseconds tick)
+    : stalls_(merged(std::move(stalls), tick)), shortest_(shortest), machine_(std::move(machine)) {}
 
 StallAllowance::StallAllowance(const MachineStallMonitor& monitor, std::chrono::microseconds shortest)
-    : StallAllowance(monitor.stalls(), shortest, monitor.describe()) {}
+    : StallAllowance(monitor.stalls(), shortest, monitor.describe(), monitor.interval()) {}
 
 std::optional<size_t> StallAllowance::explains(double at) const {
   const std::chrono::duration<double> when(at);

@@ -31,7 +31,10 @@ class StallAllowance {
   static constexpr std::chrono::milliseconds kWindow{100};
 
   // `shortest`: the shortest stall that can splice the graph.
-  StallAllowance(std::vector<MachineStall> stalls, std::chrono::microseconds shortest, std::string machine);
+  // `tick`: how often the monitor looked (MachineStallMonitor::interval): stalls less than
+  // that apart cannot be told apart.
+  StallAllowance(std::vector<MachineStall> stalls, std::chrono::microseconds shortest, std::string machine,
+                 std::chrono::microseconds tick = std::chrono::milliseconds(1));
   // What `monitor` saw so far.
   StallAllowance(const MachineStallMonitor& monitor, std::chrono::microseconds shortest);
 

@@ -65,6 +65,11 @@ TEST(StallAllowance, StallsBackToBackOnAnyCpuAreOne) {
   // A few milliseconds apart they are two stalls, neither long enough.
   const StallAllowance apart({stall_at(100.0, 4100us), stall_at(100.008, 2ms)}, kCycle, "apart");
   EXPECT_FALSE(apart.explains(100.02));
+  // Half a millisecond apart: one to a monitor that looks every millisecond, two to one that
+  // looks every quarter.
+  const std::vector<MachineStall> near = {stall_at(100.0, 4100us), stall_at(100.0046, 2ms)};
+  EXPECT_TRUE(StallAllowance(near, kCycle, "1 ms tick").explains(100.02));
+  EXPECT_FALSE(StallAllowance(near, kCycle, "0.25 ms tick", 250us).explains(100.02));
 }
 
 TEST(StallAllowance, NoStallsExplainNothing) {
