@@ -9,18 +9,16 @@
 namespace xensnd::e2e {
 namespace {
 
-// Samples next to a splice left out of a span: the tone check marks a splice where the sine's
-// recurrence breaks, which can be a couple of samples after the frames changed.
+// Samples at the edges of a span left out when its lag is measured, and the most a splice may
+// hold that is neither the reference nor silence and still be a clean cut.
 constexpr size_t kSpliceMargin = 8;
-// How much of a span is matched: ten milliseconds, and a span's first samples are enough.
+// How much of a span exact_lag() matches: ten milliseconds, and a span's first samples are enough.
 constexpr size_t kMatchedSamples = 480;
 // Two samples are the same frame only when they are the same in 16 bits: the loop copies
 // frames bit for bit (and a 16-bit recording of them converts exactly), and a recording of
 // the sine source rounds it to the nearest step. Nothing looser tells lags apart: the tone
 // shifted by 4333 frames is 1/48000 of a cycle off, two steps at its peaks.
 constexpr double kSameFrame = 0.5 / 32768 + 1e-9;
-// How close the splice marks of the same break in two WAVs are (each marks its own break).
-constexpr int64_t kSameSplice = 16;
 
 bool holds_the_tone(const std::vector<double>& samples, size_t from, size_t to) {
   // A sine is above half its amplitude for two thirds of each cycle: a cycle's worth (48 at
@@ -38,13 +36,6 @@ bool digital_silence(const std::vector<double>& samples, size_t from, size_t to)
   return std::all_of(samples.begin() + static_cast<std::ptrdiff_t>(from + kSpliceMargin),
                      samples.begin() + static_cast<std::ptrdiff_t>(to - kSpliceMargin),
                      [](double v) { return std::fabs(v) <= kSameFrame; });
-}
-
-// The first lag measured at or after span `from`.
-std::optional<int64_t> next_lag(const std::vector<std::optional<int64_t>>& lags, size_t from) {
-  for (size_t i = from; i < lags.size(); ++i)
-    if (lags[i]) return lags[i];
-  return std::nullopt;
 }
 
 }  // namespace
@@ -85,7 +76,7 @@ Reference sine_source(double hz, unsigned rate) {
   // One second of it, which is all of it.
   auto second = std::make_shared<std::vector<double>>(rate);
   for (unsigned n = 0; n < rate; ++n)
-    (*second)[n] = std::nearbyint(0.5 * std::sin(2 * M_PI * hz * n / rate) * 32768) / 32768;
+    (*second)[n] = std::nearbyint(static_cast<float>(0.5 * std::sin(2 * M_PI * hz * n / rate)) * 32768.0f) / 32768;
   Reference reference;
   reference.frame = [second](int64_t frame) -> std::optional<double> {
     if (frame < 0) return std::nullopt;
@@ -98,48 +89,101 @@ Reference sine_source(double hz, unsigned rate) {
   return reference;
 }
 
+namespace {
+
+// Whether recording sample n is reference frame n - lag.
+bool matches(const std::vector<double>& recording, size_t n, const Reference& reference, int64_t lag) {
+  const std::optional<double> frame = reference.frame(static_cast<int64_t>(n) - lag);
+  return frame && std::fabs(recording[n] - *frame) <= kSameFrame;
+}
+
+bool silent(double sample) { return std::fabs(sample) <= kSameFrame; }
+
+// A stretch of the recording that is the reference shifted by `lag`: [begin, end).
+struct Segment {
+  size_t begin = 0, end = 0;
+  int64_t lag = 0;
+};
+
+// Enough of the tone to tell lags apart: more than a cycle (48 frames), so it holds the
+// zero crossings where the nearest look-alike lag is two steps off.
+constexpr size_t kWindow = 64;
+constexpr size_t kWindowStep = 8;
+
+// The first segment of the recording at or after `from` (and before `to`): found by a window
+// that fits exactly one lag within `reach` of `hint`, then followed sample by sample both ways.
+std::optional<Segment> next_segment(const std::vector<double>& recording, size_t from, size_t to,
+                                    const Reference& reference, int64_t hint) {
+  for (size_t w = from; w + kWindow <= to; w += kWindowStep) {
+    const std::optional<int64_t> lag = exact_lag(recording, w - std::min(w, kSpliceMargin), w + kWindow + kSpliceMargin,
+                                                 reference, hint, reference.reach);
+    if (!lag) continue;
+    Segment segment{w, w, *lag};
+    while (segment.begin > from && matches(recording, segment.begin - 1, reference, *lag)) --segment.begin;
+    while (segment.end < to && matches(recording, segment.end, reference, *lag)) ++segment.end;
+    // The tone is exactly 0 at some frames: one that meets a block of silence belongs to it.
+    while (segment.end > w + kWindow && segment.end < to && silent(recording[segment.end]) &&
+           silent(recording[segment.end - 1]))
+      --segment.end;
+    while (segment.begin < w && segment.begin > from && silent(recording[segment.begin - 1]) &&
+           silent(recording[segment.begin]))
+      ++segment.begin;
+    // The window may have held a sample or two the lag does not fit (its margins are not
+    // matched): where it stops fitting is where the segment ends.
+    if (segment.end <= w + kWindow / 2) continue;
+    return segment;
+  }
+  return std::nullopt;
+}
+
+// How many of recording[from, to) are digital silence.
+int64_t silent_samples(const std::vector<double>& recording, size_t from, size_t to) {
+  return std::count_if(recording.begin() + static_cast<std::ptrdiff_t>(from),
+                       recording.begin() + static_cast<std::ptrdiff_t>(to),
+                       silent);
+}
+
+}  // namespace
+
 RecordingReading read_recording(const AnalysedWav& recording, const Reference& reference) {
-  const std::vector<size_t>& splices = recording.report.splices;
-  // Span i runs from splice i - 1 (or the tone's first sample) to splice i (or past its last).
-  std::vector<std::optional<int64_t>> lags(splices.size() + 1);
-  // Until a span says otherwise, the tone began at the same frame of both.
-  const int64_t guess = static_cast<int64_t>(recording.report.first) - static_cast<int64_t>(reference.first);
-  int64_t hint = guess;
-  size_t from = recording.report.first;
-  for (size_t i = 0; i <= splices.size(); ++i) {
-    const size_t to = i < splices.size() ? splices[i] : recording.report.last + 1;
-    lags[i] = exact_lag(recording.samples, from, to, reference, hint, reference.reach);
-    if (lags[i]) hint = *lags[i];
-    from = to;
-  }
+  const std::vector<double>& samples = recording.samples;
+  const size_t first = recording.report.first, end = std::min(recording.report.last + 1, samples.size());
   RecordingReading reading;
-  int64_t lag = lags[0].value_or(guess);
-  for (size_t i = 0; i < splices.size(); ++i) {
-    const auto k = static_cast<int64_t>(splices[i]);
-    const std::optional<int64_t> after = next_lag(lags, i + 1);
-    const bool copy = std::any_of(reference.splices.begin(), reference.splices.end(),
-                                  [&](size_t p) { return std::llabs(k - lag - static_cast<int64_t>(p)) <= kSameSplice; });
-    if ((!after || *after == lag) && copy) {
-      ++reading.copies;
-      continue;
+  // Until a segment says otherwise, the tone began at the same frame of both.
+  int64_t hint = static_cast<int64_t>(first) - static_cast<int64_t>(reference.first);
+  std::optional<Segment> previous;
+  std::vector<Segment> segments;
+  for (size_t at = first; at < end;) {
+    const std::optional<Segment> segment = next_segment(samples, at, end, reference, hint);
+    const size_t resumed = segment ? segment->begin : end;
+    if (previous && (segment || resumed > at + kSpliceMargin)) {
+      // Between two segments (or after the last): what the recording holds instead of the
+      // reference's frames, and how far the lag moved.
+      const auto gap = static_cast<int64_t>(resumed - at);
+      const int64_t silence = silent_samples(samples, at, resumed);
+      RecordedSplice splice{at, static_cast<int64_t>(at) - previous->lag, 0, silence, gap - silence};
+      if (segment) splice.dropped = gap + previous->lag - segment->lag;
+      reading.left.push_back(splice);
+    } else if (segment && resumed > first + kSpliceMargin && !digital_silence(samples, first, resumed)) {
+      // Tone before the first stretch that is the reference: frames from nowhere.
+      const auto gap = static_cast<int64_t>(resumed - first);
+      const int64_t silence = silent_samples(samples, first, resumed);
+      reading.left.push_back({first, static_cast<int64_t>(first) - segment->lag, 0, silence, gap - silence});
     }
-    // Digital silence up to the next splice, where the reference had none: the frames it
-    // stands for are lost, and the lag after it says how many more.
-    if (i + 1 < splices.size() && digital_silence(recording.samples, splices[i], splices[i + 1])) {
-      const auto silence = static_cast<int64_t>(splices[i + 1] - splices[i]);
-      const std::optional<int64_t> beyond = next_lag(lags, i + 2);
-      reading.left.push_back({splices[i], k - lag, silence + lag - beyond.value_or(lag), silence});
-      lag = beyond.value_or(lag);
-      ++i;  // the silence's end is the same splice
-      continue;
-    }
-    if (after && *after != lag) {
-      reading.left.push_back({splices[i], k - lag, lag - *after, 0});
-      lag = *after;
-      continue;
-    }
-    reading.left.push_back({splices[i], k - lag, 0, 0});
+    if (!segment) break;
+    segments.push_back(*segment);
+    previous = segment;
+    hint = segment->lag;
+    at = segment->end;
   }
+  reading.stretches = segments.size();
+  // The reference's own splices that came back: inside a stretch that is the reference.
+  for (size_t p : reference.splices)
+    if (std::any_of(segments.begin(), segments.end(), [&](const Segment& s) {
+          const int64_t at = static_cast<int64_t>(p) + s.lag;
+          return at >= static_cast<int64_t>(s.begin) && at < static_cast<int64_t>(s.end);
+        }))
+      ++reading.copies;
   return reading;
 }
 

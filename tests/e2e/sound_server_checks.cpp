@@ -9,6 +9,7 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <memory>
 #include <set>
 #include <sstream>
 
@@ -112,15 +113,18 @@ Attribution attribute_splices(const ToneReport& r, unsigned rate, const std::opt
   return result;
 }
 
-std::vector<std::vector<StreamRun>> backend_runs(const SoftwareXen& xen, const std::string& stream) {
+std::vector<std::vector<StreamRun>> backend_runs(const SoftwareXen& xen, const std::string& stream,
+                                                 bool after_underruns = true) {
   std::ifstream log(xen.logs() / "backend.err");
-  return stream_runs(log, stream);
+  return stream_runs(log, stream, after_underruns);
 }
 
 // Where the frames of open `open` (1-based) of playback stream 0/0 were on the clock: each
-// run's from its START (a server restarts a stream after an xrun).
-std::optional<Placement> played_placement(const SoftwareXen& xen, unsigned open, unsigned rate, unsigned frame_bytes) {
-  const std::vector<std::vector<StreamRun>> runs = backend_runs(xen, "0/0");
+// run's from its START (a server restarts a stream after an xrun) or from where its device
+// played on after running dry (`after_underruns`; without, as if it never ran dry).
+std::optional<Placement> played_placement(const SoftwareXen& xen, unsigned open, unsigned rate, unsigned frame_bytes,
+                                          bool after_underruns = true) {
+  const std::vector<std::vector<StreamRun>> runs = backend_runs(xen, "0/0", after_underruns);
   if (open == 0 || open > runs.size() || runs[open - 1].empty()) return std::nullopt;
   return [runs = runs[open - 1], rate, frame_bytes](size_t sample) {
     return run_time(runs, sample, rate, frame_bytes).value_or(0);
@@ -149,13 +153,38 @@ double sound_seconds() {
   return std::ceil(seconds * kRate / kBlock) * kBlock / kRate;
 }
 
+namespace {
+
+size_t tone_frames(double seconds) { return static_cast<size_t>(std::llround(seconds * kRate)); }
+
+// Frame n of write_tone()'s tone, as its 16-bit sample.
+int16_t tone_sample(size_t n) {
+  const double v = kToneAmplitude * std::sin(2 * M_PI * kToneHz * static_cast<double>(n) / kRate);
+  return static_cast<int16_t>(std::lround(v * 32767));
+}
+
+// write_tone()'s tone as a player's samples reach the backend's WAV: a sound server at unity
+// volume converts them exactly (to float, or as they are).
+Reference written_tone(double seconds) {
+  auto samples = std::make_shared<std::vector<double>>(tone_frames(seconds));
+  for (size_t n = 0; n < samples->size(); ++n) (*samples)[n] = tone_sample(n) / 32768.0;
+  Reference reference;
+  reference.frame = [samples](int64_t frame) -> std::optional<double> {
+    if (frame < 0 || frame >= static_cast<int64_t>(samples->size())) return std::nullopt;
+    return (*samples)[static_cast<size_t>(frame)];
+  };
+  reference.first = 1;  // frame 0 is sin(0)
+  return reference;
+}
+
+}  // namespace
+
 void write_tone(const std::filesystem::path& path, double seconds) {
-  const auto frames = static_cast<size_t>(std::llround(seconds * kRate));
+  const size_t frames = tone_frames(seconds);
   std::vector<uint8_t> data;
   data.reserve(frames * 4);
   for (size_t n = 0; n < frames; ++n) {
-    const double v = kToneAmplitude * std::sin(2 * M_PI * kToneHz * static_cast<double>(n) / kRate);
-    const auto s = static_cast<uint16_t>(static_cast<int16_t>(std::lround(v * 32767)));
+    const auto s = static_cast<uint16_t>(tone_sample(n));
     for (int channel = 0; channel < 2; ++channel) {
       data.push_back(static_cast<uint8_t>(s));
       data.push_back(static_cast<uint8_t>(s >> 8));
@@ -212,15 +241,48 @@ void expect_whole_tone_played(const SoftwareXen& xen, double seconds, const std:
   const Played played = longest_played(xen);
   ASSERT_NE(played.open, 0u) << played.problem;
   const std::optional<Placement> place = played_placement(xen, played.open, played.rate, played.frame_bytes);
-  const size_t settled = played.report.first + static_cast<size_t>(settling.count()) * played.rate / 1000;
-  ToneReport after_settling = played.report;
-  std::erase_if(after_settling.splices, [&](size_t sample) { return sample < settled; });
-  const size_t settling_splices = played.report.splices.size() - after_settling.splices.size();
-  const Attribution splices = attribute_splices(after_settling, played.rate, place, allowance);
+  // Read against the tone the client played, when the WAV is that tone (a client playing
+  // write_tone()'s file through a server at unity volume): every splice is then found, even
+  // one the tone check cannot see, and what each lost is measured.
+  const RecordingReading reading = read_recording({played.samples, played.report}, written_tone(seconds));
+  ToneReport report = played.report;
+  std::vector<size_t> never_the_machine;
+  std::vector<std::pair<size_t, int64_t>> losses;  // a splice of `report`, the frames it lost
+  for (const RecordedSplice& splice : reading.left) {
+    const auto marked = std::find_if(report.splices.begin(), report.splices.end(), [&](size_t at) {
+      return at + kEdge >= splice.sample && at <= splice.sample + kEdge;
+    });
+    const size_t sample = marked != report.splices.end() ? *marked : splice.sample;
+    if (marked == report.splices.end()) report.splices.push_back(sample);
+    // Repeated frames, or frames that are not the tone's, are never a stall's doing; a loss
+    // or a gap of silence (a server mixing in silence for a late client) may be.
+    if (splice.dropped < 0 || splice.foreign > static_cast<int64_t>(kEdge))
+      never_the_machine.push_back(sample);
+    else
+      losses.emplace_back(sample, std::max<int64_t>(splice.dropped - splice.silence, 0));
+  }
+  std::sort(report.splices.begin(), report.splices.end());
+  const size_t settled = report.first + static_cast<size_t>(settling.count()) * played.rate / 1000;
+  ToneReport after_settling = report;
+  std::erase_if(after_settling.splices, [&](size_t sample) {
+    return sample < settled || std::find(never_the_machine.begin(), never_the_machine.end(), sample) != never_the_machine.end();
+  });
+  const size_t settling_splices = std::count_if(report.splices.begin(), report.splices.end(),
+                                                [&](size_t sample) { return sample < settled; });
+  Attribution splices = attribute_splices(after_settling, played.rate, place, allowance);
+  for (size_t sample : never_the_machine)
+    if (sample >= settled) splices.unexplained.push_back(sample);
   if (settling_splices > 0)
     std::cout << "note: " << settling_splices << " splice point(s) while the graph settled after the tone began\n";
-  expect_report(played.report, played.rate, seconds,
+  // What the splices excused (the machine's, or the graph's start) lost is missing from the
+  // tone, measured when it was read against the tone.
+  int64_t lost = 0;
+  for (const auto& [sample, frames] : losses)
+    if (std::find(splices.unexplained.begin(), splices.unexplained.end(), sample) == splices.unexplained.end())
+      lost += frames;
+  expect_report(report, played.rate, seconds - static_cast<double>(lost) / played.rate,
                 "backend's WAV of open " + std::to_string(played.open) + " (every open:" + played.opens + ")" +
+                    (reading.stretches > 0 ? ", read against the tone played" : ", not the tone played bit for bit") +
                     splices.note,
                 splices.unexplained);
 }
@@ -235,13 +297,17 @@ namespace {
 void expect_reading(const Analysed& a, const RecordingReading& reading, double seconds, const std::string& what,
                     const std::optional<Placement>& frame_time, const StallAllowance& allowance,
                     std::chrono::microseconds within) {
+  // A recording that is nowhere its reference bit for bit has no splices to read: it fails.
+  EXPECT_GT(reading.stretches, 0u) << what << ": no stretch of it is the frames it should hold: "
+                                   << a.report->describe(a.rate);
   ToneReport r = *a.report, dropped = *a.report;
   r.splices.clear();
   dropped.splices.clear();
   std::vector<size_t> never_the_machine;
   for (const RecordedSplice& splice : reading.left) {
     r.splices.push_back(splice.sample);
-    (splice.dropped > 0 ? dropped.splices : never_the_machine).push_back(splice.sample);
+    const bool lost_frames = splice.dropped > 0 && splice.foreign <= static_cast<int64_t>(kEdge);
+    (lost_frames ? dropped.splices : never_the_machine).push_back(splice.sample);
   }
   std::optional<Placement> place;
   if (frame_time) {
@@ -273,13 +339,18 @@ void expect_recording_of_playback(const SoftwareXen& xen, const std::filesystem:
   const RecordingReading reading = not_played_back({a.samples, *a.report}, {played.samples, played.report});
   if (reading.copies > 0)
     std::cout << "note: " << reading.copies << " splice point(s) of the recording are the played tone's own\n";
-  // A recorded frame was captured when the played one it copies was played, plus the loop's lag.
+  // A recorded frame was captured when the played one it copies was played, plus the loop's
+  // lag, less every underrun of the played stream before it (the loop's capture drained what
+  // it held meanwhile): as if the played stream never ran dry, plus the lag.
   std::optional<Placement> frame_time;
-  const std::optional<Placement> played_place = played_placement(xen, played.open, played.rate, played.frame_bytes);
+  const std::optional<Placement> played_place =
+      played_placement(xen, played.open, played.rate, played.frame_bytes, /*after_underruns=*/false);
   const std::optional<double> lag = loopback_lag(xen);
   if (played_place && lag)
     frame_time = [played_place = *played_place, lag = *lag](size_t frame) { return played_place(frame) + lag; };
-  expect_reading(a, reading, seconds,
+  // The recording holds what was played: a tone the machine shortened is judged by
+  // expect_whole_tone_played().
+  expect_reading(a, reading, std::min(seconds, played.report.seconds),
                  "the recording (" + std::to_string(reading.copies) + " splice point(s) the played tone's own" +
                      (lag ? ", the loop " + std::to_string(*lag * 1000) + " ms behind" : ", the loop's lag not logged") + ")",
                  frame_time, follower, follower_delay);

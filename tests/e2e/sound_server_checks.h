@@ -27,6 +27,10 @@ void write_tone(const std::filesystem::path& path, double seconds);
 // The backend's WAV of playback stream 0/0, over every open of it: the tone must
 // be whole in one of them (a reopen in the middle of the tone is a gap the user hears), but
 // for splices `allowance` attributes to the machine (stall_allowance.h).
+// When the WAV is write_tone()'s tone bit for bit (a client played that file through a server
+// at unity volume), it is also read against it (recorded_splices.h): splices the tone check
+// cannot see are found, repeated or foreign frames are never the machine's, and the tone may
+// be shorter by exactly what the excused splices lost.
 // With `settling`, splices that soon after the tone began are the graph's start-up (the
 // card's stream started with the tone already in it: the loopback's source).
 void expect_whole_tone_played(const SoftwareXen& xen, double seconds,
@@ -49,7 +53,8 @@ bool wait_for_more_played(const SoftwareXen& xen, double seconds, std::chrono::m
 // own splices coming back are not the capture path's; frames the recording lost are, unless
 // a stall explains them (stall_allowance.h) or the follower skipped them when a stall pushed
 // its delay too far: they were recorded up to `follower_delay` before the stall (the oldest
-// it held). The recording may be shorter by exactly the frames excused. Repeated or stale
+// it held). The recording may be shorter than what was played (the backend's WAV) by exactly
+// the frames excused. Repeated or stale
 // frames are always the card's. The recording is placed on the clock by the played WAV (each
 // START of 0/0) and the loop's lag (what the backend's loopback held when it began
 // delivering, from its log).

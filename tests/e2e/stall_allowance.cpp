@@ -31,17 +31,22 @@ std::vector<MachineStall> merged(std::vector<MachineStall> stalls, std::chrono::
 
 StallAllowance::StallAllowance(std::vector<MachineStall> stalls, std::chrono::microseconds shortest,
                                std::string machine, std::chrono::microseconds tick)
-    : stalls_(merged(std::move(stalls), tick)), shortest_(shortest), machine_(std::move(machine)) {}
+    : stalls_(merged(std::move(stalls), tick)), shortest_(shortest), tick_(tick), machine_(std::move(machine)) {}
 
 StallAllowance::StallAllowance(const MachineStallMonitor& monitor, std::chrono::microseconds shortest)
     : StallAllowance(monitor.stalls(), shortest, monitor.describe(), monitor.interval()) {}
+
+// The monitor sees a pause as the lateness of its next wake-up, so a pause began up to a tick
+// before the stall it recorded and lasted up to a tick longer; it ended when recorded.
+bool StallAllowance::long_enough(const MachineStall& stall) const { return stall.length + tick_ >= shortest_; }
 
 std::optional<size_t> StallAllowance::explains(double at) const {
   const std::chrono::duration<double> when(at);
   std::optional<size_t> latest;
   for (size_t i = 0; i < stalls_.size(); ++i) {
-    if (stalls_[i].length < shortest_) continue;
-    if (on_clock(stalls_[i]) <= when && when - on_clock(stalls_[i]) <= stalls_[i].length + kWindow) latest = i;
+    if (!long_enough(stalls_[i])) continue;
+    const auto began = on_clock(stalls_[i]) - tick_;
+    if (began <= when && when - on_clock(stalls_[i]) <= stalls_[i].length + kWindow) latest = i;
   }
   return latest;
 }
@@ -49,8 +54,8 @@ std::optional<size_t> StallAllowance::explains(double at) const {
 std::optional<size_t> StallAllowance::precedes(double at, std::chrono::microseconds within) const {
   const std::chrono::duration<double> when(at);
   for (size_t i = 0; i < stalls_.size(); ++i) {
-    if (stalls_[i].length < shortest_) continue;
-    if (on_clock(stalls_[i]) >= when && on_clock(stalls_[i]) - when <= within) return i;
+    if (!long_enough(stalls_[i])) continue;
+    if (on_clock(stalls_[i]) >= when && on_clock(stalls_[i]) - tick_ - when <= within) return i;
   }
   return std::nullopt;
 }
@@ -96,9 +101,11 @@ std::optional<uint64_t> number_after(const std::string& line, const std::string&
 
 }  // namespace
 
-std::vector<std::vector<StreamRun>> stream_runs(std::istream& backend_log, const std::string& stream) {
+std::vector<std::vector<StreamRun>> stream_runs(std::istream& backend_log, const std::string& stream,
+                                                bool after_underruns) {
   const std::string opened = " stream " + stream + ": opened ", started = " stream " + stream + ": START at position ",
-                    stopped = " stream " + stream + ": STOP at position ";
+                    stopped = " stream " + stream + ": STOP at position ",
+                    underrun = " stream " + stream + ": underrun #";
   struct Open {
     std::vector<StreamRun> runs;
     uint64_t bytes = 0;                   // of the WAV, by the runs that ended
@@ -118,6 +125,16 @@ std::vector<std::vector<StreamRun>> stream_runs(std::istream& backend_log, const
       if (open.run_started || !time) open.broken = true;
       open.runs.push_back({time.value_or(0), open.bytes});
       open.run_started = position;
+    } else if (after_underruns && line.find(underrun) != std::string::npos) {
+      // The device ran dry at that position and played on when data came, at the line's
+      // time: what follows in the WAV (which holds no gap) is a run of its own.
+      if (!open.run_started) continue;
+      const std::optional<uint64_t> position = number_after(line, " at position ");
+      const std::optional<double> time = backend_log_time(line);
+      if (!position || !time || *position < *open.run_started)
+        open.broken = true;
+      else
+        open.runs.push_back({*time, open.bytes + (*position - *open.run_started)});
     } else if (line.find(stopped) != std::string::npos) {
       if (!open.run_started) continue;  // a stream that was not running wrote nothing
       const std::optional<uint64_t> position = number_after(line, stopped);

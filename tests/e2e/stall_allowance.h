@@ -32,7 +32,8 @@ class StallAllowance {
 
   // `shortest`: the shortest stall that can splice the graph.
   // `tick`: how often the monitor looked (MachineStallMonitor::interval): stalls less than
-  // that apart cannot be told apart.
+  // that apart cannot be told apart, and each may have begun up to a tick before, and
+  // lasted up to a tick longer than, what the monitor recorded.
   StallAllowance(std::vector<MachineStall> stalls, std::chrono::microseconds shortest, std::string machine,
                  std::chrono::microseconds tick = std::chrono::milliseconds(1));
   // What `monitor` saw so far.
@@ -53,16 +54,20 @@ class StallAllowance {
   const std::string& machine() const { return machine_; }
 
  private:
+  bool long_enough(const MachineStall& stall) const;
+
   std::vector<MachineStall> stalls_;
-  std::chrono::microseconds shortest_;
+  std::chrono::microseconds shortest_, tick_;
   std::string machine_;
 };
 
 // The monotonic time a backend log line was written ("xensnd-backend[<seconds>] ...").
 std::optional<double> backend_log_time(const std::string& line);
 
-// One run of an open of a stream, from a START to the STOP after it: when it started, and
-// the byte of the open's WAV its frames begin at (the device wrote its runs one after another).
+// One run of an open of a stream, from a START (or from where its device played on after
+// running dry: "underrun #N at position P", logged when data came again) to the next such
+// line or STOP: when it started, and the byte of the open's WAV its frames begin at (the
+// device wrote its runs one after another, and no silence for an underrun).
 struct StreamRun {
   double started = 0;
   uint64_t first_byte = 0;
@@ -72,7 +77,10 @@ struct StreamRun {
 // WAVs are one per open): its runs. None for an open that never started, or whose runs cannot
 // be told apart (a START without a STOP before it, a STOP without its position), as its WAV's
 // frames then cannot be put on the clock.
-std::vector<std::vector<StreamRun>> stream_runs(std::istream& backend_log, const std::string& stream);
+// Without `after_underruns`, a run goes on through its device's underruns as if none came
+// (what a frame's place was before the underruns before it, each as long as it lasted).
+std::vector<std::vector<StreamRun>> stream_runs(std::istream& backend_log, const std::string& stream,
+                                                bool after_underruns = true);
 
 // When frame `frame` of an open's WAV was played, by its runs (`frame_bytes` bytes a frame, at
 // `rate`): its run's START and its place in the run.
