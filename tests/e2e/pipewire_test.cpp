@@ -26,6 +26,7 @@ SoftwareXenOptions sound_server_card(const std::string& source) {
   // At quantum 64 a WRITE has 1.3 ms from PipeWire to the backend's device: the test's other
   // busy core stands for the guest's load, which does not delay the hypervisor or dom0.
   options.realtime_peers = true;
+  options.in_memory = true;  // pw-record and the backend write their WAVs at every cycle
   return options;
 }
 

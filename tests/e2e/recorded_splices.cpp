@@ -21,12 +21,13 @@ constexpr size_t kMatchedSamples = 480;
 constexpr double kSameFrame = 0.5 / 32768 + 1e-9;
 
 bool holds_the_tone(const std::vector<double>& samples, size_t from, size_t to) {
-  // A sine is above half its amplitude for two thirds of each cycle: a cycle's worth (48 at
-  // 997 Hz and 48 kHz) of such samples is more than a splice's edge of silence has.
+  // A sine is above half its amplitude for two thirds of each cycle, and for at least half
+  // of any two thirds of one: 32 such samples (or half of a shorter stretch) are more than a
+  // splice's edge of silence has.
   const auto loud = std::count_if(samples.begin() + static_cast<std::ptrdiff_t>(from),
                                   samples.begin() + static_cast<std::ptrdiff_t>(to),
                                   [](double v) { return std::fabs(v) > kToneAmplitude / 2; });
-  return loud >= 32;
+  return loud >= static_cast<std::ptrdiff_t>(std::min<size_t>(32, (to - from) / 2));
 }
 
 // Whether recording[from, to) is digital silence (a splice's edges left out).
@@ -105,9 +106,10 @@ struct Segment {
   int64_t lag = 0;
 };
 
-// Enough of the tone to tell lags apart: more than a cycle (48 frames), so it holds the
-// zero crossings where the nearest look-alike lag is two steps off.
-constexpr size_t kWindow = 64;
+// Enough of the tone to tell lags apart: two thirds of a cycle (48 frames) hold a zero
+// crossing, where the nearest look-alike lag is two steps off. Less than a quantum at 64
+// frames, so that a quantum kept between two lost is found as a stretch of its own.
+constexpr size_t kWindow = 32;
 constexpr size_t kWindowStep = 8;
 
 // The first segment of the recording at or after `from` (and before `to`): found by a window

@@ -210,6 +210,22 @@ TEST(SineRecording, ALossRightAfterAnotherIsMeasuredOnItsOwn) {
   EXPECT_EQ(reading.left[2].dropped, 64);
 }
 
+TEST(SineRecording, AQuantumKeptBetweenLossesIsAStretchOfItsOwn) {
+  // As PipeWire at quantum 64 did: a quantum lost, the next one kept, then silence in place
+  // of two more; the kept one was read as 63 frames that were neither the source nor silence
+  // (its first frame taken for the stretch before's). A stretch of 40 frames is found.
+  const std::vector<double> recording = joined({sine_recorded(0, 300000), sine_recorded(300064, 40), silence(128),
+                                                sine_recorded(300232, 100000)});
+  const ToneReport report = analysed(recording);
+  const RecordingReading reading = read_recording({recording, report}, sine_source(kToneHz, kRate));
+  ASSERT_EQ(reading.left.size(), 2u);
+  EXPECT_EQ(reading.left[0].dropped, 64);
+  EXPECT_EQ(reading.left[0].foreign, 0);
+  EXPECT_NEAR(reading.left[1].reference_at, 300104, 2);
+  EXPECT_EQ(reading.left[1].dropped - reading.left[1].silence, 0);  // silence in place of frames
+  EXPECT_EQ(reading.left[1].foreign, 0);
+}
+
 TEST(SineRecording, ASourceRoundedOtherwiseIsNotMatched) {
   // The tone at 32767 steps is not the source as a client records it: no lag is claimed.
   const std::vector<double> recording = tone(48000);

@@ -113,7 +113,10 @@ SoftwareXen::SoftwareXen(const SoftwareXenOptions& options) {
   if (options.realtime_peers && !realtime_scheduling_allowed(kRealtimePeerPriority))
     throw std::runtime_error("realtime_peers: this process may not start programs SCHED_FIFO");
   realtime_peers_ = options.realtime_peers;
-  std::string templ = (fs::temp_directory_path() / "xensnd-e2e-XXXXXX").string();
+  std::error_code no_shm;
+  const fs::path base =
+      options.in_memory && fs::is_directory("/dev/shm", no_shm) ? fs::path("/dev/shm") : fs::temp_directory_path();
+  std::string templ = (base / "xensnd-e2e-XXXXXX").string();
   if (::mkdtemp(templ.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
   dir_ = templ;
   logs_ = dir_ / "logs";

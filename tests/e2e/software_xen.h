@@ -27,6 +27,12 @@ struct SoftwareXenOptions {
   // under load at a few milliseconds of latency (sound servers), not the peers' scheduling.
   // The constructor throws when this process may not (realtime_scheduling_allowed).
   bool realtime_peers = false;
+  // Keep the run directory (the backend's WAVs, what clients record, every log) in memory
+  // (/dev/shm when there is one). A file on disk is written back 30 s after it was first
+  // dirtied (vm.dirty_expire_centisecs), and a write waiting on that is a pause of the
+  // writer no stall monitor sees: pw-record lost a quantum 30.03 s into a capture at
+  // quantum 64, with no stall within 600 ms. For cases whose clients write at 1.3 ms cycles.
+  bool in_memory = false;
   static std::string default_vsnd_config();
 };
 

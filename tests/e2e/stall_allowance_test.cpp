@@ -98,6 +98,7 @@ TEST(StallAllowance, NamesTheLastStallBefore) {
 
 TEST(BackendLog, ReadsTheTimeOfALine) {
   EXPECT_EQ(backend_log_time("xensnd-backend[3741.003] info: vsnd 1/0 stream 0/0: START at position 0"), 3741.003);
+  EXPECT_EQ(backend_log_time("xensnd-backend[3741.003518] info: vsnd 1/0 stream 0/0: START at position 0"), 3741.003518);
   EXPECT_EQ(backend_log_time("no time here"), std::nullopt);
   EXPECT_EQ(backend_log_time("xensnd-backend[12x] info: odd"), std::nullopt);
   EXPECT_EQ(backend_log_time("xensnd-backend[] info: empty"), std::nullopt);
