@@ -168,14 +168,19 @@ TEST(LoopbackRecording, TheLagIsExactOrNone) {
   EXPECT_EQ(exact_lag(recording, 20000, 20010, reference, 4000, 8192), std::nullopt);  // too short
 }
 
-// The backend's sine source as a client records it (tone() rounds at 32767 steps; the source
-// is rounded at 32768, as PipeWire converts the card's float samples).
+// The backend's sine source as a client records it (tone() rounds at 32767 steps; PipeWire
+// scales the card's float samples by 32768 in float and rounds them to even).
 std::vector<double> sine_recorded(size_t from_frame, size_t frames) {
   std::vector<double> samples(frames);
   for (size_t n = 0; n < frames; ++n)
     samples[n] = std::nearbyint(static_cast<float>(0.5 * std::sin(2 * M_PI * kToneHz * static_cast<double>(from_frame + n) / kRate)) *
                                 32768.0f) / 32768;
   return samples;
+}
+
+RecordingReading read_against_sine(const std::vector<double>& recording) {
+  const ToneReport report = analysed(recording);
+  return read_recording({recording, report}, sine_source(kToneHz, kRate));
 }
 
 TEST(SineRecording, EachLossNamesTheSourceFramesLost) {
@@ -199,8 +204,7 @@ TEST(SineRecording, ALossRightAfterAnotherIsMeasuredOnItsOwn) {
   // first): each is its own splice, and the loss after them is not moved onto a later one.
   const std::vector<double> recording = joined({sine_recorded(0, 400000), sine_recorded(400064, 64),
                                                 sine_recorded(400192, 200000), sine_recorded(600256, 100000)});
-  const ToneReport report = analysed(recording);
-  const RecordingReading reading = read_recording({recording, report}, sine_source(kToneHz, kRate));
+  const RecordingReading reading = read_against_sine(recording);
   ASSERT_EQ(reading.left.size(), 3u);
   EXPECT_EQ(reading.left[0].reference_at, 400000);
   EXPECT_EQ(reading.left[0].dropped, 64);
@@ -216,8 +220,7 @@ TEST(SineRecording, AQuantumKeptBetweenLossesIsAStretchOfItsOwn) {
   // (its first frame taken for the stretch before's). A stretch of 40 frames is found.
   const std::vector<double> recording = joined({sine_recorded(0, 300000), sine_recorded(300064, 40), silence(128),
                                                 sine_recorded(300232, 100000)});
-  const ToneReport report = analysed(recording);
-  const RecordingReading reading = read_recording({recording, report}, sine_source(kToneHz, kRate));
+  const RecordingReading reading = read_against_sine(recording);
   ASSERT_EQ(reading.left.size(), 2u);
   EXPECT_EQ(reading.left[0].dropped, 64);
   EXPECT_EQ(reading.left[0].foreign, 0);
