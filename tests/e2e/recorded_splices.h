@@ -5,8 +5,8 @@
 // each found by matching samples exactly (the tone repeats itself exactly only after a second:
 // tone_check.h) and followed sample by sample to where it stops; so each splice between two
 // stretches says which frames of the reference were lost, repeated or replaced there, whether
-// or not the tone check saw it (a loss of 192 frames, 3.99 cycles of the tone, landing near a
-// peak leaves the sine's recurrence almost whole: seen at quantum 64).
+// or not the tone check saw it (a loss of 192 frames, 3.99 cycles of the tone, landing at the
+// right phase leaves the sine's recurrence almost whole: seen at quantum 64).
 #pragma once
 
 #include <cstddef>

@@ -236,53 +236,69 @@ std::optional<double> loopback_lag(const SoftwareXen& xen) {
 
 }  // namespace
 
+namespace {
+
+// The backend's WAV of a played tone read against write_tone()'s tone (when it is that tone
+// bit for bit: a client playing the file through a server at unity volume), so that every
+// splice is found, even one the tone check cannot see, and what each lost is measured.
+struct PlayedReading {
+  ToneReport report;                                // the tone check's, with the splices it missed
+  std::vector<size_t> never_the_machine;            // repeated or foreign frames
+  std::vector<std::pair<size_t, int64_t>> losses;   // a splice of `report`, the frames it lost
+  bool matched = false;                             // whether the WAV is the tone at all
+};
+
+PlayedReading read_played(const Played& played, double seconds) {
+  const RecordingReading reading = read_recording({played.samples, played.report}, written_tone(seconds));
+  PlayedReading out{played.report, {}, {}, reading.stretches > 0};
+  for (const RecordedSplice& splice : reading.left) {
+    const auto marked = std::find_if(out.report.splices.begin(), out.report.splices.end(), [&](size_t at) {
+      return at + kEdge >= splice.sample && at <= splice.sample + kEdge;
+    });
+    const size_t sample = marked != out.report.splices.end() ? *marked : splice.sample;
+    if (marked == out.report.splices.end()) out.report.splices.push_back(sample);
+    // Repeated frames, or frames that are not the tone's, are never a stall's doing; a loss
+    // or a gap of silence (a server mixing in silence for a late client) may be.
+    if (splice.dropped < 0 || splice.foreign > static_cast<int64_t>(kEdge))
+      out.never_the_machine.push_back(sample);
+    else
+      out.losses.emplace_back(sample, std::max<int64_t>(splice.dropped - splice.silence, 0));
+  }
+  std::sort(out.report.splices.begin(), out.report.splices.end());
+  return out;
+}
+
+}  // namespace
+
 void expect_whole_tone_played(const SoftwareXen& xen, double seconds, const std::optional<StallAllowance>& allowance,
                               std::chrono::milliseconds settling) {
   const Played played = longest_played(xen);
   ASSERT_NE(played.open, 0u) << played.problem;
   const std::optional<Placement> place = played_placement(xen, played.open, played.rate, played.frame_bytes);
-  // Read against the tone the client played, when the WAV is that tone (a client playing
-  // write_tone()'s file through a server at unity volume): every splice is then found, even
-  // one the tone check cannot see, and what each lost is measured.
-  const RecordingReading reading = read_recording({played.samples, played.report}, written_tone(seconds));
-  ToneReport report = played.report;
-  std::vector<size_t> never_the_machine;
-  std::vector<std::pair<size_t, int64_t>> losses;  // a splice of `report`, the frames it lost
-  for (const RecordedSplice& splice : reading.left) {
-    const auto marked = std::find_if(report.splices.begin(), report.splices.end(), [&](size_t at) {
-      return at + kEdge >= splice.sample && at <= splice.sample + kEdge;
-    });
-    const size_t sample = marked != report.splices.end() ? *marked : splice.sample;
-    if (marked == report.splices.end()) report.splices.push_back(sample);
-    // Repeated frames, or frames that are not the tone's, are never a stall's doing; a loss
-    // or a gap of silence (a server mixing in silence for a late client) may be.
-    if (splice.dropped < 0 || splice.foreign > static_cast<int64_t>(kEdge))
-      never_the_machine.push_back(sample);
-    else
-      losses.emplace_back(sample, std::max<int64_t>(splice.dropped - splice.silence, 0));
-  }
-  std::sort(report.splices.begin(), report.splices.end());
-  const size_t settled = report.first + static_cast<size_t>(settling.count()) * played.rate / 1000;
-  ToneReport after_settling = report;
-  std::erase_if(after_settling.splices, [&](size_t sample) {
-    return sample < settled || std::find(never_the_machine.begin(), never_the_machine.end(), sample) != never_the_machine.end();
-  });
-  const size_t settling_splices = std::count_if(report.splices.begin(), report.splices.end(),
+  const PlayedReading reading = read_played(played, seconds);
+  const auto never = [&](size_t sample) {
+    return std::find(reading.never_the_machine.begin(), reading.never_the_machine.end(), sample) !=
+           reading.never_the_machine.end();
+  };
+  const size_t settled = reading.report.first + static_cast<size_t>(settling.count()) * played.rate / 1000;
+  ToneReport after_settling = reading.report;
+  std::erase_if(after_settling.splices, [&](size_t sample) { return sample < settled || never(sample); });
+  const size_t settling_splices = std::count_if(reading.report.splices.begin(), reading.report.splices.end(),
                                                 [&](size_t sample) { return sample < settled; });
   Attribution splices = attribute_splices(after_settling, played.rate, place, allowance);
-  for (size_t sample : never_the_machine)
+  for (size_t sample : reading.never_the_machine)
     if (sample >= settled) splices.unexplained.push_back(sample);
   if (settling_splices > 0)
     std::cout << "note: " << settling_splices << " splice point(s) while the graph settled after the tone began\n";
   // What the splices excused (the machine's, or the graph's start) lost is missing from the
   // tone, measured when it was read against the tone.
   int64_t lost = 0;
-  for (const auto& [sample, frames] : losses)
+  for (const auto& [sample, frames] : reading.losses)
     if (std::find(splices.unexplained.begin(), splices.unexplained.end(), sample) == splices.unexplained.end())
       lost += frames;
-  expect_report(report, played.rate, seconds - static_cast<double>(lost) / played.rate,
+  expect_report(reading.report, played.rate, seconds - static_cast<double>(lost) / played.rate,
                 "backend's WAV of open " + std::to_string(played.open) + " (every open:" + played.opens + ")" +
-                    (reading.stretches > 0 ? ", read against the tone played" : ", not the tone played bit for bit") +
+                    (reading.matched ? ", read against the tone played" : ", not the tone played bit for bit") +
                     splices.note,
                 splices.unexplained);
 }

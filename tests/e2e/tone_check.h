@@ -1,8 +1,11 @@
 // Checks a recorded sine tone for what a sound path must never do to it: drop frames, repeat
 // them, replay stale ones or insert silence. A pure sine obeys x[n] = 2cos(w) x[n-1] - x[n-2];
-// any splice (a dropout, a repeated or stale block, a gap) breaks that recurrence by far more
-// than quantization does, wherever it lands in the wave, because the tone's frequency is
-// chosen so that no block of fewer than a second of frames is a whole number of its periods.
+// a splice (a dropout, a repeated or stale block, a gap) breaks that recurrence by more than
+// quantization does, because the tone's frequency is chosen so that no block of fewer than a
+// second of frames is a whole number of its periods. Not every one, though: a block close to
+// a whole number of them (192 frames are 3.99 periods) shifts the phase so little that, cut
+// at the right phase, it passes; where the tone's source is known sample for sample,
+// recorded_splices.h finds those too.
 #pragma once
 
 #include <cstddef>
