@@ -30,13 +30,14 @@ bool holds_the_tone(const std::vector<double>& samples, size_t from, size_t to) 
   return loud >= static_cast<std::ptrdiff_t>(std::min<size_t>(32, (to - from) / 2));
 }
 
+bool silent(double sample) { return std::fabs(sample) <= kSameFrame; }
+
 // Whether recording[from, to) is digital silence (a splice's edges left out).
 bool digital_silence(const std::vector<double>& samples, size_t from, size_t to) {
   to = std::min(to, samples.size());
   if (to < from + 2 * kSpliceMargin) return false;
   return std::all_of(samples.begin() + static_cast<std::ptrdiff_t>(from + kSpliceMargin),
-                     samples.begin() + static_cast<std::ptrdiff_t>(to - kSpliceMargin),
-                     [](double v) { return std::fabs(v) <= kSameFrame; });
+                     samples.begin() + static_cast<std::ptrdiff_t>(to - kSpliceMargin), silent);
 }
 
 }  // namespace
@@ -98,8 +99,6 @@ bool matches(const std::vector<double>& recording, size_t n, const Reference& re
   return frame && std::fabs(recording[n] - *frame) <= kSameFrame;
 }
 
-bool silent(double sample) { return std::fabs(sample) <= kSameFrame; }
-
 // A stretch of the recording that is the reference shifted by `lag`: [begin, end).
 struct Segment {
   size_t begin = 0, end = 0;
@@ -116,9 +115,10 @@ constexpr size_t kWindowStep = 8;
 // that fits exactly one lag within `reach` of `hint`, then followed sample by sample both ways.
 std::optional<Segment> next_segment(const std::vector<double>& recording, size_t from, size_t to,
                                     const Reference& reference, int64_t hint) {
-  for (size_t w = from; w + kWindow <= to; w += kWindowStep) {
-    const std::optional<int64_t> lag = exact_lag(recording, w - std::min(w, kSpliceMargin), w + kWindow + kSpliceMargin,
-                                                 reference, hint, reference.reach);
+  // exact_lag() leaves a span's margins out: the window is exactly [w, w + kWindow).
+  for (size_t w = std::max(from, kSpliceMargin); w + kWindow <= to; w += kWindowStep) {
+    const std::optional<int64_t> lag =
+        exact_lag(recording, w - kSpliceMargin, w + kWindow + kSpliceMargin, reference, hint, reference.reach);
     if (!lag) continue;
     Segment segment{w, w, *lag};
     while (segment.begin > from && matches(recording, segment.begin - 1, reference, *lag)) --segment.begin;
@@ -130,9 +130,6 @@ std::optional<Segment> next_segment(const std::vector<double>& recording, size_t
     while (segment.begin < w && segment.begin > from && silent(recording[segment.begin - 1]) &&
            silent(recording[segment.begin]))
       ++segment.begin;
-    // The window may have held a sample or two the lag does not fit (its margins are not
-    // matched): where it stops fitting is where the segment ends.
-    if (segment.end <= w + kWindow / 2) continue;
     return segment;
   }
   return std::nullopt;
@@ -151,30 +148,30 @@ RecordingReading read_recording(const AnalysedWav& recording, const Reference& r
   const std::vector<double>& samples = recording.samples;
   const size_t first = recording.report.first, end = std::min(recording.report.last + 1, samples.size());
   RecordingReading reading;
+  // What recording[from, to) holds instead of the reference's frames from `from` on (at
+  // `lag`): digital silence, and frames that are neither.
+  const auto splice_over = [&](size_t from, size_t to, int64_t lag) {
+    const auto gap = static_cast<int64_t>(to - from);
+    const int64_t silence = silent_samples(samples, from, to);
+    return RecordedSplice{from, static_cast<int64_t>(from) - lag, 0, silence, gap - silence};
+  };
   // Until a segment says otherwise, the tone began at the same frame of both.
   int64_t hint = static_cast<int64_t>(first) - static_cast<int64_t>(reference.first);
-  std::optional<Segment> previous;
   std::vector<Segment> segments;
   for (size_t at = first; at < end;) {
     const std::optional<Segment> segment = next_segment(samples, at, end, reference, hint);
     const size_t resumed = segment ? segment->begin : end;
-    if (previous && (segment || resumed > at + kSpliceMargin)) {
-      // Between two segments (or after the last): what the recording holds instead of the
-      // reference's frames, and how far the lag moved.
-      const auto gap = static_cast<int64_t>(resumed - at);
-      const int64_t silence = silent_samples(samples, at, resumed);
-      RecordedSplice splice{at, static_cast<int64_t>(at) - previous->lag, 0, silence, gap - silence};
-      if (segment) splice.dropped = gap + previous->lag - segment->lag;
+    if (!segments.empty() && (segment || resumed > at + kSpliceMargin)) {
+      // Between two segments (or after the last), and how far the lag moved.
+      RecordedSplice splice = splice_over(at, resumed, segments.back().lag);
+      if (segment) splice.dropped = static_cast<int64_t>(resumed - at) + segments.back().lag - segment->lag;
       reading.left.push_back(splice);
     } else if (segment && resumed > first + kSpliceMargin && !digital_silence(samples, first, resumed)) {
       // Tone before the first stretch that is the reference: frames from nowhere.
-      const auto gap = static_cast<int64_t>(resumed - first);
-      const int64_t silence = silent_samples(samples, first, resumed);
-      reading.left.push_back({first, static_cast<int64_t>(first) - segment->lag, 0, silence, gap - silence});
+      reading.left.push_back(splice_over(first, resumed, segment->lag));
     }
     if (!segment) break;
     segments.push_back(*segment);
-    previous = segment;
     hint = segment->lag;
     at = segment->end;
   }
