@@ -247,7 +247,19 @@ uint64_t FrameLedger::avail() const {
 
 bool FrameLedger::starved(Clock::time_point now) const {
   if (!setup_.playback || !running_ || paused_ || requested_ < appl_ || completed_frames_ < requested_) return false;
+  if (positions_short_of_taken()) return false;
   return played_by_clock(now) >= appl_ + clock_slack();
+}
+
+bool FrameLedger::positions_short_of_taken() const {
+  // Positions that moved in this run follow the device: one that ran dry reports all it took
+  // but for a last partial period (snd_be's ALSA path reports all it was written once its
+  // device underran, its PulseAudio path the stream's time). Positions left further behind
+  // are a device that still holds what it took, stalled or gone with it (a backend killed
+  // mid-stream): judged by the stall rule, not by the clock. An underrun reported instead
+  // sent the application into recovery, whose START then waited out the response timeout on
+  // a dead backend. Positions that never moved (a plugin device under snd_be) say nothing.
+  return position_frames_ > 0 && completed_device_frames_ > position_frames_ + setup_.period_frames;
 }
 
 uint64_t FrameLedger::transport_lead() const { return uint64_t{setup_.rate} * kTransportLeadMs / 1000; }
@@ -287,8 +299,9 @@ bool FrameLedger::drained(uint64_t completed_bytes, Clock::time_point now) const
   // CUR_POS comes once per period and may never report a last partial one, or not move at
   // all (snd_be into a plugin device): once the backend took everything, the rest plays out
   // by the clock since the position last moved (since START for positions stuck at 0), with
-  // some to spare.
-  return played_by_clock(now) >= appl_ + clock_slack();
+  // some to spare; unless positions that moved stopped well short of what it took (a device
+  // holding frames does not drain, and a gone backend is found by the stall rule).
+  return !positions_short_of_taken() && played_by_clock(now) >= appl_ + clock_slack();
 }
 
 FrameLedger::Clock::duration FrameLedger::stall_allowance() const {

@@ -171,6 +171,9 @@ class FrameLedger {
   // Playback: the backend took everything written and the clock says it played it all,
   // with clock_slack() to spare: the stream ran dry even if no position said so.
   bool starved(Clock::time_point now) const;
+  // Playback: positions that moved in this run stopped more than a period short of what the
+  // backend took (its WRITEs completed): its device holds frames, it did not run dry.
+  bool positions_short_of_taken() const;
   uint64_t clock_slack() const;
   // How far the playback pointer may run ahead of the device, within what the backend took,
   // like a DMA pointer ahead of the speaker by its FIFO: a client that keeps only a quantum

@@ -305,6 +305,27 @@ TEST_F(FrameLedgerTest, AStarvedDeviceThatStopsReportingIsAnUnderrunNotAStall) {
   EXPECT_FALSE(ledger.stalled(at(5s)));
 }
 
+TEST_F(FrameLedgerTest, PositionsStuckWellShortOfWhatTheBackendTookAreAStallNotAnUnderrun) {
+  // A backend killed mid-stream: it took the whole buffer into its device, reported a period
+  // played, then nothing. The clock alone would call that an underrun, and the application's
+  // recovery would wait out the response timeout on a dead backend.
+  ledger.start(t0);
+  write(kBuffer);
+  ledger.observe(bytes(kPeriod), bytes(kBuffer), at(10ms));
+  EXPECT_FALSE(ledger.xrun(at(1s)));
+  EXPECT_FALSE(ledger.drained(bytes(kBuffer), at(1s)));
+  EXPECT_FALSE(ledger.stalled(at(2010ms)));
+  auto stall = ledger.stalled(at(2011ms));
+  ASSERT_TRUE(stall);
+  EXPECT_THAT(*stall, HasSubstr(std::to_string(kBuffer - kPeriod) + " frames to play"));
+  // Positions within a period of the end (the last partial period unreported) are a device
+  // that ran dry.
+  ledger.observe(bytes(kBuffer - kPeriod), bytes(kBuffer), at(2012ms));
+  EXPECT_TRUE(ledger.xrun(at(2012ms)));
+  EXPECT_TRUE(ledger.drained(bytes(kBuffer), at(2012ms)));
+  EXPECT_FALSE(ledger.stalled(at(5s)));
+}
+
 TEST_F(FrameLedgerTest, CompletedWritesAloneAreNoUnderrun) {
   // A backend that copies out at once but plays in real time: not dry while the clock says
   // the data is still playing.
