@@ -5,12 +5,15 @@
 # Exits non-zero when any target crashed (the input is kept in build-fuzz/artifacts/<target>/).
 #
 # Usage: scripts/fuzz.sh [--seconds-per-target N | --runs N | --campaign N] [--jobs N]
-#                        [--ledger] [--list] [targets...]
+#                        [--worker NAME] [--ledger] [--list] [targets...]
 #   CI:        scripts/fuzz.sh --seconds-per-target 5
 #   campaign:  nice -n 10 scripts/fuzz.sh --campaign 10000000
 #   --campaign N  runs each target in chunks of at most 1 million inputs until the ledger
 #                 holds N executions of the binary built now; stopped and started again,
 #                 it goes on from there (a chunk cut short counts nothing)
+#   --worker NAME another campaign process of the same targets (on another core): its
+#                 logs are <target>.NAME.log; the binary, corpus and ledger are shared (a
+#                 second build directory would not do: the binary's hash names its path)
 #   --ledger      prints, per target, the executions the ledger holds for the binary built
 #                 now, and runs nothing
 # Every finished campaign chunk is appended to the ledger, fuzz/campaign.tsv (in the
@@ -27,6 +30,7 @@ bound=(-max_total_time=10)
 bound_text="10 s per target"
 jobs=$(nproc)
 list=0
+worker=""
 ledger_only=0
 campaign=0
 targets=()
@@ -36,6 +40,7 @@ while [[ $# -gt 0 ]]; do
     --runs) bound=(-runs="$2"); bound_text="$2 inputs per target"; shift 2 ;;
     --campaign) campaign="$2"; bound_text="a campaign of $2 inputs per target"; shift 2 ;;
     --jobs) jobs="$2"; shift 2 ;;
+    --worker) worker=".$2"; shift 2 ;;
     --ledger) ledger_only=1; shift ;;
     --list) list=1; shift ;;
     -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
@@ -91,11 +96,15 @@ failed=0
 # appends it to the ledger; returns non-zero when it crashed.
 run_target() {
   local t=$1; shift
-  local corpus="$build/corpus/$t" artifacts="$build/artifacts/$t" log="$build/logs/$t.log"
+  local corpus="$build/corpus/$t" artifacts="$build/artifacts/$t" log="$build/logs/$t$worker.log"
   mkdir -p "$corpus" "$artifacts" "$(dirname "$log")"
   count_artifacts() { find "$artifacts" -type f \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' -o -name 'oom-*' \) | wc -l; }
   local artifacts_before seeds=() start status=0 seconds execs crashes size
   artifacts_before=$(count_artifacts)
+  # The binary that runs, hashed before it runs: a rebuild meanwhile (another fuzz.sh
+  # starting) must not have this chunk counted for the new binary.
+  local hash
+  hash=$(binary_hash "$t")
   [[ -d fuzz/corpus/$t ]] && seeds=("fuzz/corpus/$t")
   start=$(date +%s)
   # -timeout: one input taking longer is a hang (every call under test has a deadline).
@@ -107,7 +116,7 @@ run_target() {
   [[ $status -ne 0 && $crashes -eq 0 ]] && crashes=1
   size=$(find "$corpus" -type f | wc -l)
   printf '%-24s %14s %9s %8s %7s inputs\n' "$t" "${execs:-?}" "$seconds" "$crashes" "$size"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$commit" "$(binary_hash "$t")" "$t" \
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$commit" "$hash" "$t" \
       "${execs:-0}" "$seconds" "$crashes" >>"$ledger"
   if [[ $status -ne 0 ]]; then
     echo "---- $t failed (exit $status); its log: $log; the input: $artifacts/" >&2
