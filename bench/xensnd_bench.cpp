@@ -4,6 +4,8 @@
 //   - CPU time of `aplay` per second of audio through xensnd, next to the same aplay through
 //     ALSA's pulse plugin into a PulseAudio null sink, for period sizes 1024, 256, 128;
 //   - the same CPU figures in steady state (a long run minus a 1 s run: opening cancels out);
+//   - a 3 s clip at aplay's defaults (a short sound: mostly opening), next to the PulseAudio
+//     path and to aplay -D null, the floor every path pays;
 //   - system calls per period in steady state (strace -ttt, a window that leaves out opening
 //     and closing);
 //   - streaming throughput with the backend in free-run mode (a long clip less a short one),
@@ -65,7 +67,7 @@ struct Settings {
 };
 
 // The sections, in the order they print, by the names --only takes.
-constexpr const char* kSections[] = {"cpu", "steady", "syscalls", "throughput", "xenstore",
+constexpr const char* kSections[] = {"cpu", "steady", "clip", "syscalls", "throughput", "xenstore",
                                      "start", "phases", "latency", "xrun", "memory"};
 
 struct Usage {
@@ -127,6 +129,10 @@ constexpr const char* kAplayInput = "/dev/zero";
 // The throughput section's two clips (a difference of two runs, see there).
 constexpr unsigned kThroughputLongSeconds = 1800;  // 346 MB
 constexpr unsigned kThroughputShortSeconds = 60;
+
+// The short-sound section: a clip at aplay's defaults, several runs each.
+constexpr unsigned kClipSeconds = 3;
+constexpr unsigned kClipRuns = 5;
 
 std::vector<std::string> aplay(const std::string& device, unsigned period, unsigned seconds) {
   return {"aplay", "-q", "-v", "-D", device, "-t", "raw", "-f", "S16_LE", "-r", std::to_string(kRate), "-c", "2",
@@ -475,6 +481,43 @@ int main(int argc, char** argv) {
                      : ", pulse failed: " + p.why;
       }
       print_row("period " + std::to_string(period) + " frames", line);
+    }
+  }
+
+  if (settings.wants("clip")) {
+    // Short sounds (desktop events, prompts) are mostly opening and closing. aplay -D null
+    // is the floor every path pays: aplay itself, alsa-lib and its configuration (Debian's
+    // PulseAudio hook included), no device.
+    std::printf("\nA %u s clip at aplay's defaults (48 kHz stereo S16_LE; whole process, ms of CPU, median of %u\n"
+                "runs each; target: xensnd/pulse <= 0.5; `null` is the floor every path pays)\n",
+                kClipSeconds, kClipRuns);
+    SoftwareXen xen(bench_card());
+    auto median_cpu_ms = [&](const std::string& device, const Environment& env) -> std::optional<double> {
+      std::vector<double> ms;
+      for (unsigned run = 0; run < kClipRuns; ++run) {
+        Usage u = measure({"aplay", "-q", "-D", device, "-t", "raw", "-f", "S16_LE", "-r", std::to_string(kRate), "-c", "2",
+                           "-d", std::to_string(kClipSeconds), kAplayInput},
+                          env, xen.logs(), "aplay-clip-" + device);
+        if (!u.status.success()) return std::nullopt;
+        ms.push_back(u.cpu_seconds * 1000);
+      }
+      std::sort(ms.begin(), ms.end());
+      return ms[ms.size() / 2];
+    };
+    const std::optional<double> floor = median_cpu_ms("null", xen.guest_env());
+    const std::optional<double> x = median_cpu_ms("xensnd", xen.guest_env());
+    std::optional<double> p;
+    if (pulse) {
+      Environment env = xen.guest_env();
+      env["PULSE_SERVER"] = pulse->server();
+      p = median_cpu_ms("pulse", env);
+    }
+    print_row("aplay -D null (the floor)", floor ? fixed(*floor) + " ms" : "failed");
+    print_row("aplay -D xensnd", x ? fixed(*x) + " ms" : "failed (logs: aplay-clip-xensnd.err)");
+    if (pulse) print_row("aplay -D pulse", p ? fixed(*p) + " ms" : "failed");
+    if (x && p && *p > 0) {
+      print_row("xensnd / pulse (target: <= 0.5)", fixed(*x / *p));
+      if (floor && *p > *floor) print_row("the same above the floor", fixed((*x - *floor) / (*p - *floor)));
     }
   }
 
