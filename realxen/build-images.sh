@@ -67,6 +67,11 @@ rootfs_add_binary "$domu" /usr/bin/arecord
 rootfs_add_binary "$domu" /usr/bin/xenstore
 rootfs_add_binary "$domu" /usr/bin/strace   # the figures scenario counts aplay's system calls
 [[ -n ${XENSND_REALXEN_PERF:-} ]] && rootfs_add_binary "$domu" /usr/bin/perf
+# glibc loads libgcc_s for pthread_cancel's unwinding, which ldd does not list: libxenstore
+# cancels its reader thread when the plugin closes its connection ("libgcc_s.so.1 must be
+# installed for pthread_cancel to work", then abort). Every Debian system has it (libgcc-s1,
+# priority required); this image had it only while something it copied linked it.
+rootfs_add_file "$domu" "$(ldconfig -p | awk '/libgcc_s.so.1 .*x86-64/ {print $NF; exit}')"
 for t in read write exists list ls rm watch chmod; do ln -sf xenstore "$domu/usr/bin/xenstore-$t"; done
 # alsa-lib's configuration, without the device-specific trees and without the PulseAudio
 # defaults libasound2-plugins drops into alsa.conf.d (the domU has no PulseAudio).
