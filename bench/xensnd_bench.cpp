@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <thread>
 #include <array>
 #include <chrono>
 #include <cstdio>
@@ -266,14 +267,16 @@ int latency_probe(unsigned period) {
   if (snd_pcm_writei(pcm, zeros.data(), period * 4) < 0) return 1;
   const double start_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
   // The pointer then moves with the clock from START (between CUR_POS events, never past
-  // what the backend took): the first room the application sees.
+  // what the backend took): the first room the application sees. Looked at every 0.2 ms,
+  // not with snd_pcm_wait(), which returns once avail reaches avail_min (a period): that
+  // measured the first period of room, not the first frame.
   for (;;) {
     snd_pcm_status_t* status;
     snd_pcm_status_alloca(&status);
     snd_pcm_status(pcm, status);
     if (snd_pcm_status_get_avail(status) > 0) break;
     if (Clock::now() - t0 > 10s) return 1;
-    snd_pcm_wait(pcm, 100);
+    std::this_thread::sleep_for(200us);
   }
   const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
   std::printf("%.2f %.2f\n", start_ms, ms);
