@@ -31,7 +31,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <thread>
 #include <array>
 #include <chrono>
 #include <cstdio>
@@ -45,6 +44,7 @@
 #include <signal.h>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tests/e2e/child_process.h"
