@@ -10,7 +10,7 @@ packages=(
   xenstore-utils alsa-utils sox valgrind strace
   pulseaudio libasound2-plugins
   jq
-  pipewire pipewire-bin wireplumber pipewire-pulse pulseaudio-utils dbus
+  pipewire pipewire-bin wireplumber pipewire-pulse pulseaudio-utils dbus libpipewire-0.3-dev
   clang-16 libfuzzer-16-dev libclang-rt-16-dev
 )
 if [[ "${1:-}" == "--realxen" ]]; then

@@ -320,10 +320,20 @@ void expect_reading(const Analysed& a, const RecordingReading& reading, double s
   r.splices.clear();
   dropped.splices.clear();
   std::vector<size_t> never_the_machine;
+  std::string card_splices;
   for (const RecordedSplice& splice : reading.left) {
     r.splices.push_back(splice.sample);
-    const bool lost_frames = splice.dropped > 0 && splice.foreign <= static_cast<int64_t>(kEdge);
-    (lost_frames ? dropped.splices : never_the_machine).push_back(splice.sample);
+    // Frames lost, or a block of digital silence with nothing lost (a PipeWire follower that
+    // found less than a quantum to read plays a quantum of zeros; seen right after it had
+    // skipped frames at a stall, the two together as its resync overshot), may be a stall's
+    // doing, as in the played WAV (read_played); repeated or foreign (stale) frames never are.
+    const bool a_stall_can_explain = splice.dropped >= 0 && splice.foreign <= static_cast<int64_t>(kEdge) &&
+                                     (splice.dropped > 0 || splice.silence > 0);
+    (a_stall_can_explain ? dropped.splices : never_the_machine).push_back(splice.sample);
+    if (!a_stall_can_explain)
+      card_splices += "; at " + std::to_string(static_cast<double>(splice.sample) / a.rate) + " s " +
+                      std::to_string(splice.dropped) + " frame(s) dropped, " + std::to_string(splice.silence) +
+                      " of silence and " + std::to_string(splice.foreign) + " foreign in their place (never the machine's)";
   }
   std::optional<Placement> place;
   if (frame_time) {
@@ -341,7 +351,8 @@ void expect_reading(const Analysed& a, const RecordingReading& reading, double s
   for (const RecordedSplice& splice : reading.left)
     if (std::find(splices.unexplained.begin(), splices.unexplained.end(), splice.sample) == splices.unexplained.end())
       lost += std::max<int64_t>(splice.dropped - splice.silence, 0);
-  expect_report(r, a.rate, seconds - static_cast<double>(lost) / a.rate, what + splices.note, splices.unexplained);
+  expect_report(r, a.rate, seconds - static_cast<double>(lost) / a.rate, what + splices.note + card_splices,
+                splices.unexplained);
 }
 
 }  // namespace
