@@ -68,10 +68,10 @@ std::optional<WavData> read_wav(const std::filesystem::path& path) {
   return std::nullopt;
 }
 
-std::vector<uint8_t> wav_header(uint16_t format_tag, uint16_t channels, uint32_t rate, uint16_t bits,
-                                uint32_t data_bytes) {
+void write_wav(const std::filesystem::path& path, uint16_t format_tag, uint16_t channels, uint32_t rate,
+               uint16_t bits, const std::vector<uint8_t>& data) {
   std::vector<uint8_t> out{'R', 'I', 'F', 'F'};
-  put32(out, 36 + data_bytes);
+  put32(out, static_cast<uint32_t>(36 + data.size()));
   out.insert(out.end(), {'W', 'A', 'V', 'E', 'f', 'm', 't', ' '});
   put32(out, 16);
   put16(out, format_tag);
@@ -81,13 +81,7 @@ std::vector<uint8_t> wav_header(uint16_t format_tag, uint16_t channels, uint32_t
   put16(out, static_cast<uint16_t>(channels * bits / 8));
   put16(out, bits);
   out.insert(out.end(), {'d', 'a', 't', 'a'});
-  put32(out, data_bytes);
-  return out;
-}
-
-void write_wav(const std::filesystem::path& path, uint16_t format_tag, uint16_t channels, uint32_t rate,
-               uint16_t bits, const std::vector<uint8_t>& data) {
-  std::vector<uint8_t> out = wav_header(format_tag, channels, rate, bits, static_cast<uint32_t>(data.size()));
+  put32(out, static_cast<uint32_t>(data.size()));
   out.insert(out.end(), data.begin(), data.end());
   write_file(path, out);
 }

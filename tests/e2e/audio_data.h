@@ -21,9 +21,6 @@ struct WavData {
 };
 // nullopt when the file is missing or is not a RIFF/WAVE file with fmt and data chunks.
 std::optional<WavData> read_wav(const std::filesystem::path& path);
-// The canonical 44-byte header of a WAV file whose data chunk holds `data_bytes`.
-std::vector<uint8_t> wav_header(uint16_t format_tag, uint16_t channels, uint32_t rate, uint16_t bits,
-                                uint32_t data_bytes);
 void write_wav(const std::filesystem::path& path, uint16_t format_tag, uint16_t channels,
                uint32_t rate, uint16_t bits, const std::vector<uint8_t>& data);
 

@@ -18,25 +18,26 @@
 //   record: writes 48 kHz stereo S16_LE to FILE as it arrives until SIGINT or SIGTERM; exits 0
 //           unless frames were lost inside this client (the writer fell behind the ring),
 //           which it names.
-#include <fcntl.h>
 #include <pipewire/pipewire.h>
 #include <signal.h>
 #include <spa/param/audio/format-utils.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <exception>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
+#include "backend/wav_file.h"
+#include "protocol/sndif_abi.h"
 #include "tests/e2e/audio_data.h"
 #include "tests/e2e/byte_ring.h"
-#include "xenio/unique_fd.h"
 
 namespace {
 
@@ -47,17 +48,6 @@ constexpr uint32_t kStride = kChannels * sizeof(int16_t);
 constexpr size_t kRingBytes = size_t{16} * kRate * kStride;  // 16 s
 constexpr uint64_t kWriteIntervalNs = 10'000'000;            // 10 ms
 
-bool write_all(int fd, const uint8_t* data, size_t size) {
-  while (size > 0) {
-    const ssize_t n = ::write(fd, data, size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    data += n;
-    size -= static_cast<size_t>(n);
-  }
-  return true;
-}
-
 struct Client {
   bool playback = true;
   pw_main_loop* loop = nullptr;
@@ -67,20 +57,19 @@ struct Client {
   // Playback: the whole file, and how far the data thread got.
   std::vector<uint8_t> samples;
   size_t next_byte = 0;
-  std::atomic<bool> all_queued{false};
+  bool all_queued = false;  // touched by the data thread only
   spa_source* drain_request = nullptr;
 
   // Capture.
   std::unique_ptr<xensnd::e2e::ByteRing> ring;
   std::atomic<uint64_t> lost_bytes{0};
-  int fd = -1;
-  uint64_t written_bytes = 0;
-  bool write_failed = false;
+  std::unique_ptr<xensnd::backend::WavWriter> file;  // keeps the header's sizes current
+  std::string write_error;
 };
 
 void on_process(void* userdata) {
   auto* client = static_cast<Client*>(userdata);
-  if (client->playback && client->all_queued.load(std::memory_order_relaxed)) return;
+  if (client->playback && client->all_queued) return;
   pw_buffer* buffer = pw_stream_dequeue_buffer(client->stream);
   if (buffer == nullptr) return;
   spa_data& data = buffer->buffer->datas[0];
@@ -100,7 +89,7 @@ void on_process(void* userdata) {
     data.chunk->size = static_cast<uint32_t>(size);
     pw_stream_queue_buffer(client->stream, buffer);
     if (client->next_byte == client->samples.size()) {
-      client->all_queued.store(true, std::memory_order_relaxed);
+      client->all_queued = true;
       // The drain is asked for from the main loop: an eventfd write is all this thread does.
       pw_loop_signal_event(pw_main_loop_get_loop(client->loop), client->drain_request);
     }
@@ -129,15 +118,17 @@ void on_state_changed(void* userdata, pw_stream_state /*old*/, pw_stream_state s
   }
 }
 
+// Called from libpipewire's C loop: an error is kept and ends the loop, never thrown through it.
 void write_pending(Client& client) {
-  client.ring->drain([&](const uint8_t* data, size_t size) {
-    if (client.write_failed) return;
-    if (!write_all(client.fd, data, size)) {
-      client.write_failed = true;
-      return;
-    }
-    client.written_bytes += size;
-  });
+  if (!client.write_error.empty()) return;
+  try {
+    client.ring->drain([&](const uint8_t* data, size_t size) {
+      client.file->append(std::as_bytes(std::span(data, size)));
+    });
+  } catch (const std::exception& error) {
+    client.write_error = error.what();
+    pw_main_loop_quit(client.loop);
+  }
 }
 
 void on_write_timer(void* userdata, uint64_t /*expirations*/) { write_pending(*static_cast<Client*>(userdata)); }
@@ -164,7 +155,6 @@ int main(int argc, char** argv) {
     return usage("--latency must be a number of frames from 1 to 65536");
   const std::string path = argv[4];
 
-  xenio::UniqueFd file;
   if (client.playback) {
     const auto wav = xensnd::e2e::read_wav(path);
     if (!wav) return usage(("cannot read a WAV file from " + path).c_str());
@@ -174,15 +164,12 @@ int main(int argc, char** argv) {
     client.samples.resize(client.samples.size() / kStride * kStride);
     if (client.samples.empty()) return usage((path + " holds no frames").c_str());
   } else {
-    file = xenio::UniqueFd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-    if (file.get() < 0) {
-      std::fprintf(stderr, "xensnd-pw-client: cannot create %s: %s\n", path.c_str(), std::strerror(errno));
-      return 1;
-    }
-    client.fd = file.get();
-    const auto header = xensnd::e2e::wav_header(1, kChannels, kRate, 16, 0);
-    if (!write_all(client.fd, header.data(), header.size())) {
-      std::fprintf(stderr, "xensnd-pw-client: cannot write %s: %s\n", path.c_str(), std::strerror(errno));
+    try {
+      client.file = std::make_unique<xensnd::backend::WavWriter>(
+          path, xensnd::backend::PcmParams{.rate = kRate, .format = XENSND_PCM_FORMAT_S16_LE, .channels = kChannels,
+                                           .sample_bytes = sizeof(int16_t)});
+    } catch (const std::exception& error) {
+      std::fprintf(stderr, "xensnd-pw-client: %s\n", error.what());
       return 1;
     }
     client.ring = std::make_unique<xensnd::e2e::ByteRing>(kRingBytes);
@@ -249,10 +236,9 @@ int main(int argc, char** argv) {
 
   if (!client.playback) {
     write_pending(client);
-    const auto header = xensnd::e2e::wav_header(
-        1, kChannels, kRate, 16, static_cast<uint32_t>(std::min<uint64_t>(client.written_bytes, UINT32_MAX - 36)));
-    if (client.write_failed || ::pwrite(client.fd, header.data(), header.size(), 0) != static_cast<ssize_t>(header.size())) {
-      std::fprintf(stderr, "xensnd-pw-client: cannot write %s: %s\n", path.c_str(), std::strerror(errno));
+    client.file.reset();  // its header's sizes were rewritten at every append
+    if (!client.write_error.empty()) {
+      std::fprintf(stderr, "xensnd-pw-client: %s\n", client.write_error.c_str());
       status = 1;
     }
     if (const uint64_t lost = client.lost_bytes.load(); lost > 0) {

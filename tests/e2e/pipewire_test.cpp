@@ -4,7 +4,6 @@
 #include <signal.h>
 
 #include <algorithm>
-#include <iostream>
 
 #include "tests/e2e/e2e_helpers.h"
 #include "tests/e2e/sound_server_checks.h"
@@ -110,17 +109,17 @@ ClientCommand record_command(int quantum, const fs::path& recording) {
           "pw-record"};
 }
 
-// Whether a recorder stopped with SIGINT ended as it should (its stderr goes to the test's log).
-bool recorder_ended_well(const ClientCommand& command, const ExitStatus& status, const SoftwareXen& xen) {
-  if (!status.exited || status.timed_out) return false;
-  if (!command.exit_code_counts || status.code == 0) return true;
+// What went wrong when a recorder was stopped with SIGINT ("" when nothing): the exit, and
+// for xensnd-pw-client what it said.
+std::string recorder_problem(const ClientCommand& command, const ExitStatus& status, const SoftwareXen& xen) {
+  if (status.exited && !status.timed_out && (!command.exit_code_counts || status.code == 0)) return "";
+  std::string problem = command.name + ": " + status.describe();
   std::error_code ignored;
-  const fs::path log = xen.logs() / (command.name + ".err");
-  if (fs::exists(log, ignored)) {
+  if (const fs::path log = xen.logs() / (command.name + ".err"); fs::exists(log, ignored)) {
     const std::vector<uint8_t> text = read_file(log);
-    std::cerr << command.name << " said: " << std::string(text.begin(), text.end()) << "\n";
+    problem += "; it said: " + std::string(text.begin(), text.end());
   }
-  return false;
+  return problem;
 }
 
 std::chrono::milliseconds play_timeout(double seconds) {
@@ -157,15 +156,15 @@ TEST_P(PipeWireOnTop, PlaysAndRecordsWhatItPlaysAtQuantum) {
   std::error_code error;
   const uintmax_t recorded = fs::exists(recording) ? fs::file_size(recording, error) : 0;
   EXPECT_TRUE(wait_for_file_size(recording, recorded + 48000 * 4, 10s))
-      << "pw-record stopped recording\n" << pipewire.logs();
+      << recorder_command.name << " stopped recording\n" << pipewire.logs();
   record.signal(SIGINT);
   const ExitStatus recorder = record.wait(10s);
-  EXPECT_TRUE(recorder_ended_well(recorder_command, recorder, xen)) << recorder_command.name << ": " << recorder.describe();
+  EXPECT_EQ(recorder_problem(recorder_command, recorder, xen), "");
   pipewire.stop();
 
   const StallAllowance allowance(stalls, splicing_stall(quantum));
   expect_whole_tone_played(xen, seconds, allowance);
-  // The source pw-record reads follows the sink's clock.
+  // The source the recorder reads follows the sink's clock.
   const StallAllowance follower(stalls, std::min(splicing_stall(quantum), follower_tolerance(quantum)));
   expect_recording_of_playback(xen, recording, seconds, follower, follower_delay(quantum));
   EXPECT_EQ(backend_xruns(xen, allowance), "") << pipewire.logs();
@@ -189,10 +188,10 @@ TEST_P(PipeWireCapture, RecordsTheSourceWholeAtQuantum) {
   ChildProcess record(recorder_command.argv, pipewire.client_env(), xen.logs(), recorder_command.name);
   // Record until the file holds `seconds` of audio (16-bit stereo, plus the header).
   EXPECT_TRUE(wait_for_file_size(recording, static_cast<uintmax_t>(seconds * 48000) * 4 + 44, play_timeout(seconds)))
-      << "pw-record did not record " << seconds << " s\n" << pipewire.logs();
+      << recorder_command.name << " did not record " << seconds << " s\n" << pipewire.logs();
   record.signal(SIGINT);
   const ExitStatus recorder = record.wait(10s);
-  EXPECT_TRUE(recorder_ended_well(recorder_command, recorder, xen)) << recorder_command.name << ": " << recorder.describe();
+  EXPECT_EQ(recorder_problem(recorder_command, recorder, xen), "");
   pipewire.stop();
   const StallAllowance allowance(stalls, splicing_stall(GetParam()));
   expect_recording_of_source(xen, recording, seconds - 0.5, allowance, source_held(GetParam()));

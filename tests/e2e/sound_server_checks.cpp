@@ -238,6 +238,13 @@ std::optional<double> loopback_lag(const SoftwareXen& xen) {
 
 namespace {
 
+// Whether a pause of the machine can have made `splice`: frames lost or a gap of digital
+// silence (a server mixing in silence for a late client; a PipeWire follower that found less
+// than a quantum to read plays a quantum of zeros), never repeated or foreign (stale) frames.
+bool only_lost_or_silenced(const RecordedSplice& splice) {
+  return splice.dropped >= 0 && splice.foreign <= static_cast<int64_t>(kEdge);
+}
+
 // The backend's WAV of a played tone read against write_tone()'s tone (when it is that tone
 // bit for bit: a client playing the file through a server at unity volume), so that every
 // splice is found, even one the tone check cannot see, and what each lost is measured.
@@ -257,9 +264,7 @@ PlayedReading read_played(const Played& played, double seconds) {
     });
     const size_t sample = marked != out.report.splices.end() ? *marked : splice.sample;
     if (marked == out.report.splices.end()) out.report.splices.push_back(sample);
-    // Repeated frames, or frames that are not the tone's, are never a stall's doing; a loss
-    // or a gap of silence (a server mixing in silence for a late client) may be.
-    if (splice.dropped < 0 || splice.foreign > static_cast<int64_t>(kEdge))
+    if (!only_lost_or_silenced(splice))
       out.never_the_machine.push_back(sample);
     else
       out.losses.emplace_back(sample, std::max<int64_t>(splice.dropped - splice.silence, 0));
@@ -323,12 +328,10 @@ void expect_reading(const Analysed& a, const RecordingReading& reading, double s
   std::string card_splices;
   for (const RecordedSplice& splice : reading.left) {
     r.splices.push_back(splice.sample);
-    // Frames lost, or a block of digital silence with nothing lost (a PipeWire follower that
-    // found less than a quantum to read plays a quantum of zeros; seen right after it had
-    // skipped frames at a stall, the two together as its resync overshot), may be a stall's
-    // doing, as in the played WAV (read_played); repeated or foreign (stale) frames never are.
-    const bool a_stall_can_explain = splice.dropped >= 0 && splice.foreign <= static_cast<int64_t>(kEdge) &&
-                                     (splice.dropped > 0 || splice.silence > 0);
+    // As in the played WAV (read_played), but a splice whose loss could not be measured
+    // (nothing dropped, no silence) is the card's. A quantum of zeros with nothing lost was
+    // seen right after a follower had skipped frames at a stall, its resync overshooting.
+    const bool a_stall_can_explain = only_lost_or_silenced(splice) && (splice.dropped > 0 || splice.silence > 0);
     (a_stall_can_explain ? dropped.splices : never_the_machine).push_back(splice.sample);
     if (!a_stall_can_explain)
       card_splices += "; at " + std::to_string(static_cast<double>(splice.sample) / a.rate) + " s " +
