@@ -40,6 +40,7 @@ class MachineStallMonitor {
   std::vector<MachineStall> stalls() const;
   std::chrono::microseconds threshold() const { return threshold_; }
   std::chrono::microseconds interval() const { return interval_; }
+  std::chrono::steady_clock::time_point started() const { return started_; }
   // "N stalls: 9.2 ms on CPU 0 at +12.345 s, ..." (times from the monitor's start).
   std::string describe() const;
 

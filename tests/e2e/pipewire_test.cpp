@@ -168,6 +168,8 @@ TEST_P(PipeWireOnTop, PlaysAndRecordsWhatItPlaysAtQuantum) {
   const StallAllowance follower(stalls, std::min(splicing_stall(quantum), follower_tolerance(quantum)));
   expect_recording_of_playback(xen, recording, seconds, follower, follower_delay(quantum));
   EXPECT_EQ(backend_xruns(xen, allowance), "") << pipewire.logs();
+  // The follower's allowance excuses the most (shorter stalls, and frames ahead of them).
+  if (const std::string why = too_noisy_to_judge(follower, follower_delay(quantum)); !why.empty()) GTEST_SKIP() << why;
 }
 
 INSTANTIATE_TEST_SUITE_P(Quantum, PipeWireOnTop, ::testing::Values(1024, 256, 64),
@@ -196,6 +198,7 @@ TEST_P(PipeWireCapture, RecordsTheSourceWholeAtQuantum) {
   const StallAllowance allowance(stalls, splicing_stall(GetParam()));
   expect_recording_of_source(xen, recording, seconds - 0.5, allowance, source_held(GetParam()));
   EXPECT_EQ(backend_xruns(xen, allowance), "") << pipewire.logs();
+  if (const std::string why = too_noisy_to_judge(allowance, source_held(GetParam())); !why.empty()) GTEST_SKIP() << why;
 }
 
 INSTANTIATE_TEST_SUITE_P(Quantum, PipeWireCapture, ::testing::Values(1024, 64),
@@ -221,6 +224,7 @@ TEST(PipeWirePulse, PaplayAtFiveMilliseconds) {
   const StallAllowance allowance(stalls, splicing_stall(256));
   expect_whole_tone_played(xen, seconds, allowance);
   EXPECT_EQ(backend_xruns(xen, allowance), "") << pipewire.logs();
+  if (const std::string why = too_noisy_to_judge(allowance); !why.empty()) GTEST_SKIP() << why;
 }
 
 // Source and sink in one graph: pw-loopback plays what the card records (the backend's sine)
@@ -248,8 +252,9 @@ TEST(PipeWireLoopback, SinkPlaysExactlyWhatTheSourceRecorded) {
   // The sine is in the source from its first frame, so the graph's first cycles play it:
   // PipeWire resyncs a follower when the graph starts (and its timing settles over a few
   // cycles), which spliced the tone one quantum in (2 runs of 19). 100 ms: four quanta.
-  expect_whole_tone_played(xen, seconds - 1, allowance, std::chrono::milliseconds(100));
+  expect_whole_tone_played(xen, seconds - 1, allowance, TonePlayed::kBackendSine, std::chrono::milliseconds(100));
   EXPECT_EQ(backend_xruns(xen, allowance), "") << pipewire.logs();
+  if (const std::string why = too_noisy_to_judge(allowance); !why.empty()) GTEST_SKIP() << why;
 }
 
 }  // namespace

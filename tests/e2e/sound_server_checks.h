@@ -24,17 +24,22 @@ void write_tone(const std::filesystem::path& path, double seconds);
 // length must be right, but for splices `allowance` attributes to the machine
 // (stall_allowance.h).
 
+// What a sound server played to the card: write_tone()'s file, played by a client, or the
+// backend's sine source ("sine:HZ" at kToneHz) recorded through the card (a loopback).
+enum class TonePlayed { kToneFile, kBackendSine };
+
 // The backend's WAV of playback stream 0/0, over every open of it: the tone must
 // be whole in one of them (a reopen in the middle of the tone is a gap the user hears), but
 // for splices `allowance` attributes to the machine (stall_allowance.h).
-// When the WAV is write_tone()'s tone bit for bit (a client played that file through a server
-// at unity volume), it is also read against it (recorded_splices.h): splices the tone check
-// cannot see are found, repeated or foreign frames are never the machine's, and the tone may
-// be shorter by exactly what the excused splices lost.
+// When the WAV is what was played bit for bit (a server at unity volume), it is also read
+// against it (recorded_splices.h): splices the tone check cannot see are found, repeated or
+// foreign frames are never the machine's, and the tone may be shorter by exactly what the
+// excused splices lost.
 // With `settling`, splices that soon after the tone began are the graph's start-up (the
 // card's stream started with the tone already in it: the loopback's source).
 void expect_whole_tone_played(const SoftwareXen& xen, double seconds,
                               const std::optional<StallAllowance>& allowance = std::nullopt,
+                              TonePlayed source = TonePlayed::kToneFile,
                               std::chrono::milliseconds settling = std::chrono::milliseconds(0));
 
 // Blocks until one of the backend's WAVs of playback stream 0/0 holds more than `bytes`
@@ -70,6 +75,15 @@ void expect_recording_of_playback(const SoftwareXen& xen, const std::filesystem:
 // Repeated or stale frames are always the card's.
 void expect_recording_of_source(const SoftwareXen& xen, const std::filesystem::path& recording, double seconds,
                                 const StallAllowance& allowance, std::chrono::microseconds queued);
+
+// Whether the machine let a run be judged: its stalls excuse a splice in at most
+// kMostExcusedShare of it (StallAllowance::excused_share, `before` as the checks use
+// precedes()). "" when they do (and a note says how much); otherwise why not, for the test
+// to skip with: on such a run a fault of the card is excused as often, and a busy host is not
+// the card's failure. Splices no stall explains, stale or repeated frames fail the run all the
+// same.
+inline constexpr double kMostExcusedShare = 0.2;
+std::string too_noisy_to_judge(const StallAllowance& allowance, std::chrono::microseconds before = {});
 
 // The backend's log lines that report an underrun or an overrun of its device, but for those
 // `allowance` attributes to the machine (stall_allowance.h).

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <sstream>
+#include <stdexcept>
 #include <utility>
 
 namespace xensnd::e2e {
@@ -34,7 +35,12 @@ StallAllowance::StallAllowance(std::vector<MachineStall> stalls, std::chrono::mi
     : stalls_(merged(std::move(stalls), tick)), shortest_(shortest), tick_(tick), machine_(std::move(machine)) {}
 
 StallAllowance::StallAllowance(const MachineStallMonitor& monitor, std::chrono::microseconds shortest)
-    : StallAllowance(monitor.stalls(), shortest, monitor.describe(), monitor.interval()) {}
+    : StallAllowance(monitor.stalls(), shortest, monitor.describe(), monitor.interval()) {
+  const auto seconds = [](std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration<double>(t.time_since_epoch()).count();
+  };
+  run_ = {seconds(monitor.started()), seconds(std::chrono::steady_clock::now())};
+}
 
 // The monitor sees a pause as the lateness of its next wake-up, so a pause began up to a tick
 // before the stall it recorded and lasted up to a tick longer; it ended when recorded.
@@ -58,6 +64,28 @@ std::optional<size_t> StallAllowance::precedes(double at, std::chrono::microseco
     if (on_clock(stalls_[i]) >= when && on_clock(stalls_[i]) - tick_ - when <= within) return i;
   }
   return std::nullopt;
+}
+
+double StallAllowance::excused_share(double from, double to, std::chrono::microseconds before) const {
+  if (to <= from) return 0;
+  // The windows, in order of their start (the stalls are), merged where they overlap.
+  double covered = 0, end = from;
+  for (const MachineStall& stall : stalls_) {
+    if (!long_enough(stall)) continue;
+    const std::chrono::duration<double> window_opens = on_clock(stall) - tick_ - before,
+                                        window_closes = on_clock(stall) + stall.length + kWindow;
+    const double opens = std::max(end, window_opens.count()), closes = std::min(to, window_closes.count());
+    if (closes > opens) {
+      covered += closes - opens;
+      end = closes;
+    }
+  }
+  return covered / (to - from);
+}
+
+double StallAllowance::excused_share(std::chrono::microseconds before) const {
+  if (!run_) throw std::logic_error("excused_share: the allowance was not made from a monitor: give the run");
+  return excused_share(run_->first, run_->second, before);
 }
 
 std::string StallAllowance::last_stall_before(double at) const {

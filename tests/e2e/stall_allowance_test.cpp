@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <sstream>
+#include <stdexcept>
 
 namespace xensnd::e2e {
 namespace {
@@ -26,7 +27,6 @@ TEST(StallAllowance, ExplainsWhatFollowsALongEnoughStallClosely) {
 }
 
 TEST(StallAllowance, NamesTheStallThatExplains) {
-  // Splices are counted against kMaxExplained by the stalls that explain them.
   const StallAllowance allowance({stall_at(100.0, 9ms), stall_at(100.05, 9ms), stall_at(200.0, 9ms)}, kCycle, "");
   EXPECT_EQ(allowance.explains(100.01), allowance.explains(100.02));    // the two edges of one gap
   EXPECT_NE(allowance.explains(100.04), allowance.explains(100.06));    // the latest before each
@@ -87,6 +87,25 @@ TEST(StallAllowance, NoStallsExplainNothing) {
   const StallAllowance allowance({}, kCycle, "no stall");
   EXPECT_FALSE(allowance.explains(100.0));
   EXPECT_EQ(allowance.last_stall_before(100.0), "none");
+}
+
+TEST(StallAllowance, ExcusedShareIsTheRunCoveredByTheWindowsOfLongEnoughStalls) {
+  // A 9 ms stall's window: a tick before it to 100 ms after its end, 110 ms in all.
+  const StallAllowance one({stall_at(100.0, 9ms)}, kCycle, "one stall");
+  EXPECT_NEAR(one.excused_share(99.0, 101.0), 0.110 / 2, 1e-9);
+  EXPECT_NEAR(one.excused_share(99.0, 101.0, 20ms), 0.130 / 2, 1e-9);  // and 20 ms ahead of it
+  EXPECT_NEAR(one.excused_share(100.05, 101.05), 0.059, 1e-9);         // only what is in the run
+  EXPECT_EQ(one.excused_share(101.0, 101.0), 0);
+  // Overlapping windows count once; a stall too short to splice counts not at all.
+  const StallAllowance overlapping({stall_at(100.0, 9ms), stall_at(100.05, 9ms), stall_at(100.5, 2ms)}, kCycle, "");
+  EXPECT_NEAR(overlapping.excused_share(99.0, 101.0), 0.160 / 2, 1e-9);
+  // Windows covering the whole run excuse everything: such a run cannot judge a card.
+  std::vector<MachineStall> every_50ms;
+  for (int i = 0; i < 40; ++i) every_50ms.push_back(stall_at(100.0 + i * 0.05, 6ms));
+  EXPECT_NEAR(StallAllowance(every_50ms, kCycle, "").excused_share(100.0, 102.0), 1.0, 1e-9);
+  EXPECT_EQ(StallAllowance({}, kCycle, "no stall").excused_share(99.0, 101.0), 0);
+  // An allowance not made from a monitor has no run of its own.
+  EXPECT_THROW(one.excused_share(), std::logic_error);
 }
 
 TEST(StallAllowance, NamesTheLastStallBefore) {
