@@ -244,6 +244,13 @@ bool only_lost_or_silenced(const RecordedSplice& splice) {
   return splice.dropped >= 0 && splice.foreign <= static_cast<int64_t>(kEdge);
 }
 
+// "at 5.98 s 543 frame(s) dropped, 0 of silence and 31 foreign in their place", for a failure.
+std::string describe_splice(const RecordedSplice& splice, unsigned rate) {
+  return "at " + std::to_string(static_cast<double>(splice.sample) / rate) + " s " + std::to_string(splice.dropped) +
+         " frame(s) dropped, " + std::to_string(splice.silence) + " of silence and " +
+         std::to_string(splice.foreign) + " foreign in their place";
+}
+
 // The backend's WAV of a played tone read against write_tone()'s tone (when it is that tone
 // bit for bit: a client playing the file through a server at unity volume), so that every
 // splice is found, even one the tone check cannot see, and what each lost is measured.
@@ -252,19 +259,21 @@ struct PlayedReading {
   std::vector<size_t> never_the_machine;            // repeated or foreign frames
   std::vector<std::pair<size_t, int64_t>> losses;   // a splice of `report`, the frames it lost
   bool matched = false;                             // whether the WAV is the tone at all
+  std::string described;                            // each splice read, for a failure
 };
 
 PlayedReading read_played(const Played& played, double seconds, TonePlayed source) {
   const Reference reference =
       source == TonePlayed::kToneFile ? written_tone(seconds) : sine_source(kToneHz, played.rate);
   const RecordingReading reading = read_recording({played.samples, played.report}, reference);
-  PlayedReading out{played.report, {}, {}, reading.stretches > 0};
+  PlayedReading out{played.report, {}, {}, reading.stretches > 0, ""};
   for (const RecordedSplice& splice : reading.left) {
     const auto marked = std::find_if(out.report.splices.begin(), out.report.splices.end(), [&](size_t at) {
       return at + kEdge >= splice.sample && at <= splice.sample + kEdge;
     });
     const size_t sample = marked != out.report.splices.end() ? *marked : splice.sample;
     if (marked == out.report.splices.end()) out.report.splices.push_back(sample);
+    out.described += "; " + describe_splice(splice, played.rate);
     if (!only_lost_or_silenced(splice))
       out.never_the_machine.push_back(sample);
     else
@@ -305,7 +314,8 @@ void expect_whole_tone_played(const SoftwareXen& xen, double seconds, const std:
       lost += frames;
   expect_report(reading.report, played.rate, seconds - static_cast<double>(lost) / played.rate,
                 "backend's WAV of open " + std::to_string(played.open) + " (every open:" + played.opens + ")" +
-                    (reading.matched ? ", read against what was played" : ", not what was played bit for bit") +
+                    (reading.matched ? ", read against what was played" + reading.described
+                                     : ", not what was played bit for bit") +
                     splices.note,
                 splices.unexplained);
 }
@@ -335,10 +345,7 @@ void expect_reading(const Analysed& a, const RecordingReading& reading, double s
     // seen right after a follower had skipped frames at a stall, its resync overshooting.
     const bool a_stall_can_explain = only_lost_or_silenced(splice) && (splice.dropped > 0 || splice.silence > 0);
     (a_stall_can_explain ? dropped.splices : never_the_machine).push_back(splice.sample);
-    if (!a_stall_can_explain)
-      card_splices += "; at " + std::to_string(static_cast<double>(splice.sample) / a.rate) + " s " +
-                      std::to_string(splice.dropped) + " frame(s) dropped, " + std::to_string(splice.silence) +
-                      " of silence and " + std::to_string(splice.foreign) + " foreign in their place (never the machine's)";
+    if (!a_stall_can_explain) card_splices += "; " + describe_splice(splice, a.rate) + " (never the machine's)";
   }
   std::optional<Placement> place;
   if (frame_time) {
