@@ -122,6 +122,12 @@ std::string recorder_problem(const ClientCommand& command, const ExitStatus& sta
   return problem;
 }
 
+// The silence a player's file ends with. PipeWire pauses its sink as soon as the last client
+// has left, dropping what the card still holds, as with any card: with the tone's end in
+// there, a device running late (seen: 100 ms behind after a 100 ms stall made it underrun)
+// lost the tone's last 14 ms. What a server drops at the end of a stream is not the card's.
+constexpr double kSilenceAfterTone = 0.5;
+
 std::chrono::milliseconds play_timeout(double seconds) {
   return std::chrono::milliseconds(static_cast<long>(seconds * 1000)) + 20s;
 }
@@ -144,7 +150,7 @@ TEST_P(PipeWireOnTop, PlaysAndRecordsWhatItPlaysAtQuantum) {
   SoftwareXen xen(sound_server_card("0/1=loopback:0/0"));
   PipeWireServer pipewire(xen, /*pulse=*/false);
   const fs::path tone = xen.dir() / "tone.wav", recording = xen.dir() / "recording.wav";
-  write_tone(tone, seconds);
+  write_tone(tone, seconds, kSilenceAfterTone);
   const MonitorResolution resolution = monitor_resolution(quantum);
   MachineStallMonitor stalls(resolution.threshold, resolution.interval);
   const ClientCommand recorder_command = record_command(quantum, recording), player = play_command(quantum, tone);
@@ -212,7 +218,7 @@ TEST(PipeWirePulse, PaplayAtFiveMilliseconds) {
   SoftwareXen xen(sound_server_card("silence"));
   PipeWireServer pipewire(xen, /*pulse=*/true);
   const fs::path tone = xen.dir() / "tone.wav";
-  write_tone(tone, seconds);
+  write_tone(tone, seconds, kSilenceAfterTone);
   MachineStallMonitor stalls(std::chrono::microseconds(1500));
   // paplay writes from its main loop, which must run every 5 ms: a real-time client, as
   // pw-play is (realtime_client).

@@ -178,10 +178,10 @@ Reference written_tone(double seconds) {
 
 }  // namespace
 
-void write_tone(const std::filesystem::path& path, double seconds) {
+void write_tone(const std::filesystem::path& path, double seconds, double silence_after) {
   const size_t frames = tone_frames(seconds);
   std::vector<uint8_t> data;
-  data.reserve(frames * 4);
+  data.reserve((frames + tone_frames(silence_after)) * 4);
   for (size_t n = 0; n < frames; ++n) {
     const auto s = static_cast<uint16_t>(tone_sample(n));
     for (int channel = 0; channel < 2; ++channel) {
@@ -189,6 +189,7 @@ void write_tone(const std::filesystem::path& path, double seconds) {
       data.push_back(static_cast<uint8_t>(s >> 8));
     }
   }
+  data.resize(data.size() + tone_frames(silence_after) * 4, 0);
   write_wav(path, 1, 2, kRate, 16, data);
 }
 

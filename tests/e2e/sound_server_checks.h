@@ -17,8 +17,9 @@ namespace xensnd::e2e {
 // shortens it when working on the tests), rounded up to whole 1024-frame blocks at 48 kHz.
 double sound_seconds();
 
-// A WAV holding kToneHz at kToneAmplitude for `seconds` (16-bit stereo, 48 kHz).
-void write_tone(const std::filesystem::path& path, double seconds);
+// A WAV holding kToneHz at kToneAmplitude for `seconds` (16-bit stereo, 48 kHz), then
+// `silence_after` seconds of digital silence.
+void write_tone(const std::filesystem::path& path, double seconds, double silence_after = 0);
 
 // Every check below reads the tone in a WAV (channel 0): every splice, gap and the span's
 // length must be right, but for splices `allowance` attributes to the machine
