@@ -3,7 +3,6 @@
 #include <signal.h>
 
 #include <fstream>
-#include <iostream>
 #include <stdexcept>
 
 namespace xensnd::e2e {
@@ -44,15 +43,9 @@ Environment private_session_env(const SoftwareXen& xen, const fs::path& root) {
   return env;
 }
 
-// Says so when the CPUs may halt under the servers (the cases then judge the machine as it is).
-void note_cpu_latency(const CpuLatencyHold& hold) {
-  if (!hold.held()) std::cout << "note: the CPUs may halt when idle: " << hold.why() << "\n";
-}
-
 }  // namespace
 
 PipeWireServer::PipeWireServer(const SoftwareXen& xen, bool pulse) {
-  note_cpu_latency(cpu_latency_);
   const fs::path root = xen.dir() / "pipewire";
   env_ = private_session_env(xen, root);
   // The user's configuration directory holds the shipped snippet and nothing else: pipewire
@@ -120,7 +113,6 @@ std::string PipeWireServer::logs() const {
 }
 
 PulseAudioServer::PulseAudioServer(const SoftwareXen& xen, bool debug_log) {
-  note_cpu_latency(cpu_latency_);
   const fs::path root = xen.dir() / "pulseaudio";
   env_ = private_session_env(xen, root);
   bus_ = std::make_unique<SessionBus>(root / "dbus", xen.logs(), env_);

@@ -11,9 +11,6 @@
 // pw-play, paplay and pw-loopback are never connected unless the test links ports itself,
 // which is not the path users take. WirePlumber is deterministic enough here: the xensnd
 // nodes are static (context.objects), the only sink and source, so it has one choice to make.
-//
-// While a server runs, the machine's CPUs stay out of halt (cpu_latency_hold.h), as on a
-// low-latency audio host.
 #pragma once
 
 #include <filesystem>
@@ -22,7 +19,6 @@
 #include <vector>
 
 #include "tests/e2e/child_process.h"
-#include "tests/e2e/cpu_latency_hold.h"
 #include "tests/e2e/session_bus.h"
 #include "tests/e2e/software_xen.h"
 
@@ -63,7 +59,6 @@ class PipeWireServer {
   std::string logs() const;
 
  private:
-  CpuLatencyHold cpu_latency_;  // first: held before the servers start, released after
   Environment env_;
   std::unique_ptr<SessionBus> bus_;
   std::unique_ptr<ChildProcess> pipewire_, wireplumber_, pulse_;
@@ -88,7 +83,6 @@ class PulseAudioServer {
   std::string full_log() const;  // all of it
 
  private:
-  CpuLatencyHold cpu_latency_;  // first: held before the server starts, released after
   Environment env_;
   std::unique_ptr<SessionBus> bus_;
   std::unique_ptr<ChildProcess> pulse_;
