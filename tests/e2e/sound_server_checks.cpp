@@ -252,14 +252,15 @@ std::string describe_splice(const RecordedSplice& splice, unsigned rate) {
          std::to_string(splice.foreign) + " foreign in their place";
 }
 
-// The backend's WAV of a played tone read against write_tone()'s tone (when it is that tone
-// bit for bit: a client playing the file through a server at unity volume), so that every
-// splice is found, even one the tone check cannot see, and what each lost is measured.
+// The backend's WAV of a played tone read against what was played (`source`: write_tone()'s
+// tone, or the backend's sine come back through a loopback), when it is that bit for bit (a
+// server at unity volume), so that every splice is found, even one the tone check cannot
+// see, and what each lost is measured.
 struct PlayedReading {
   ToneReport report;                                // the tone check's, with the splices it missed
   std::vector<size_t> never_the_machine;            // repeated or foreign frames
   std::vector<std::pair<size_t, int64_t>> losses;   // a splice of `report`, the frames it lost
-  bool matched = false;                             // whether the WAV is the tone at all
+  bool matched = false;                             // whether the WAV is what was played at all
   std::string described;                            // each splice read, for a failure
 };
 
