@@ -32,16 +32,17 @@ void FrameLedger::prepare(uint64_t appl_raw, uint64_t done_base_bytes, Clock::ti
   requested_ = silence_sent_ = hw_ = played_ = 0;
   done_base_bytes_ = done_base_bytes;
   completed_frames_ = completed_device_frames_ = position_frames_ = anchor_frames_ = 0;
-  capture_lag_ = asked_late_until_ = 0;
+  capture_lag_ = asked_late_until_ = capture_anchor_frames_ = 0;
   running_ = paused_ = false;
-  resumed_at_ = paused_at_ = anchor_at_ = progress_at_ = observed_at_ = now;
+  resumed_at_ = paused_at_ = anchor_at_ = progress_at_ = observed_at_ = capture_anchor_at_ = now;
 }
 
 void FrameLedger::start(Clock::time_point now) {
   running_ = true;
   paused_ = false;
   anchor_frames_ = position_frames_;
-  resumed_at_ = anchor_at_ = progress_at_ = started_at_ = observed_at_ = now;
+  capture_anchor_frames_ = completed_frames_;
+  resumed_at_ = anchor_at_ = progress_at_ = started_at_ = observed_at_ = capture_anchor_at_ = now;
 }
 
 void FrameLedger::stop() {
@@ -61,6 +62,7 @@ void FrameLedger::pause(bool enable, Clock::time_point now) {
     progress_at_ += frozen;
     observed_at_ += frozen;
     started_at_ += frozen;
+    capture_anchor_at_ += frozen;
     resumed_at_ = now;
     paused_ = false;
   }
@@ -200,7 +202,7 @@ void FrameLedger::observe(uint64_t position_bytes, uint64_t completed_bytes, Clo
   completed_device_frames_ = completed_device;
   position_frames_ = position;
   if (!setup_.playback) {
-    hw_ = std::max(hw_, std::min(completed, requested_));
+    hw_ = std::max(hw_, capture_pointer(completed, now));
     // How late this backend delivers (bursts): what a device produced by the clock minus what
     // arrived, learnt while the buffer has room (when full, READs wait for the application)
     // and READs are unanswered, every one of them asked for before its frames were
@@ -260,6 +262,37 @@ bool FrameLedger::positions_short_of_taken() const {
   // sent the application into recovery, whose START then waited out the response timeout on
   // a dead backend. Positions that never moved (a plugin device under snd_be) say nothing.
   return position_frames_ > 0 && completed_device_frames_ > position_frames_ + setup_.period_frames;
+}
+
+uint64_t FrameLedger::capture_pointer(uint64_t completed, Clock::time_point now) {
+  const uint64_t captured = std::min(completed, requested_);
+  if (!running_ || paused_) return captured;
+  // While running, the pointer moves with the device's clock, held two grains behind it, and
+  // never past what arrived: frames come a READ (a grain) at a time, so a pointer that
+  // followed the answers jumped a grain at random points of a reader's cycle. A sound server
+  // whose source follows another node's clock (a loopback, a call) keeps it at a fixed
+  // delay and resyncs (skipping what it holds beyond) once the delay strays too far; a start
+  // that landed within a grain of that threshold (PipeWire 0.3.65 at quantum 1024: 1792 of
+  // a 1280 target, threshold 512) skipped 576 frames as soon as one grain came in just
+  // before a cycle instead of just after (pw-loopback: 4 runs of 19, traced). A kernel
+  // device's DMA pointer does not jitter like that.
+  // The clock is anchored where an answer showed the device furthest along (the answers
+  // that come late only tell that it got at least that far). Answers that fall behind it by
+  // more than twice the hold-back (a slower device, a late backend, a burst) pull it back to
+  // show all that came, as the pointer did before: held back then, the last frames of a
+  // burst stayed out of sight for as long as the backend was late. The next timely answer
+  // lifts it again.
+  const uint64_t hold_back = 2 * read_frames();
+  const uint64_t predicted = capture_anchor_frames_ + frames_since(capture_anchor_at_, now);
+  if (completed > predicted) {
+    capture_anchor_frames_ = completed;
+    capture_anchor_at_ = now;
+  } else if (predicted - completed > 2 * hold_back) {
+    capture_anchor_frames_ = completed + hold_back;
+    capture_anchor_at_ = now;
+  }
+  const uint64_t by_clock = capture_anchor_frames_ + frames_since(capture_anchor_at_, now);
+  return std::min(captured, by_clock - std::min(by_clock, hold_back));
 }
 
 uint64_t FrameLedger::transport_lead() const { return uint64_t{setup_.rate} * kTransportLeadMs / 1000; }

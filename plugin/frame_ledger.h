@@ -188,6 +188,8 @@ class FrameLedger {
   // How late a backend may send a position it measured before the clock is pulled back to it.
   static constexpr uint64_t kAnchorToleranceMs = 2;
   uint64_t transport_lead() const;
+  // Capture: ALSA's pointer for `completed` frames captured (READs answered) at `now`.
+  uint64_t capture_pointer(uint64_t completed, Clock::time_point now);
   uint64_t read_frames() const { return setup_.read_frames ? setup_.read_frames : setup_.period_frames; }
 
   Setup setup_;
@@ -216,6 +218,9 @@ class FrameLedger {
   Clock::time_point started_at_{};       // START, moved on by pauses
   uint64_t capture_lag_ = 0;             // the most a capture backend was late, in frames
   uint64_t asked_late_until_ = 0;        // capture: frames up to here were asked for once recorded
+  // Capture: the device's clock, anchored where a READ answer showed it furthest along.
+  uint64_t capture_anchor_frames_ = 0;
+  Clock::time_point capture_anchor_at_{};
 };
 
 }  // namespace xensnd::plugin

@@ -6,6 +6,8 @@
 # hypervisor and dom0, which a real guest has.
 #
 #   scripts/package-check.sh              (CI, on a fresh machine: installs for real)
+#                                          The package is made from BUILD_DIR's build (default
+#                                          build/, the tests' build: package.sh --from-build).
 #   scripts/package-check.sh --isolated   (as root on a shared machine: the install goes into
 #                                          overlays of /usr, /etc and /var in a private mount
 #                                          namespace and vanishes with it)
@@ -19,7 +21,7 @@ fail() { printf 'package-check: FAILED: %s\n' "$*" >&2; exit 1; }
 say() { printf '== %s\n' "$*"; }
 
 if [[ ${1:-} == --isolated && -z ${XENSND_PACKAGE_CHECK_INSIDE:-} ]]; then
-  deb=$("$src/scripts/package.sh")
+  deb=$("$src/scripts/package.sh" --from-build "$build")
   layers=$(mktemp -d "${TMPDIR:-/tmp}/xensnd-package-check-XXXXXX")
   trap 'rm -rf "$layers"' EXIT
   XENSND_PACKAGE_CHECK_INSIDE=1 XENSND_PACKAGE_DEB=$deb LAYERS=$layers unshare --mount bash -c '
@@ -33,7 +35,7 @@ if [[ ${1:-} == --isolated && -z ${XENSND_PACKAGE_CHECK_INSIDE:-} ]]; then
   exit $?
 fi
 
-deb=${XENSND_PACKAGE_DEB:-$("$src/scripts/package.sh")}
+deb=${XENSND_PACKAGE_DEB:-$("$src/scripts/package.sh" --from-build "$build")}
 say "installing $deb"
 DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$deb" >/dev/null
 installed=$(dpkg -L xensnd)

@@ -400,19 +400,21 @@ TEST_F(FrameLedgerTest, RewindMovesTheApplicationBackNotWhatWasSent) {
 }
 
 TEST_F(FrameLedgerTest, CaptureKeepsTheConsumedPartRequested) {
-  configure(false);
+  constexpr uint64_t kGrain = 64;
+  configure(false, kPeriod, kBuffer, 48000, kGrain);
   EXPECT_FALSE(ledger.next_request(t0));  // nothing before START
   ledger.start(t0);
   send_all();
   EXPECT_EQ(ledger.requested(), kBuffer);
+  // Two periods answered on time; the pointer is two grains behind the clock.
   ledger.observe(0, bytes(2 * kPeriod), at(20ms));
-  EXPECT_EQ(ledger.hw(), 2 * kPeriod);
-  EXPECT_EQ(ledger.avail(), 2 * kPeriod);
+  EXPECT_EQ(ledger.hw(), 2 * kPeriod - 2 * kGrain);
+  EXPECT_EQ(ledger.avail(), 2 * kPeriod - 2 * kGrain);
   EXPECT_FALSE(ledger.next_request(t0));  // the buffer is all requested until the app reads
   ledger.advance_appl(kPeriod);
   send_all();
-  EXPECT_EQ(ledger.requested(), kBuffer + kPeriod);
-  EXPECT_EQ(ledger.delay(at(20ms)), static_cast<int64_t>(kPeriod));
+  EXPECT_EQ(ledger.requested(), (kBuffer + kPeriod) / kGrain * kGrain);  // whole READs
+  EXPECT_EQ(ledger.delay(at(20ms)), static_cast<int64_t>(kPeriod - 2 * kGrain));
   // The application stops reading: the buffer fills, and once a device would have produced
   // more than it holds (by the clock: 2400 frames at 50 ms) plus 100 ms (4800 frames), an overrun.
   ledger.observe(0, bytes(kBuffer + kPeriod), at(50ms));
@@ -458,11 +460,49 @@ TEST_F(FrameLedgerTest, CaptureReadsAGrainAtATime) {
     EXPECT_EQ(r->offset_bytes, bytes(slot * kGrain));
     ledger.on_sent(*r, t0);
   }
-  // The pointer moves with each answered READ, not a period at a time.
-  ledger.observe(0, bytes(kGrain), at(2ms));
-  EXPECT_EQ(ledger.avail(), kGrain);
-  ledger.observe(0, bytes(2 * kGrain), at(3ms));
-  EXPECT_EQ(ledger.avail(), 2 * kGrain);
+  // The pointer moves with the answered READs, not a period at a time: by the clock, two
+  // grains behind it (8 ms: 384 frames), and never past what arrived.
+  ledger.observe(0, bytes(5 * kGrain), at(8ms));
+  EXPECT_EQ(ledger.avail(), 384 - 2 * kGrain);
+  ledger.observe(0, bytes(5 * kGrain), at(10ms));
+  EXPECT_EQ(ledger.avail(), 5 * kGrain);
+}
+
+TEST_F(FrameLedgerTest, CapturePointerMovesWithTheClockWhateverGrainTheAnswersEndOn) {
+  // PipeWire's source at quantum 1024 reads from a timer; the answers come a grain at a time,
+  // each a grain after its last frame was recorded or up to a grain later still. At each
+  // cycle the pointer must have moved by the quantum, not by a quantum plus or minus a grain.
+  constexpr uint64_t kQuantum = 1024, kGrain = 64;
+  configure(false, kQuantum, 4 * kQuantum, 48000, kGrain);
+  ledger.start(t0);
+  send_all();
+  uint64_t previous_hw = 0, completed_changes = 0, previous_completed = 0;
+  for (uint64_t cycle = 1; cycle <= 40; ++cycle) {
+    const auto now = at(std::chrono::microseconds(cycle * kQuantum * 1'000'000 / 48000));
+    const uint64_t recorded = cycle * kQuantum;
+    const uint64_t late = cycle % 3 == 0 ? 2 * kGrain - 1 : kGrain;  // the answer's lateness
+    const uint64_t completed = (recorded - late) / kGrain * kGrain;
+    completed_changes += completed - previous_completed != kQuantum;
+    previous_completed = completed;
+    ledger.observe(0, bytes(completed), now);
+    if (cycle > 3) {
+      EXPECT_NEAR(static_cast<double>(ledger.hw() - previous_hw), kQuantum, 1.0) << "cycle " << cycle;
+    }
+    previous_hw = ledger.hw();
+    EXPECT_LE(ledger.hw(), completed) << "a frame that has not arrived";
+    ledger.advance_appl(ledger.avail());
+    send_all(now);
+  }
+  EXPECT_GT(completed_changes, 10u) << "the answers did not jitter: the test proves nothing";
+  // A backend that falls behind (a burst on its way): the pointer shows all that came, held
+  // back no more, and the next timely answers put it back on the clock.
+  const auto late_at = at(std::chrono::microseconds(41 * kQuantum * 1'000'000 / 48000));
+  ledger.observe(0, bytes(previous_completed), late_at);
+  EXPECT_EQ(ledger.hw(), previous_completed);
+  const auto burst_at = late_at + 5ms;
+  const uint64_t burst = previous_completed + 2 * kQuantum;
+  ledger.observe(0, bytes(burst), burst_at);
+  EXPECT_EQ(ledger.hw(), burst - 2 * kGrain);
 }
 
 TEST_F(FrameLedgerTest, CaptureLatenessIsNotLearntFromReadsAskedLate) {
@@ -476,6 +516,7 @@ TEST_F(FrameLedgerTest, CaptureLatenessIsNotLearntFromReadsAskedLate) {
   send_all(at(1000ms));
   ledger.observe(0, bytes(256), at(1000ms));
   ledger.observe(0, bytes(256 + kBuffer), at(1001ms));
+  ledger.observe(0, bytes(256 + kBuffer), at(1004ms));
   EXPECT_EQ(ledger.avail(), kBuffer);
   // Not a backend delivering late (which would excuse a second's worth): an overrun.
   EXPECT_TRUE(ledger.xrun(at(1001ms)));
