@@ -7,7 +7,8 @@
 // Counters are 64-bit frames since the last prepare():
 //   appl       frames the application wrote (playback) or consumed (capture); follows rewinds
 //   requested  frames handed to the backend in WRITE/READ requests (never taken back)
-//   hw         ALSA's hardware pointer: capture, the frames captured (READs completed);
+//   hw         ALSA's hardware pointer: capture, the frames captured (READs completed), shown
+//              with the clock while running, two READs behind it (capture_pointer());
 //              playback, the frames played by the positions, moved on between them by the
 //              clock but never past what the backend took (WRITEs completed), and short of
 //              appl until a position confirms the end: positions that lag or stop (snd_be

@@ -10,8 +10,10 @@ jobs=$(nproc)
 for variant in build build-asan; do
   sanitize=OFF
   [[ $variant == build-asan ]] && sanitize=ON
+  start=$SECONDS
   cmake -S . -B "$variant" -DXENSND_SANITIZE=$sanitize >/dev/null
   cmake --build "$variant" -j"$jobs"
+  echo "== $variant built in $((SECONDS - start)) s"
 done
 
 echo "== tests (normal build)"
